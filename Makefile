@@ -1,0 +1,89 @@
+# Helpdesk: build, lint, test and run targets. `make test` is what CI runs (.ci/run).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+MAKEFLAGS += --no-builtin-rules
+
+# ---------------------------------------------------------------- python
+# Python 3.13 (the Lambda runtime): pyenv's 3.13.x if there is one, else
+# python3.13 on PATH, else python3. Override with `make PYTHON=...`.
+PYENV_DIR := $(or $(shell pyenv root 2>/dev/null),$(HOME)/.pyenv)
+PY313 := $(lastword $(sort $(wildcard $(PYENV_DIR)/versions/3.13.*/bin/python3.13)))
+PYTHON := $(or $(PY313),$(shell command -v python3.13 2>/dev/null),python3)
+# Directory of the real interpreter: prepended to PATH for `sam build`, which
+# looks for a `python3.13` binary matching the function runtime.
+PYTHON_BIN_DIR = $(shell $(PYTHON) -c 'import sys, os; print(os.path.join(sys.base_prefix, "bin"))')
+
+VENV := .venv
+VENV_SAM := .venv-sam
+VENV_STAMP := $(VENV)/.installed
+VENV_SAM_STAMP := $(VENV_SAM)/.installed
+PIP_FLAGS := --quiet --disable-pip-version-check
+
+SAM := $(VENV_SAM)/bin/sam
+SAM_ENV := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1}
+TEMPLATE := template.yaml
+BUILD_DIR := .aws-sam/build
+
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: test venv venv-sam ruff mypy lint build run bench reliability clean distclean
+
+# ----------------------------------------------------------------- venvs
+venv: $(VENV_STAMP)
+venv-sam: $(VENV_SAM_STAMP)
+
+$(VENV_STAMP): requirements-dev.txt
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install $(PIP_FLAGS) -r requirements-dev.txt
+	@touch $@
+
+$(VENV_SAM_STAMP): requirements-sam.txt
+	@test -x $(VENV_SAM)/bin/python || $(PYTHON) -m venv $(VENV_SAM)
+	$(VENV_SAM)/bin/python -m pip install $(PIP_FLAGS) -r requirements-sam.txt
+	@touch $@
+
+# ------------------------------------------------------------ the checks
+test: venv
+	$(MAKE) --no-print-directory ruff
+	$(MAKE) --no-print-directory mypy
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory build
+	$(VENV)/bin/python -m pytest -q tests
+
+ruff: venv
+	$(VENV)/bin/ruff check .
+
+mypy: venv
+	$(VENV)/bin/mypy
+
+# sam validate --lint and cfn-lint work offline: a region, no credentials.
+lint: venv venv-sam
+	$(SAM_ENV) $(SAM) validate --lint --template-file $(TEMPLATE)
+	$(SAM_ENV) $(VENV)/bin/cfn-lint $(TEMPLATE)
+
+# Offline build (no Docker): pip fetches arm64 wheels for the layer from the
+# package registry; sam needs python3.13 on PATH.
+build: venv-sam
+	PATH="$(PYTHON_BIN_DIR):$$PATH" $(SAM_ENV) $(SAM) build \
+	  --template-file $(TEMPLATE) --build-dir $(BUILD_DIR)
+
+# ----------------------------------------------------------- run / bench
+# The local stack (moto + HTTP front + SMTP + schedules). PORT and SMTP_PORT
+# from the environment pass through.
+run: venv
+	$(VENV)/bin/python -m infra.localstack
+
+bench: venv
+	$(VENV)/bin/python -m bench
+
+reliability: venv
+	$(VENV)/bin/python -m tests.reliability
+
+clean:
+	rm -rf .aws-sam .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	find . -path ./$(VENV) -prune -o -path ./$(VENV_SAM) -prune -o \
+	  -name __pycache__ -type d -print0 | xargs -0 rm -rf
+
+distclean: clean
+	rm -rf $(VENV) $(VENV_SAM)

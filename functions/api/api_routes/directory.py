@@ -1,0 +1,88 @@
+"""Customer organisations and the consultant roster (managers)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from helpdesk.domain.directory import new_consultant, new_organisation
+from helpdesk.domain.errors import InvalidInput
+from helpdesk.service import HelpdeskService
+
+from .deps import current_caller, get_service, listing, ok
+from .schemas import (
+    ConsultantIn,
+    ConsultantList,
+    ConsultantOut,
+    OrgIn,
+    OrgOut,
+    consultant_out,
+    org_out,
+    responses,
+)
+
+router = Router()
+
+Identifier = Annotated[str, Path(min_length=1, max_length=128)]
+
+
+@router.put(
+    "/orgs/<org_id>",
+    summary="Create or replace an organisation",
+    tags=["directory"],
+    responses=responses(200, OrgOut),
+)
+def put_org(org_id: Identifier, body: OrgIn) -> Response[OrgOut]:
+    caller = current_caller(router)
+    HelpdeskService.require_manager(caller)  # the role first: 403 before any body check
+    if body.org_id is not None and body.org_id != org_id:
+        raise InvalidInput("org_id", "'org_id' in the body differs from the path's.")
+    org = new_organisation(
+        org_id,
+        body.name,
+        body.email_domains,
+        body.auto_close_days,
+        body.hourly_rate,
+        body.currency,
+    )
+    return ok(org_out(get_service().put_org(caller, org)))
+
+
+@router.get(
+    "/orgs/<org_id>",
+    summary="An organisation",
+    tags=["directory"],
+    responses=responses(200, OrgOut, 404),
+)
+def get_org(org_id: Identifier) -> Response[OrgOut]:
+    caller = current_caller(router)
+    return ok(org_out(get_service().get_org(caller, org_id)))
+
+
+@router.put(
+    "/consultants/<id>",
+    summary="Create or replace a consultant",
+    tags=["directory"],
+    responses=responses(200, ConsultantOut),
+)
+def put_consultant(id: Identifier, body: ConsultantIn) -> Response[ConsultantOut]:
+    caller = current_caller(router)
+    HelpdeskService.require_manager(caller)
+    if body.id is not None and body.id != id:
+        raise InvalidInput("id", "'id' in the body differs from the path's.")
+    consultant = new_consultant(id, body.name, body.email, body.level)
+    return ok(consultant_out(get_service().put_consultant(caller, consultant)))
+
+
+@router.get(
+    "/consultants",
+    summary="The roster",
+    tags=["directory"],
+    responses=responses(200, ConsultantList),
+)
+def list_consultants() -> Response[ConsultantList]:
+    caller = current_caller(router)
+    return listing([consultant_out(c) for c in get_service().list_consultants(caller)])

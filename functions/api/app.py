@@ -1,0 +1,70 @@
+"""The HTTP API function: API Gateway HTTP API (payload v2, JWT authorizer) → routers.
+
+Handler: `app.lambda_handler` (CodeUri functions/api). Configuration comes from the environment
+(helpdesk.settings): TABLE_NAME, IDEMPOTENCY_TABLE_NAME, AWS_REGION, AWS_ENDPOINT_URL (local).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+# In Lambda this directory is the package root; imported as functions.api.app (tests, the
+# local stack) it is not, and `api_routes` must still be the one top-level package.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+
+from api_routes import actions, conversation, directory, errors, tickets  # noqa: E402
+from api_routes import time as time_routes  # noqa: E402
+from api_routes.context import caller_from_event  # noqa: E402
+from api_routes.deps import CALLER_KEY, get_service, set_service  # noqa: E402
+
+from helpdesk.domain.errors import DomainError  # noqa: E402
+
+__all__ = ["app", "get_service", "lambda_handler", "reset_idempotency", "set_service"]
+
+reset_idempotency = tickets.reset_idempotency
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Helpdesk"))
+
+app = APIGatewayHttpResolver(enable_validation=True)
+for _module in (tickets, actions, conversation, time_routes, directory):
+    app.include_router(_module.router)
+errors.register(app)
+
+# Lambda never runs two invocations in one process; the local stack may, and the resolver keeps
+# the current request in class attributes: one request at a time.
+_lock = threading.Lock()
+
+
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
+)
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    with _lock:
+        try:
+            caller = caller_from_event(event)
+        except errors.Unauthenticated as exc:
+            return errors.as_lambda_response(
+                errors.problem(401, "unauthenticated", exc.title, exc.detail)
+            )
+        except DomainError as exc:
+            return errors.as_lambda_response(errors.domain_problem(exc))
+        logger.append_keys(caller=caller.id, role=caller.role.value)
+        app.append_context(**{CALLER_KEY: caller})
+        try:
+            return app.resolve(event, context)
+        finally:
+            if metrics.metric_set:
+                metrics.flush_metrics()

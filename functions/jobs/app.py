@@ -1,0 +1,73 @@
+"""Scheduled jobs (EventBridge Scheduler): auto-closure and the monthly task rollover.
+
+The schedule's input is `{"job": "<name>", "at": "<aws.scheduler.scheduled-time>"}`: the job
+runs "as of" that time, so an operator can replay it for any instant.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from helpdesk.adapters.dynamo import DynamoStore
+from helpdesk.domain.calendar import parse_instant
+from helpdesk.jobs import AutoCloseJob, JobReport, TaskRolloverJob
+from helpdesk.settings import get_settings
+
+logger = Logger()
+metrics = Metrics()
+
+METRICS = {
+    "examined": "TicketsExamined",
+    "closed": "TicketsClosed",
+    "reminded": "TicketsReminded",
+    "tasks_created": "TasksCreated",
+    "conflicts": "Conflicts",
+    "items_read": "ItemsRead",
+}
+
+
+class BadScheduleEvent(ValueError):
+    """The event is not a schedule input this function knows; retrying cannot help."""
+
+
+@lru_cache(maxsize=1)
+def default_store() -> DynamoStore:
+    settings = get_settings()
+    client = boto3.client(
+        "dynamodb", region_name=settings.aws_region, endpoint_url=settings.endpoint_url
+    )
+    return DynamoStore(client, settings.table_name)
+
+
+def run_job(name: str, at: datetime, store: DynamoStore) -> JobReport:
+    if name == "auto-close":
+        return AutoCloseJob(store).run(at)
+    if name == "task-rollover":
+        return TaskRolloverJob(store).run(at)
+    raise BadScheduleEvent(f"unknown job {name!r}")
+
+
+def parse_event(event: dict[str, Any]) -> tuple[str, datetime]:
+    try:
+        return str(event["job"]), parse_instant(str(event["at"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadScheduleEvent(f"not a schedule event: {event!r}") from exc
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
+    name, at = parse_event(event)
+    report = run_job(name, at, default_store())
+    metrics.add_dimension(name="job", value=name)
+    for attribute, metric in METRICS.items():
+        metrics.add_metric(name=metric, unit=MetricUnit.Count, value=getattr(report, attribute))
+    logger.info("job done", extra=report.as_dict())
+    return report.as_dict()

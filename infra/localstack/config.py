@@ -1,0 +1,49 @@
+"""Settings of the local stack, from the environment (PORT and SMTP_PORT override ports)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_PORT = 3000
+DEFAULT_SMTP_PORT = 2525
+
+
+class ConfigError(ValueError):
+    """An environment variable has a value the local stack cannot use."""
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 <= int(raw) <= 65535:
+        raise ConfigError(f"{name} must be a port number (0-65535), not {raw!r}")
+    return int(raw)
+
+
+@dataclass(frozen=True)
+class LocalConfig:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    # Reserved for inbound mail (later work); read now so the setting is stable.
+    smtp_port: int = DEFAULT_SMTP_PORT
+    region: str = "eu-west-1"
+    stage: str = "local"
+    account_id: str = "123456789012"
+    tickets_table: str = "helpdesk-local-tickets"
+    idempotency_table: str = "helpdesk-local-idempotency"
+    token_ttl_seconds: int = 24 * 3600
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> LocalConfig:
+        env = os.environ if env is None else env
+        return cls(
+            port=_port(env, "PORT", DEFAULT_PORT),
+            smtp_port=_port(env, "SMTP_PORT", DEFAULT_SMTP_PORT),
+        )

@@ -1,0 +1,97 @@
+"""The resources of template.yaml, created in the embedded moto.
+
+Each builder creates one part of the stack and returns the environment variables the functions
+read to find it (as the template's `Environment` does with `!Ref`). Later resources (buckets,
+the state machine, SES rules...) are one more function appended to `BUILDERS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from infra.cfn_template import Template, create_table_from_template, load_template
+from infra.localstack.config import LocalConfig
+
+
+@dataclass(frozen=True)
+class ResourceContext:
+    config: LocalConfig
+    template: Template
+    session: Any  # boto3.session.Session bound to the local region
+
+    def client(self, service: str) -> Any:
+        return self.session.client(service, region_name=self.config.region)
+
+
+ResourceBuilder = Callable[[ResourceContext], dict[str, str]]
+
+
+def dynamodb_tables(ctx: ResourceContext) -> dict[str, str]:
+    """TicketsTable and IdempotencyTable, exactly as the template declares them."""
+    client = ctx.client("dynamodb")
+    create_table_from_template(client, ctx.template, "TicketsTable", ctx.config.tickets_table)
+    create_table_from_template(
+        client, ctx.template, "IdempotencyTable", ctx.config.idempotency_table
+    )
+    return {
+        "TABLE_NAME": ctx.config.tickets_table,
+        "IDEMPOTENCY_TABLE_NAME": ctx.config.idempotency_table,
+    }
+
+
+BUILDERS: list[ResourceBuilder] = [dynamodb_tables]
+
+
+def function_environment(config: LocalConfig, template: Template) -> dict[str, str]:
+    """The template's Globals environment with local values for what `!Ref`s resources."""
+    declared = template.get("Globals", {}).get("Function", {}).get("Environment", {})
+    static: dict[str, str] = {}
+    for name, value in declared.get("Variables", {}).items():
+        resolved = _parameter_default(template, value)
+        if resolved is not None:
+            static[name] = resolved
+    return {
+        **static,
+        "STAGE": config.stage,
+        # No X-Ray daemon and no CloudWatch here.
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_SERVICE_NAME": static.get("POWERTOOLS_SERVICE_NAME", "helpdesk"),
+        "POWERTOOLS_METRICS_NAMESPACE": static.get("POWERTOOLS_METRICS_NAMESPACE", "Helpdesk"),
+    }
+
+
+def _parameter_default(template: Template, value: Any) -> str | None:
+    """A literal as a string; a `!Ref` to a parameter as its default; None otherwise."""
+    if isinstance(value, str | int | float):
+        return str(value)
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        parameter = template.get("Parameters", {}).get(value["Ref"], {})
+        if "Default" in parameter:
+            return str(parameter["Default"])
+    return None
+
+
+def aws_environment(config: LocalConfig) -> dict[str, str]:
+    """Region and fake credentials: nothing here may ever reach real AWS."""
+    return {
+        "AWS_REGION": config.region,
+        "AWS_DEFAULT_REGION": config.region,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_SESSION_TOKEN": "local",
+    }
+
+
+def create_resources(config: LocalConfig, template: Template | None = None) -> dict[str, str]:
+    """Create every resource (moto must be active); return the functions' environment."""
+    template = load_template() if template is None else template
+    ctx = ResourceContext(config, template, boto3.session.Session(region_name=config.region))
+    env = function_environment(config, template)
+    for build in BUILDERS:
+        env.update(build(ctx))
+    return env

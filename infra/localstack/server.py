@@ -1,0 +1,119 @@
+"""The HTTP front: API Gateway's job (JWT authorizer, v2 events) plus the /_local/ helpers."""
+
+from __future__ import annotations
+
+import logging
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Protocol
+
+from infra.localstack.apigw import HttpReply, HttpRequest, build_event, parse_reply
+from infra.localstack.auth import InvalidToken, TokenIssuer, bearer_token, gateway_claims
+from infra.localstack.helpers import PREFIX, LocalRoutes
+from infra.localstack.problems import problem, unauthorized
+
+log = logging.getLogger("localstack.http")
+
+MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
+
+
+class Function(Protocol):
+    """What the front needs of a Lambda function (infra.localstack.lambdas.LambdaFunction)."""
+
+    def invoke(self, event: dict[str, Any]) -> Any: ...
+
+
+class Gateway:
+    """Routes one request: a local helper, or the authorizer then the API function."""
+
+    def __init__(
+        self, routes: LocalRoutes, issuer: TokenIssuer, api: Function, host: str, port: int
+    ) -> None:
+        self.routes = routes
+        self.issuer = issuer
+        self.api = api
+        self.host = host
+        self.port = port
+
+    def handle(self, request: HttpRequest) -> HttpReply:
+        if request.path.startswith(PREFIX) or request.path == PREFIX.rstrip("/"):
+            return self._local(request)
+        try:
+            claims = self.issuer.verify(bearer_token(request.header("authorization")))
+        except InvalidToken as exc:
+            # API Gateway answers 401 itself: the function is never called.
+            return unauthorized(f"A valid bearer token is required ({exc}).")
+        return self._invoke(request, gateway_claims(claims))
+
+    def _local(self, request: HttpRequest) -> HttpReply:
+        try:
+            return self.routes.dispatch(request)
+        except Exception:
+            log.exception("local helper failed: %s %s", request.method, request.path)
+            return problem(500, "The local helper failed; see the server log.")
+
+    def _invoke(self, request: HttpRequest, claims: dict[str, str]) -> HttpReply:
+        event = build_event(request, claims, self.host, self.port)
+        try:
+            return parse_reply(self.api.invoke(event))
+        except Exception:
+            # A crashed invocation is API Gateway's 500; the server keeps serving.
+            log.exception("API handler failed: %s %s", request.method, request.target)
+            return problem(500, "The API function failed; see the server log.")
+
+
+class RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 60  # an idle keep-alive connection frees its thread after a minute
+    server: LocalHttpServer
+
+    def _read_body(self) -> bytes | HttpReply:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return problem(411, "Send a Content-Length (chunked bodies are not supported).")
+        length_header = self.headers.get("Content-Length") or "0"
+        if not length_header.isdigit():
+            return problem(400, "Content-Length is not a number.")
+        length = int(length_header)
+        if length > MAX_BODY_BYTES:
+            return problem(413, f"The body exceeds {MAX_BODY_BYTES} bytes.")
+        return self.rfile.read(length) if length else b""
+
+    def _handle(self) -> None:
+        body = self._read_body()
+        if isinstance(body, HttpReply):
+            self.close_connection = True
+            self._send(body)
+            return
+        request = HttpRequest(
+            method=self.command,
+            target=self.path,
+            headers=list(self.headers.items()),
+            body=body,
+            source_ip=self.client_address[0],
+            protocol=self.request_version,
+        )
+        self._send(self.server.gateway.handle(request))
+
+    def _send(self, reply: HttpReply) -> None:
+        self.send_response(reply.status)
+        for name, value in reply.headers:
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(reply.body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.info("%s %s", self.address_string(), format % args)
+
+
+class LocalHttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], gateway: Gateway) -> None:
+        super().__init__(address, RequestHandler)
+        self.gateway = gateway

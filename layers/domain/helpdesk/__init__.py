@@ -1,0 +1,1 @@
+"""Support-ticket workflow: the domain (pure) and its AWS adapters."""

@@ -1,0 +1,1 @@
+"""Adapters that store the domain in AWS services."""

@@ -1,0 +1,359 @@
+"""Domain values to DynamoDB items and back (plain Python values; the store marshals)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from helpdesk.adapters import keys
+from helpdesk.domain.calendar import iso, paris_month, parse_instant
+from helpdesk.domain.comments import Comment
+from helpdesk.domain.directory import Consultant, Organisation
+from helpdesk.domain.model import (
+    ClosureReason,
+    HistoryEvent,
+    Priority,
+    Quote,
+    QuoteOutcome,
+    Status,
+    Ticket,
+    TicketType,
+)
+from helpdesk.domain.timekeeping import TimeEntry, TimeKind
+
+Item = dict[str, Any]
+
+# Ticket attributes the workflow owns; an update sets or removes exactly these.
+TICKET_FIELDS = (
+    "number",
+    "title",
+    "description",
+    "type",
+    "status",
+    "support_level",
+    "priority",
+    "org_id",
+    "requester",
+    "requester_email",
+    "source",
+    "assignee",
+    "version",
+    "created_at",
+    "updated_at",
+    "held_from",
+    "taken_at",
+    "answered_at",
+    "auto_close_at",
+    "countdown_suspended",
+    "closed_at",
+    "closure_reason",
+    "quotes",
+    "linked_ticket",
+    "attachments",
+)
+INDEX_FIELDS = (
+    "org_pk",
+    "org_sk",
+    "all_pk",
+    "all_sk",
+    "queue_pk",
+    "queue_sk",
+    "due_pk",
+    "due_sk",
+    "month_pk",
+    "month_sk",
+)
+
+
+def _opt_iso(moment: datetime | None) -> str | None:
+    return iso(moment) if moment is not None else None
+
+
+def _opt_instant(text: Any) -> datetime | None:
+    return parse_instant(text) if text else None
+
+
+def quote_to_item(quote: Quote) -> Item:
+    return {
+        "version": quote.version,
+        "amount": quote.amount,
+        "days": quote.days,
+        "description": quote.description,
+        "validity_days": quote.validity_days,
+        "submitted_by": quote.submitted_by,
+        "submitted_at": iso(quote.submitted_at),
+        "outcome": quote.outcome.value,
+        "reason": quote.reason,
+        "decided_by": quote.decided_by,
+        "decided_at": _opt_iso(quote.decided_at),
+    }
+
+
+def quote_from_item(item: Item) -> Quote:
+    return Quote(
+        version=int(item["version"]),
+        amount=Decimal(item["amount"]),
+        days=Decimal(item["days"]) if item.get("days") is not None else None,
+        description=item.get("description") or "",
+        validity_days=int(item.get("validity_days", 30)),
+        submitted_by=item["submitted_by"],
+        submitted_at=parse_instant(item["submitted_at"]),
+        outcome=QuoteOutcome(item["outcome"]),
+        reason=item.get("reason"),
+        decided_by=item.get("decided_by"),
+        decided_at=_opt_instant(item.get("decided_at")),
+    )
+
+
+def billing_month(ticket: Ticket) -> str | None:
+    """An evolution is billed on its approved quote in the month it closes (Paris)."""
+    billed = ticket.status is Status.CLOSED and ticket.closure_reason in (
+        ClosureReason.CONFIRMED,
+        ClosureReason.AUTO_CLOSED,
+        ClosureReason.CLOSED_BY_CONSULTANT,
+    )
+    if billed and ticket.approved_quote is not None and ticket.closed_at is not None:
+        return paris_month(ticket.closed_at)
+    return None
+
+
+def ticket_index_fields(ticket: Ticket) -> Item:
+    """The sparse index keys this ticket carries in its current state."""
+    padded = keys.pad(ticket.number)
+    fields: Item = {
+        "org_pk": keys.org_index_pk(ticket.org_id),
+        "org_sk": padded,
+        "all_pk": keys.ALL_TICKETS_PK,
+        "all_sk": padded,
+    }
+    if ticket.status is not Status.CLOSED:
+        fields["queue_pk"] = keys.queue_pk(ticket.support_level)
+        fields["queue_sk"] = padded
+    if ticket.countdown_running and ticket.auto_close_at is not None:
+        fields["due_pk"] = keys.DUE_PK
+        fields["due_sk"] = f"{iso(ticket.auto_close_at)}#{padded}"
+    month = billing_month(ticket)
+    if month is not None:
+        fields["month_pk"] = keys.month_pk(month)
+        fields["month_sk"] = f"{ticket.org_id}#{padded}#QUOTE"
+    return fields
+
+
+def ticket_to_fields(ticket: Ticket) -> Item:
+    """Every workflow-owned attribute (None for the absent ones) and the index keys."""
+    fields: Item = {
+        "number": ticket.number,
+        "title": ticket.title,
+        "description": ticket.description,
+        "type": ticket.type.value,
+        "status": ticket.status.value,
+        "support_level": ticket.support_level,
+        "priority": ticket.priority.value,
+        "org_id": ticket.org_id,
+        "requester": ticket.requester,
+        "requester_email": ticket.requester_email,
+        "source": ticket.source,
+        "assignee": ticket.assignee,
+        "version": ticket.version,
+        "created_at": iso(ticket.created_at),
+        "updated_at": iso(ticket.updated_at),
+        "held_from": ticket.held_from.value if ticket.held_from else None,
+        "taken_at": _opt_iso(ticket.taken_at),
+        "answered_at": _opt_iso(ticket.answered_at),
+        "auto_close_at": _opt_iso(ticket.auto_close_at),
+        "countdown_suspended": ticket.countdown_suspended,
+        "closed_at": _opt_iso(ticket.closed_at),
+        "closure_reason": ticket.closure_reason.value if ticket.closure_reason else None,
+        "quotes": [quote_to_item(q) for q in ticket.quotes],
+        "linked_ticket": ticket.linked_ticket,
+        "attachments": list(ticket.attachments),
+    }
+    index = ticket_index_fields(ticket)
+    for name in INDEX_FIELDS:
+        fields[name] = index.get(name)
+    return fields
+
+
+def ticket_to_item(ticket: Ticket) -> Item:
+    item = {k: v for k, v in ticket_to_fields(ticket).items() if v is not None}
+    item.update(keys.ticket_key(ticket.number))
+    item["entity"] = "ticket"
+    item["time_spent_minutes"] = ticket.time_spent_minutes
+    return item
+
+
+def ticket_from_item(item: Item) -> Ticket:
+    return Ticket(
+        number=int(item["number"]),
+        title=item["title"],
+        description=item.get("description", ""),
+        type=TicketType(item["type"]),
+        org_id=item["org_id"],
+        requester=item["requester"],
+        requester_email=item.get("requester_email", ""),
+        source=item.get("source", "api"),
+        created_at=parse_instant(item["created_at"]),
+        updated_at=parse_instant(item["updated_at"]),
+        status=Status(item["status"]),
+        support_level=int(item["support_level"]),
+        priority=Priority(item.get("priority", "normal")),
+        assignee=item.get("assignee"),
+        version=int(item["version"]),
+        held_from=Status(item["held_from"]) if item.get("held_from") else None,
+        taken_at=_opt_instant(item.get("taken_at")),
+        answered_at=_opt_instant(item.get("answered_at")),
+        auto_close_at=_opt_instant(item.get("auto_close_at")),
+        countdown_suspended=bool(item.get("countdown_suspended", False)),
+        closed_at=_opt_instant(item.get("closed_at")),
+        closure_reason=ClosureReason(item["closure_reason"])
+        if item.get("closure_reason")
+        else None,
+        quotes=tuple(quote_from_item(q) for q in item.get("quotes", [])),
+        time_spent_minutes=int(item.get("time_spent_minutes", 0)),
+        linked_ticket=int(item["linked_ticket"]) if item.get("linked_ticket") else None,
+        attachments=tuple(item.get("attachments", [])),
+    )
+
+
+def event_to_item(number: int, event: HistoryEvent) -> Item:
+    return {
+        "pk": keys.ticket_pk(number),
+        "sk": keys.event_sk(event.version),
+        "entity": "event",
+        "version": event.version,
+        "at": iso(event.at),
+        "actor": event.actor,
+        "action": event.action,
+        "from_status": event.from_status.value,
+        "to_status": event.to_status.value,
+        "details": dict(event.details),
+    }
+
+
+def event_from_item(item: Item) -> HistoryEvent:
+    return HistoryEvent(
+        version=int(item["version"]),
+        at=parse_instant(item["at"]),
+        actor=item["actor"],
+        action=item["action"],
+        from_status=Status(item["from_status"]),
+        to_status=Status(item["to_status"]),
+        details={str(k): str(v) for k, v in item.get("details", {}).items()},
+    )
+
+
+def time_entry_to_item(entry: TimeEntry, ticket_type: TicketType) -> Item:
+    padded = keys.pad(entry.ticket_number)
+    return {
+        "pk": keys.ticket_pk(entry.ticket_number),
+        "sk": keys.time_sk(entry.id),
+        "entity": "time_entry",
+        "id": entry.id,
+        "ticket_number": entry.ticket_number,
+        "ticket_type": ticket_type.value,
+        "org_id": entry.org_id,
+        "consultant": entry.consultant,
+        "date": entry.day.isoformat(),
+        "month": entry.month,
+        "minutes": entry.minutes,
+        "kind": entry.kind.value,
+        "comment": entry.comment,
+        "billable": entry.billable,
+        "created_at": iso(entry.created_at),
+        "month_pk": keys.month_pk(entry.month),
+        "month_sk": f"{entry.org_id}#{padded}#{entry.id}",
+    }
+
+
+def time_entry_from_item(item: Item) -> TimeEntry:
+    return TimeEntry(
+        id=item["id"],
+        ticket_number=int(item["ticket_number"]),
+        org_id=item["org_id"],
+        consultant=item["consultant"],
+        day=date.fromisoformat(item["date"]),
+        minutes=int(item["minutes"]),
+        kind=TimeKind(item["kind"]),
+        comment=item.get("comment", ""),
+        billable=bool(item["billable"]),
+        created_at=parse_instant(item["created_at"]),
+    )
+
+
+def org_to_item(org: Organisation) -> Item:
+    item: Item = {
+        **keys.org_key(org.org_id),
+        "entity": "organisation",
+        "org_id": org.org_id,
+        "name": org.name,
+        "email_domains": list(org.email_domains),
+        "auto_close_days": org.auto_close_days,
+        "currency": org.currency,
+    }
+    if org.hourly_rate is not None:
+        item["hourly_rate"] = org.hourly_rate
+    return item
+
+
+def org_from_item(item: Item) -> Organisation:
+    rate = item.get("hourly_rate")
+    return Organisation(
+        org_id=item["org_id"],
+        name=item["name"],
+        email_domains=tuple(item.get("email_domains", [])),
+        auto_close_days=int(item.get("auto_close_days", 7)),
+        hourly_rate=Decimal(rate) if rate is not None else None,
+        currency=item.get("currency", "EUR"),
+    )
+
+
+def consultant_to_item(consultant: Consultant) -> Item:
+    return {
+        **keys.consultant_key(consultant.id),
+        "entity": "consultant",
+        "id": consultant.id,
+        "name": consultant.name,
+        "email": consultant.email,
+        "level": consultant.level,
+    }
+
+
+def consultant_from_item(item: Item) -> Consultant:
+    return Consultant(
+        id=item["id"], name=item["name"], email=item["email"], level=int(item["level"])
+    )
+
+
+def comment_to_item(comment: Comment) -> Item:
+    at = iso(comment.at)
+    item: Item = {
+        "pk": keys.ticket_pk(comment.ticket_number),
+        "sk": keys.comment_sk(at, comment.id),
+        "entity": "comment",
+        "id": comment.id,
+        "ticket_number": comment.ticket_number,
+        "author": comment.author,
+        "author_role": comment.author_role,
+        "body": comment.body,
+        "internal": comment.internal,
+        "at": at,
+        "source": comment.source,
+    }
+    if comment.message_id:
+        item["message_id"] = comment.message_id
+    return item
+
+
+def comment_from_item(item: Item) -> Comment:
+    return Comment(
+        id=item["id"],
+        ticket_number=int(item["ticket_number"]),
+        author=item["author"],
+        author_role=item.get("author_role", ""),
+        body=item["body"],
+        internal=bool(item.get("internal", False)),
+        at=parse_instant(item["at"]),
+        source=item.get("source", "api"),
+        message_id=item.get("message_id"),
+    )

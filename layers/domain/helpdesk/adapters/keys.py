@@ -1,0 +1,70 @@
+"""Single-table keys (see docs/data-model.md)."""
+
+from __future__ import annotations
+
+TICKET_SK = "TICKET"
+COUNTER_KEY = {"pk": "COUNTER", "sk": "TICKET_NUMBER"}
+ORGS_PK = "ORGS"
+ROSTER_PK = "ROSTER"
+ALL_TICKETS_PK = "TICKETS"
+DUE_PK = "DUE"
+
+
+def pad(number: int) -> str:
+    return f"{number:010d}"
+
+
+def ticket_pk(number: int) -> str:
+    return f"TICKET#{number}"
+
+
+def ticket_key(number: int) -> dict[str, str]:
+    return {"pk": ticket_pk(number), "sk": TICKET_SK}
+
+
+def event_sk(version: int) -> str:
+    return f"EVENT#{pad(version)}"
+
+
+def task_sk(month: str) -> str:
+    return f"TASK#{month}"
+
+
+def time_sk(entry_id: str) -> str:
+    return f"TIME#{entry_id}"
+
+
+def comment_sk(at: str, comment_id: str) -> str:
+    return f"COMMENT#{at}#{comment_id}"
+
+
+def org_key(org_id: str) -> dict[str, str]:
+    return {"pk": ORGS_PK, "sk": f"ORG#{org_id}"}
+
+
+def domain_key(domain: str) -> dict[str, str]:
+    return {"pk": f"DOMAIN#{domain}", "sk": "DOMAIN"}
+
+
+def consultant_key(consultant_id: str) -> dict[str, str]:
+    return {"pk": ROSTER_PK, "sk": f"CONSULTANT#{consultant_id}"}
+
+
+def consultant_day_key(consultant_id: str, day: str) -> dict[str, str]:
+    return {"pk": f"CONSULTANT#{consultant_id}", "sk": f"DAY#{day}"}
+
+
+def month_lock_key(month: str) -> dict[str, str]:
+    return {"pk": "LOCK", "sk": f"MONTH#{month}"}
+
+
+def org_index_pk(org_id: str) -> str:
+    return f"ORG#{org_id}"
+
+
+def queue_pk(level: int) -> str:
+    return f"QUEUE#{level}"
+
+
+def month_pk(month: str) -> str:
+    return f"MONTH#{month}"

@@ -1,0 +1,74 @@
+"""Customer organisations and the consultant roster."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from helpdesk.domain.calendar import DEFAULT_AUTO_CLOSE_DAYS
+from helpdesk.domain.errors import InvalidInput
+from helpdesk.domain.workflow import parse_money
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}$")
+
+
+@dataclass(frozen=True)
+class Organisation:
+    org_id: str
+    name: str
+    email_domains: tuple[str, ...] = ()
+    auto_close_days: int = DEFAULT_AUTO_CLOSE_DAYS
+    hourly_rate: Decimal | None = None
+    currency: str = "EUR"
+
+
+@dataclass(frozen=True)
+class Consultant:
+    id: str
+    name: str
+    email: str
+    level: int
+
+
+def check_identifier(value: str, field_name: str) -> str:
+    if not _IDENT.match(value):
+        raise InvalidInput(field_name, f"'{field_name}' must be 1-128 letters, digits or ._@+-")
+    return value
+
+
+def new_organisation(
+    org_id: str,
+    name: str,
+    email_domains: list[str],
+    auto_close_days: int = DEFAULT_AUTO_CLOSE_DAYS,
+    hourly_rate: Decimal | str | None = None,
+    currency: str = "EUR",
+) -> Organisation:
+    check_identifier(org_id, "org_id")
+    if not name.strip():
+        raise InvalidInput("name", "'name' is required.")
+    domains = tuple(sorted({d.strip().lower() for d in email_domains}))
+    for domain in domains:
+        if not _DOMAIN.match(domain):
+            raise InvalidInput("email_domains", f"'{domain}' is not a mail domain.")
+    if not 1 <= auto_close_days <= 365:
+        raise InvalidInput("auto_close_days", "'auto_close_days' must be between 1 and 365.")
+    rate = None if hourly_rate is None else parse_money(hourly_rate, "hourly_rate")
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise InvalidInput("currency", "'currency' must be an ISO 4217 code such as EUR.")
+    return Organisation(org_id, name.strip(), domains, auto_close_days, rate, currency)
+
+
+def new_consultant(consultant_id: str, name: str, email: str, level: int) -> Consultant:
+    check_identifier(consultant_id, "id")
+    if not name.strip():
+        raise InvalidInput("name", "'name' is required.")
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise InvalidInput("email", "'email' is not an email address.")
+    if isinstance(level, bool) or level not in (1, 2, 3):
+        raise InvalidInput("level", "'level' must be 1, 2 or 3.")
+    return Consultant(consultant_id, name.strip(), email, level)

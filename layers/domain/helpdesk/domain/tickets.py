@@ -1,0 +1,68 @@
+"""Creating a ticket: the draft the store numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from helpdesk.domain.calendar import ensure_utc
+from helpdesk.domain.errors import Forbidden, InvalidInput
+from helpdesk.domain.model import Caller, Role, TicketType
+
+MAX_TITLE = 200
+MAX_DESCRIPTION = 20000
+
+
+@dataclass(frozen=True)
+class TicketDraft:
+    title: str
+    description: str
+    type: TicketType
+    org_id: str
+    requester: str
+    requester_email: str
+    created_at: datetime
+    source: str = "api"
+    linked_ticket: int | None = None
+    attachments: tuple[str, ...] = ()
+
+
+def draft_ticket(
+    caller: Caller,
+    *,
+    title: str,
+    description: str,
+    type: TicketType,
+    org_id: str | None,
+    now: datetime,
+    source: str = "api",
+) -> TicketDraft:
+    """Check who may open a ticket for which organisation, and the text fields."""
+    if caller.role is Role.CLIENT:
+        if org_id is not None and org_id != caller.org_id:
+            raise InvalidInput("org_id", "A client opens tickets for its own organisation.")
+        org_id = caller.org_id
+    elif caller.role in (Role.CONSULTANT, Role.MANAGER, Role.SYSTEM):
+        if not org_id:
+            raise InvalidInput("org_id", "'org_id' is required when opening for a client.")
+    else:
+        raise Forbidden(f"A {caller.role.value} does not open tickets.")
+    if not org_id:
+        raise InvalidInput("org_id", "The caller belongs to no organisation.")
+    title = " ".join(title.split())
+    if not title:
+        raise InvalidInput("title", "'title' is required.")
+    if len(title) > MAX_TITLE:
+        raise InvalidInput("title", f"'title' is longer than {MAX_TITLE} characters.")
+    if len(description) > MAX_DESCRIPTION:
+        raise InvalidInput("description", f"'description' is over {MAX_DESCRIPTION} characters.")
+    return TicketDraft(
+        title=title,
+        description=description.strip(),
+        type=type,
+        org_id=org_id,
+        requester=caller.id,
+        requester_email=caller.email,
+        created_at=ensure_utc(now),
+        source=source,
+    )

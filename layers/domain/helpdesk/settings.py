@@ -1,0 +1,23 @@
+"""Configuration from the environment variables declared in template.yaml, read once."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    table_name: str = Field(alias="TABLE_NAME", min_length=3)
+    idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME", default="")
+    stage: str = Field(alias="STAGE", default="local")
+    aws_region: str = Field(alias="AWS_REGION", default="eu-west-1")
+    endpoint_url: str | None = Field(alias="AWS_ENDPOINT_URL", default=None)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.model_validate(dict(os.environ))

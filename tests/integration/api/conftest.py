@@ -1,0 +1,101 @@
+"""Fixtures of the HTTP API tests: the handler over moto, with the idempotency table."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from helpdesk.domain.directory import new_consultant, new_organisation
+from helpdesk.service import HelpdeskService
+from helpdesk.settings import get_settings
+from infra.cfn_template import create_table_from_template
+from tests.conftest import L1, L1B, L2, L2B, L3, MANAGER, TABLE_NAME
+from tests.integration.api.events import CLAIMS, FakeLambdaContext, Reply, http_event
+
+IDEMPOTENCY_TABLE = "helpdesk-idempotency-test"
+
+
+class Api:
+    """Calls the function's handler as API Gateway would."""
+
+    def __init__(self, module: Any) -> None:
+        self.module = module
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        who: str = "manager",
+        *,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
+        raw_body: str | None = None,
+    ) -> Reply:
+        claims = CLAIMS.get(who)
+        event = http_event(
+            method,
+            path,
+            claims=claims,
+            body=body,
+            headers=headers,
+            query=query,
+            raw_body=raw_body,
+        )
+        result = self.module.lambda_handler(event, FakeLambdaContext())
+        text = result.get("body")
+        payload = json.loads(text) if text else None
+        return Reply(result["statusCode"], dict(result.get("headers") or {}), payload)
+
+    def get(self, path: str, who: str = "manager", **kwargs: Any) -> Reply:
+        return self.call("GET", path, who, **kwargs)
+
+    def post(self, path: str, who: str = "manager", **kwargs: Any) -> Reply:
+        return self.call("POST", path, who, **kwargs)
+
+    def put(self, path: str, who: str = "manager", **kwargs: Any) -> Reply:
+        return self.call("PUT", path, who, **kwargs)
+
+    def act(self, number: int, action: str, who: str, body: Any = None, **kwargs: Any) -> Reply:
+        return self.post(f"/tickets/{number}/actions/{action}", who, body=body or {}, **kwargs)
+
+
+def seed(service: HelpdeskService) -> None:
+    """The directory tests/conftest.py's `service` fixture seeds (after a wipe)."""
+    service.put_org(MANAGER, new_organisation("acme", "Acme", ["acme.example"], 7, "90.00"))
+    service.put_org(MANAGER, new_organisation("globex", "Globex", ["globex.example"], 1))
+    for caller in (L1, L1B, L2, L2B, L3):
+        assert caller.level is not None
+        service.put_consultant(
+            MANAGER, new_consultant(caller.id, caller.id.upper(), caller.email, caller.level)
+        )
+
+
+@pytest.fixture
+def idempotency_table(dynamodb: Any, template: dict[str, Any]) -> str:
+    create_table_from_template(dynamodb, template, "IdempotencyTable", IDEMPOTENCY_TABLE)
+    return IDEMPOTENCY_TABLE
+
+
+@pytest.fixture
+def api(
+    service: HelpdeskService, idempotency_table: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Api]:
+    """The handler, using the seeded service of tests/conftest.py (its clock included)."""
+    monkeypatch.setenv("TABLE_NAME", TABLE_NAME)
+    monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", idempotency_table)
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    get_settings.cache_clear()
+    from functions.api import app as module
+
+    module.set_service(service)
+    module.reset_idempotency()
+    yield Api(module)
+    module.set_service(None)
+    module.reset_idempotency()
+    get_settings.cache_clear()

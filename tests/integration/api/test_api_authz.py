@@ -1,0 +1,142 @@
+"""The authorisation matrix: every route × every kind of caller, and refusals write nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from helpdesk.service import HelpdeskService
+from tests.conftest import TABLE_NAME
+from tests.integration.api.conftest import IDEMPOTENCY_TABLE, Api, seed
+
+CALLERS = ("client", "other_client", "l1", "l2", "l3", "manager", "finance", "none")
+STAFF_BODY = {"title": "Printer", "description": "jammed", "type": "assistance", "org_id": "acme"}
+CLIENT_BODY = {"title": "Printer", "description": "jammed", "type": "assistance"}
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str
+    expected: dict[str, int]
+    body: Any = None
+    setup: str = "open"  # open: ticket #1 open; taken: #1 taken by cons-l1
+
+
+def _row(method: str, path: str, codes: tuple[int, ...], **kw: Any) -> Row:
+    return Row(method, path, dict(zip(CALLERS, codes, strict=True)), **kw)
+
+
+# client, other_client, l1, l2, l3, manager, finance, none
+ROWS = [
+    _row("POST", "/tickets", (201, 201, 201, 201, 201, 201, 403, 401), body="create"),
+    _row("GET", "/tickets", (200, 200, 200, 200, 200, 200, 403, 401)),
+    _row("GET", "/tickets/1", (200, 404, 200, 200, 200, 200, 403, 401)),
+    _row(
+        "POST",
+        "/tickets/1/actions/take",
+        (403, 404, 200, 409, 409, 200, 403, 401),
+        body={"assignee": "cons-l1"},
+    ),
+    _row("POST", "/tickets/1/actions/cancel", (200, 404, 403, 403, 403, 403, 403, 401), body={}),
+    _row("POST", "/tickets/1/actions/auto-close", (403, 403, 403, 403, 403, 403, 403, 401)),
+    _row("GET", "/tickets/1/history", (200, 404, 200, 200, 200, 200, 403, 401)),
+    _row(
+        "POST",
+        "/tickets/1/comments",
+        (201, 404, 201, 201, 201, 201, 403, 401),
+        body={"body": "Any news?"},
+    ),
+    _row("GET", "/tickets/1/comments", (200, 404, 200, 200, 200, 200, 403, 401)),
+    _row("GET", "/tickets/1/quotes", (200, 404, 200, 200, 200, 200, 403, 401)),
+    _row(
+        "POST",
+        "/tickets/1/time-entries",
+        (403, 404, 201, 201, 201, 201, 403, 401),
+        body={"minutes": 30, "kind": "analysis"},
+        setup="taken",
+    ),
+    _row(
+        "GET",
+        "/tickets/1/time-entries",
+        (403, 404, 200, 200, 200, 200, 403, 401),
+        setup="taken",
+    ),
+    _row("GET", "/tickets/1/tasks", (403, 404, 200, 200, 200, 200, 403, 401), setup="taken"),
+    _row(
+        "PUT",
+        "/orgs/initech",
+        (403, 403, 403, 403, 403, 200, 403, 401),
+        body={"name": "Initech", "email_domains": ["initech.example"]},
+    ),
+    _row("GET", "/orgs/acme", (403, 403, 403, 403, 403, 200, 403, 401)),
+    _row(
+        "PUT",
+        "/consultants/cons-new",
+        (403, 403, 403, 403, 403, 200, 403, 401),
+        body={"name": "New", "email": "new@consult.example", "level": 2},
+    ),
+    _row("GET", "/consultants", (403, 403, 403, 403, 403, 200, 403, 401)),
+    # Billing is not served by this function yet: 404 for everyone with a token.
+    _row("GET", "/billing/exports/2026-10", (404, 404, 404, 404, 404, 404, 404, 401)),
+    _row("POST", "/billing/exports/2026-10", (404, 404, 404, 404, 404, 404, 404, 401), body={}),
+]
+
+
+def _snapshot(dynamodb: Any) -> list[Any]:
+    """Everything stored (test only: production never scans)."""
+    items: list[Any] = []
+    for table in (TABLE_NAME, IDEMPOTENCY_TABLE):
+        items.extend(dynamodb.scan(TableName=table, ConsistentRead=True)["Items"])
+    return sorted(items, key=repr)
+
+
+def _wipe(dynamodb: Any) -> None:
+    for table, key in ((TABLE_NAME, ("pk", "sk")), (IDEMPOTENCY_TABLE, ("id",))):
+        for item in dynamodb.scan(TableName=table, ConsistentRead=True)["Items"]:
+            dynamodb.delete_item(TableName=table, Key={k: item[k] for k in key})
+
+
+def _prepare(api: Api, dynamodb: Any, service: HelpdeskService, setup: str, first: bool) -> None:
+    """The world of a row: seeded directory, ticket #1 open (or taken by cons-l1)."""
+    if not first:
+        _wipe(dynamodb)
+        seed(service)
+    assert api.post("/tickets", "client", body=CLIENT_BODY).body["number"] == 1
+    if setup == "taken":
+        assert api.act(1, "take", "l1").status == 200
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[f"{r.method} {r.path}" for r in ROWS])
+def test_authorisation_matrix(api: Api, dynamodb: Any, service: HelpdeskService, row: Row) -> None:
+    """Each caller kind on a fresh world; a refused call must leave every item as it was."""
+    failures: list[str] = []
+    state = "empty"  # empty: the fixture's seeded table; ready: the row's world; dirty
+    for who in CALLERS:
+        if state != "ready":
+            _prepare(api, dynamodb, service, row.setup, first=state == "empty")
+        body = row.body
+        if body == "create":
+            body = CLIENT_BODY if who in ("client", "other_client") else STAFF_BODY
+        before = _snapshot(dynamodb)
+
+        reply = api.call(row.method, row.path, who, body=body)
+
+        expected = row.expected[who]
+        state = "ready" if reply.status >= 400 else "dirty"
+        if reply.status != expected:
+            failures.append(f"{who}: expected {expected}, got {reply}")
+        elif reply.status >= 400:
+            if reply.content_type != "application/problem+json":
+                failures.append(f"{who}: content type {reply.content_type}")
+            if reply.body.get("status") != reply.status or not {"type", "title", "detail"} <= set(
+                reply.body
+            ):
+                failures.append(f"{who}: not a problem: {reply.body}")
+            if _snapshot(dynamodb) != before:
+                failures.append(f"{who}: a refused call wrote something")
+        elif reply.content_type != "application/json":
+            failures.append(f"{who}: content type {reply.content_type}")
+    assert not failures, "\n".join(failures)
