@@ -5,7 +5,8 @@
    so the local stack and the tests run every DynamoDB call under one lock.
 2. moto's TransactWriteItems deep-copies every table it touches to be able to roll back, so a
    transaction costs O(table size): with 10,000 tickets one took ~19 s. We snapshot only the
-   items the transaction names, and restore those on cancellation (same outcome).
+   items the transaction names, and restore those on cancellation (same outcome), leaving the
+   table's stream as it was before the transaction.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def serialise_moto_dynamodb() -> None:
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         with _LOCK:
             snapshots = _snapshot_items(self, transact_items)
+            stream_lengths = _stream_lengths(self, snapshots)
             dynamodb_models.copy = cheap_copy  # type: ignore[assignment]
             try:
                 original_transact(self, transact_items)
@@ -57,6 +59,9 @@ def serialise_moto_dynamodb() -> None:
                         self.delete_item(table_name, key)
                     else:
                         self.put_item(table_name, attributes)
+                # A cancelled transaction never reaches the stream, nor does its undoing.
+                for table_name, length in stream_lengths.items():
+                    del self.tables[table_name].stream_shard.items[length:]
                 raise
             finally:
                 dynamodb_models.copy = copy
@@ -64,6 +69,15 @@ def serialise_moto_dynamodb() -> None:
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     _installed = True
+
+
+def _stream_lengths(backend: Any, snapshots: list[tuple[str, Any, Any]]) -> dict[str, int]:
+    lengths: dict[str, int] = {}
+    for table_name, _key, _attributes in snapshots:
+        shard = getattr(backend.tables[table_name], "stream_shard", None)
+        if shard is not None:
+            lengths[table_name] = len(shard.items)
+    return lengths
 
 
 def _snapshot_items(

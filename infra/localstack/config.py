@@ -35,6 +35,7 @@ class LocalConfig:
     tickets_table: str = "helpdesk-local-tickets"
     idempotency_table: str = "helpdesk-local-idempotency"
     token_ttl_seconds: int = 24 * 3600
+    mail_domain: str = "helpdesk.localhost"
 
     @property
     def base_url(self) -> str:

@@ -43,7 +43,13 @@ def dynamodb_tables(ctx: ResourceContext) -> dict[str, str]:
     }
 
 
-BUILDERS: list[ResourceBuilder] = [dynamodb_tables]
+def mail_identity(ctx: ResourceContext) -> dict[str, str]:
+    """The sending domain, verified in SES as the template's MailIdentity is."""
+    ctx.client("ses").verify_domain_identity(Domain=ctx.config.mail_domain)
+    return {"MAIL_DOMAIN": ctx.config.mail_domain, "MAIL_FROM": f"support@{ctx.config.mail_domain}"}
+
+
+BUILDERS: list[ResourceBuilder] = [dynamodb_tables, mail_identity]
 
 
 def function_environment(config: LocalConfig, template: Template) -> dict[str, str]:

@@ -17,6 +17,7 @@ from infra.localstack.auth import TokenIssuer
 from infra.localstack.config import LocalConfig
 from infra.localstack.helpers import LocalRoutes, default_routes
 from infra.localstack.lambdas import LambdaFunction
+from infra.localstack.mail_out import StreamPoller, outbox_helper
 from infra.localstack.resources import aws_environment, create_resources
 from infra.localstack.schedules import LocalScheduler, Schedule, schedule_helper, schedules_of
 from infra.localstack.seed import DEMO_USERS, seed
@@ -42,6 +43,7 @@ class LocalStack:
         self._server: LocalHttpServer | None = None
         self._thread: threading.Thread | None = None
         self._scheduler: LocalScheduler | None = None
+        self._poller: StreamPoller | None = None
         self._functions: dict[str, LambdaFunction] = {}
         self._template = load_template()
 
@@ -69,6 +71,9 @@ class LocalStack:
         )
         self._scheduler = LocalScheduler(schedules, self._run_schedule)
         self._scheduler.start()
+        notifier = self.function("NotifierFunction")
+        self._poller = StreamPoller(self.config.tickets_table, self.config.region, notifier.invoke)
+        self._poller.start()
 
     def function(self, logical_id: str) -> LambdaFunction:
         """A function of the template, loaded on first use (its CodeUri and Handler)."""
@@ -109,6 +114,7 @@ class LocalStack:
         routes.add(
             "POST", "/_local/schedules/{name}", schedule_helper(schedules, self._run_schedule)
         )
+        routes.add("GET", "/_local/outbox", outbox_helper(self.config.region))
         return routes
 
     def stop(self) -> None:
@@ -116,6 +122,9 @@ class LocalStack:
         if self._scheduler is not None:
             self._scheduler.stop()
             self._scheduler = None
+        if self._poller is not None:
+            self._poller.stop()
+            self._poller = None
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

@@ -139,13 +139,16 @@ def test_reminder_is_sent_once_one_day_before(
 ) -> None:
     ticket = answered_ticket(service, clock, datetime(2026, 5, 4, 8, 0, tzinfo=UTC))
     assert ticket.auto_close_at is not None
-    sent: list[tuple[str, int]] = []
-    job = AutoCloseJob(store, after_commit=lambda kind, t: sent.append((kind, t.number)))
+    job = AutoCloseJob(store)
     assert job.run(ticket.auto_close_at - timedelta(days=2)).reminded == 0
     assert job.run(ticket.auto_close_at - timedelta(hours=23)).reminded == 1
     assert job.run(ticket.auto_close_at - timedelta(hours=22)).reminded == 0
     assert job.run(ticket.auto_close_at).closed == 1
-    assert sent == [("auto_close_reminder", ticket.number), ("closed", ticket.number)]
+    kinds = [m["kind"] for m in store.outbox(ticket.number)]
+    assert kinds == ["created", "taken", "answer_sent", "auto_close_reminder", "closed"]
+    closed = store.outbox(ticket.number)[-1]
+    assert closed["to"] == CLIENT.email and closed["subject"].startswith(f"[#{ticket.number}] ")
+    assert "sans retour de votre part" in closed["body"]
 
 
 def test_replaying_the_same_run_three_times_closes_once(

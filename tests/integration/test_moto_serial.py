@@ -50,3 +50,26 @@ def test_successful_transaction_applies_every_item(dynamodb: Any) -> None:
     for key, value in (("A", "1"), ("B", "2")):
         got = dynamodb.get_item(TableName=TABLE_NAME, Key={"pk": {"S": key}, "sk": {"S": "X"}})
         assert got["Item"]["v"] == {"S": value}
+
+
+def test_cancelled_transaction_leaves_no_stream_record(dynamodb: Any) -> None:
+    from infra.moto_streams import stream_records
+    from tests.conftest import REGION
+
+    dynamodb.transact_write_items(TransactItems=[_put("A", v="1")])
+    before = stream_records(TABLE_NAME, REGION)
+    with pytest.raises(ClientError):
+        dynamodb.transact_write_items(
+            TransactItems=[
+                _put("B", entity="outbox"),
+                {
+                    "ConditionCheck": {
+                        "TableName": TABLE_NAME,
+                        "Key": {"pk": {"S": "missing"}, "sk": {"S": "X"}},
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+            ]
+        )
+    assert stream_records(TABLE_NAME, REGION) == before
+    assert [r["eventName"] for r in before] == ["INSERT"]

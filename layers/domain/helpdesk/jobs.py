@@ -7,7 +7,6 @@ rerun (or a replay of the same event) finishes the rest and duplicates nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -38,20 +37,14 @@ class JobReport:
         return dict(self.__dict__)
 
 
-# Called after a closure or a reminder is committed (notifications are wired in later).
-AfterCommit = Callable[[str, Ticket], None]
-
-
-def _ignore(_kind: str, _ticket: Ticket) -> None:
-    return None
-
-
 class AutoCloseJob:
-    """Closes every ticket whose countdown is due; reminds the client one day before."""
+    """Closes every ticket whose countdown is due; reminds the client one day before.
 
-    def __init__(self, store: DynamoStore, after_commit: AfterCommit = _ignore) -> None:
+    The client's messages (closure, reminder) are committed with each change (the outbox).
+    """
+
+    def __init__(self, store: DynamoStore) -> None:
         self.store = store
-        self.after_commit = after_commit
 
     def run(self, now: datetime) -> JobReport:
         now = ensure_utc(now)
@@ -66,7 +59,6 @@ class AutoCloseJob:
             report.examined += 1
             if queries.mark_reminded(self.store, ticket, now):
                 report.reminded += 1
-                self.after_commit("auto_close_reminder", ticket)
             else:
                 report.conflicts += 1
         return report
@@ -86,7 +78,6 @@ class AutoCloseJob:
             return
         report.closed += 1
         report.closed_tickets.append(ticket.number)
-        self.after_commit("closed", transition.ticket)
 
 
 class TaskRolloverJob:

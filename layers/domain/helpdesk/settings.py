@@ -16,6 +16,13 @@ class Settings(BaseModel):
     stage: str = Field(alias="STAGE", default="local")
     aws_region: str = Field(alias="AWS_REGION", default="eu-west-1")
     endpoint_url: str | None = Field(alias="AWS_ENDPOINT_URL", default=None)
+    mail_domain: str = Field(alias="MAIL_DOMAIN", default="helpdesk.localhost")
+    mail_from: str = Field(alias="MAIL_FROM", default="")
+
+    @property
+    def sender(self) -> str:
+        """The address notifications come from (replies to it come back to us)."""
+        return self.mail_from or f"support@{self.mail_domain}"
 
 
 @lru_cache(maxsize=1)

@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from helpdesk.adapters import items as it
 from helpdesk.adapters import keys
+from helpdesk.domain import notifications
 from helpdesk.domain.comments import Comment
 from helpdesk.domain.directory import Consultant, Organisation
 from helpdesk.domain.errors import Conflict, InvalidInput, MonthLocked, NotFound
@@ -238,6 +239,10 @@ class DynamoStore:
             for i in self._query_partition(keys.ticket_pk(number), "TIME#")
         ]
 
+    def outbox(self, number: int) -> list[Item]:
+        """The ticket's messages to the client, oldest first, with their delivery state."""
+        return list(self._query_partition(keys.ticket_pk(number), "OUTBOX#"))
+
     def comments(self, number: int) -> list[Comment]:
         return [
             it.comment_from_item(i) for i in self._query_partition(keys.ticket_pk(number), "COMMENT#")
@@ -336,6 +341,10 @@ class DynamoStore:
                 self._put_new(it.ticket_to_item(ticket)),
                 self._put_new(it.event_to_item(ticket.number, event)),
             ]
+            acknowledgement = notifications.acknowledgement(ticket)
+            if acknowledgement is not None:
+                outbox = it.outbox_to_item(acknowledgement, ticket.version, ticket.created_at)
+                operations.append(self._put_new(outbox))
             try:
                 self._transact(operations)
                 return ticket
@@ -417,6 +426,12 @@ class DynamoStore:
         ]
         if task is not None:
             operations.append(self.task_upsert_operation(transition.ticket, *task))
+        notification = notifications.for_transition(transition)
+        if notification is not None:
+            outbox = it.outbox_to_item(
+                notification, transition.ticket.version, transition.ticket.updated_at
+            )
+            operations.append(self._put_new(outbox))
         operations.extend(extra)
         self._commit_ticket_change(transition.before, operations)
 

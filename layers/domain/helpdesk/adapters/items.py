@@ -20,6 +20,7 @@ from helpdesk.domain.model import (
     Ticket,
     TicketType,
 )
+from helpdesk.domain.notifications import Notification
 from helpdesk.domain.timekeeping import TimeEntry, TimeKind
 
 Item = dict[str, Any]
@@ -357,3 +358,19 @@ def comment_from_item(item: Item) -> Comment:
         source=item.get("source", "api"),
         message_id=item.get("message_id"),
     )
+
+
+def outbox_to_item(notification: Notification, version: int, created_at: datetime) -> Item:
+    """A message to send, stored with the change that causes it (the transactional outbox)."""
+    return {
+        "pk": keys.ticket_pk(notification.ticket_number),
+        "sk": keys.outbox_sk(version, notification.kind),
+        "entity": "outbox",
+        "kind": notification.kind,
+        "ticket_number": notification.ticket_number,
+        "to": notification.to,
+        "subject": notification.subject,
+        "body": notification.body,
+        "created_at": iso(created_at),
+        "delivery": "pending",
+    }

@@ -34,6 +34,15 @@ def time_sk(entry_id: str) -> str:
     return f"TIME#{entry_id}"
 
 
+def outbox_sk(version: int, kind: str) -> str:
+    return f"OUTBOX#{pad(version)}#{kind}"
+
+
+def message_id_key(message_id: str) -> dict[str, str]:
+    """Our own outgoing Message-ID -> the ticket it belongs to (threads the replies)."""
+    return {"pk": f"MSGID#{message_id}", "sk": "MSGID"}
+
+
 def comment_sk(at: str, comment_id: str) -> str:
     return f"COMMENT#{at}#{comment_id}"
 

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 from helpdesk.adapters import items as it
 from helpdesk.adapters import keys
 from helpdesk.adapters.dynamo import DynamoStore, marshal, unmarshal
+from helpdesk.domain import notifications
 from helpdesk.domain.calendar import iso
 from helpdesk.domain.model import Ticket
 
@@ -75,30 +76,50 @@ def open_tickets(store: DynamoStore, *, report: ReadCounter) -> Iterator[Ticket]
 
 
 def mark_reminded(store: DynamoStore, ticket: Ticket, now: datetime) -> bool:
-    """Record the reminder for this due time, once; False if already sent or the ticket moved."""
+    """Record the reminder for this due time with its message, once (one transaction).
+
+    False when it was already sent for this due time, or the ticket moved on.
+    """
     assert ticket.auto_close_at is not None
     due = iso(ticket.auto_close_at)
-    try:
-        store.client.update_item(
-            TableName=store.table,
-            Key=marshal(keys.ticket_key(ticket.number)),
-            UpdateExpression="SET reminded_for = :due, reminded_at = :now",
-            ConditionExpression=(
-                "#status = :answer_sent AND auto_close_at = :due AND #version = :version "
-                "AND (attribute_not_exists(reminded_for) OR reminded_for <> :due)"
-            ),
-            ExpressionAttributeNames={"#status": "status", "#version": "version"},
-            ExpressionAttributeValues=marshal(
-                {
-                    ":due": due,
-                    ":now": iso(now),
-                    ":answer_sent": "answer_sent",
-                    ":version": ticket.version,
+    operations: list[dict[str, Any]] = [
+        {
+            "Update": {
+                "TableName": store.table,
+                "Key": marshal(keys.ticket_key(ticket.number)),
+                "UpdateExpression": "SET reminded_for = :due, reminded_at = :now",
+                "ConditionExpression": (
+                    "#status = :answer_sent AND auto_close_at = :due AND #version = :version "
+                    "AND (attribute_not_exists(reminded_for) OR reminded_for <> :due)"
+                ),
+                "ExpressionAttributeNames": {"#status": "status", "#version": "version"},
+                "ExpressionAttributeValues": marshal(
+                    {
+                        ":due": due,
+                        ":now": iso(now),
+                        ":answer_sent": "answer_sent",
+                        ":version": ticket.version,
+                    }
+                ),
+            }
+        }
+    ]
+    message = notifications.reminder(ticket)
+    if message is not None:
+        item = it.outbox_to_item(message, ticket.version, now)
+        operations.append(
+            {
+                "Put": {
+                    "TableName": store.table,
+                    "Item": marshal(item),
+                    "ConditionExpression": "attribute_not_exists(pk)",
                 }
-            ),
+            }
         )
+    try:
+        store.client.transact_write_items(TransactItems=operations)
         return True
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        if exc.response["Error"]["Code"] == "TransactionCanceledException":
             return False
         raise

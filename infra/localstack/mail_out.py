@@ -1,0 +1,114 @@
+"""Outbound mail, locally: the table's stream drives the notifier function (as the template's
+event source mapping does), SES is moto's, and `GET /_local/outbox` lists what was sent."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from infra.localstack.apigw import HttpReply
+from infra.localstack.helpers import Helper, LocalRequest
+from infra.localstack.problems import json_reply
+from infra.moto_streams import matches_outbox_filter, stream_records
+
+log = logging.getLogger("localstack.mail")
+BATCH_SIZE = 10
+MAX_ATTEMPTS = 10
+
+
+class StreamPoller:
+    """Feeds new outbox records to the notifier in batches; retries the failed ones."""
+
+    def __init__(
+        self,
+        table_name: str,
+        region: str,
+        invoke: Callable[[dict[str, Any]], Any],
+        interval: float = 0.2,
+    ) -> None:
+        self.table_name = table_name
+        self.region = region
+        self.invoke = invoke
+        self.interval = interval
+        self._position = 0
+        self._retry: list[tuple[int, dict[str, Any]]] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="stream-poller", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.poll()
+            except Exception:
+                log.exception("stream poll failed")
+
+    def poll(self) -> int:
+        """Deliver what is new (and what failed before); returns the records handed over."""
+        records = stream_records(self.table_name, self.region, after=self._position)
+        self._position += len(records)
+        pending = self._retry + [(0, r) for r in records if matches_outbox_filter(r)]
+        self._retry = []
+        for start in range(0, len(pending), BATCH_SIZE):
+            self._deliver(pending[start : start + BATCH_SIZE])
+        return len(pending)
+
+    def _deliver(self, batch: list[tuple[int, dict[str, Any]]]) -> None:
+        try:
+            reply = self.invoke({"Records": [record for _, record in batch]})
+            failed = {f["itemIdentifier"] for f in (reply or {}).get("batchItemFailures", [])}
+        except Exception:
+            log.exception("notifier invocation failed; the batch will be retried")
+            failed = {record["dynamodb"]["SequenceNumber"] for _, record in batch}
+        for attempts, record in batch:
+            if record["dynamodb"]["SequenceNumber"] not in failed:
+                continue
+            if attempts + 1 < MAX_ATTEMPTS:
+                self._retry.append((attempts + 1, record))
+            else:
+                log.error("outbox record dropped after %d attempts: %s", MAX_ATTEMPTS, record)
+
+
+def sent_messages(region: str) -> list[dict[str, Any]]:
+    """What SES (moto) accepted, oldest first: to, subject, body, headers."""
+    backend = ses_backends[DEFAULT_ACCOUNT_ID][region]
+    listed = []
+    for sent in list(backend.sent_messages):
+        raw = getattr(sent, "raw_data", None)
+        if raw is None:
+            continue
+        data = raw.encode("utf-8") if isinstance(raw, str) else raw
+        message = message_from_bytes(data, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        body = message.get_body(preferencelist=("plain",))
+        listed.append(
+            {
+                "to": message["To"],
+                "subject": message["Subject"],
+                "body": body.get_content() if body is not None else "",
+                "headers": {name: str(value) for name, value in message.items()},
+            }
+        )
+    return listed
+
+
+def outbox_helper(region: str) -> Helper:
+    def outbox(_request: LocalRequest) -> HttpReply:
+        return json_reply(200, {"items": sent_messages(region), "next_cursor": None})
+
+    return outbox

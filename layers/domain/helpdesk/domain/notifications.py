@@ -1,0 +1,147 @@
+"""What the client is told by email, and when (pure: composes the messages).
+
+A message is composed when the change that causes it is committed, and stored with it in the
+same transaction (the outbox), so that no notification is lost and none blocks a transition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from helpdesk.domain.calendar import PARIS
+from helpdesk.domain.model import ClosureReason, Ticket
+from helpdesk.domain.workflow import Transition
+
+CLOSURE_TEXT = {
+    ClosureReason.CONFIRMED: "vous avez confirmé que la demande est traitée",
+    ClosureReason.CLOSED_BY_CONSULTANT: "le consultant l'a fermé après votre confirmation",
+    ClosureReason.AUTO_CLOSED: "sans retour de votre part dans le délai prévu",
+    ClosureReason.CANCELLED: "vous avez annulé la demande",
+    ClosureReason.ABANDONED: "l'évolution a été abandonnée après refus du chiffrage",
+}
+
+
+@dataclass(frozen=True)
+class Notification:
+    kind: str  # created | taken | quote_submitted | answer_sent | closed | auto_close_reminder
+    ticket_number: int
+    to: str
+    subject: str
+    body: str
+
+
+def _paris(moment: datetime | None) -> str:
+    if moment is None:
+        return "-"
+    return moment.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
+
+
+def _subject(ticket: Ticket, text: str) -> str:
+    return f"[#{ticket.number}] {text} : {ticket.title}"
+
+
+def _sign(lines: list[str]) -> str:
+    return "\n".join([*lines, "", "-- ", "Le support applicatif (message automatique)"]) + "\n"
+
+
+def acknowledgement(ticket: Ticket) -> Notification | None:
+    if not ticket.requester_email:
+        return None
+    body = _sign(
+        [
+            "Bonjour,",
+            "",
+            f"Votre demande a bien été enregistrée sous le numéro #{ticket.number}.",
+            f"Type : {ticket.type.label}",
+            f"Statut : {ticket.status.label}",
+            "",
+            f"Pour compléter la demande, répondez à ce message en gardant [#{ticket.number}] "
+            "dans l'objet.",
+        ]
+    )
+    return Notification(
+        "created", ticket.number, ticket.requester_email, _subject(ticket, "Demande reçue"), body
+    )
+
+
+def for_transition(transition: Transition) -> Notification | None:
+    """The message the client gets for this change, if any."""
+    ticket = transition.ticket
+    if not ticket.requester_email:
+        return None
+    action = transition.event.action
+    if action == "take":
+        return _message(
+            ticket,
+            "taken",
+            "Demande prise en charge",
+            [
+                f"Votre demande #{ticket.number} est prise en charge ({ticket.status.label}).",
+                f"Priorité : {ticket.priority.value}.",
+            ],
+        )
+    if action == "submit-quote" and ticket.quote is not None:
+        quote = ticket.quote
+        days = f" pour {quote.days} jour(s)" if quote.days is not None else ""
+        return _message(
+            ticket,
+            "quote_submitted",
+            "Chiffrage à valider",
+            [
+                f"Le chiffrage de votre demande #{ticket.number} (version {quote.version}) "
+                f"s'élève à {quote.amount:.2f} EUR{days}.",
+                quote.description,
+                f"Pour l'accepter : POST /tickets/{ticket.number}/actions/approve-quote ; "
+                f"pour le refuser : POST /tickets/{ticket.number}/actions/refuse-quote "
+                "avec la raison.",
+                f"Ce chiffrage est valable {quote.validity_days} jours.",
+            ],
+        )
+    if action == "send-answer":
+        return _message(
+            ticket,
+            "answer_sent",
+            "Réponse à votre demande",
+            [
+                transition.event.details.get("message", ""),
+                "",
+                f"Si la réponse vous convient, confirmez : POST /tickets/{ticket.number}/actions/"
+                "confirm ; sinon rouvrez la demande avec la raison : "
+                f"POST /tickets/{ticket.number}/actions/reopen.",
+                f"Sans retour de votre part, la demande sera fermée le {_paris(ticket.auto_close_at)}.",
+            ],
+        )
+    if ticket.closure_reason is not None and transition.before.closure_reason is None:
+        return _message(
+            ticket,
+            "closed",
+            "Demande fermée",
+            [
+                f"Votre demande #{ticket.number} est fermée : "
+                f"{CLOSURE_TEXT[ticket.closure_reason]}.",
+            ],
+        )
+    return None
+
+
+def reminder(ticket: Ticket) -> Notification | None:
+    if not ticket.requester_email:
+        return None
+    return _message(
+        ticket,
+        "auto_close_reminder",
+        "Fermeture prochaine",
+        [
+            f"Votre demande #{ticket.number} sera fermée automatiquement le "
+            f"{_paris(ticket.auto_close_at)} sans retour de votre part.",
+            "Répondez à ce message ou rouvrez la demande si elle n'est pas résolue.",
+        ],
+    )
+
+
+def _message(ticket: Ticket, kind: str, subject: str, lines: list[str]) -> Notification:
+    body = _sign(["Bonjour,", "", *[line for line in lines if line is not None]])
+    return Notification(
+        kind, ticket.number, ticket.requester_email, _subject(ticket, subject), body
+    )

@@ -1,0 +1,161 @@
+"""Delivering the outbox: each message sent once, even when its event comes three times.
+
+The outbox item is claimed with a conditional write (pending -> sending, with a lease), sent,
+then marked sent together with the Message-ID -> ticket record that threads the client's
+replies. A replayed event finds it sent and does nothing; a send that fails puts it back to
+pending and raises, so the event source retries; a run that dies mid-send leaves a lease that
+expires after the function's timeout, so the retry can claim it again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+
+from helpdesk.adapters import keys
+from helpdesk.adapters.dynamo import DynamoStore, marshal
+from helpdesk.adapters.mailer import render
+from helpdesk.domain.calendar import iso
+
+LEASE = timedelta(seconds=60)
+
+
+class Mailer(Protocol):
+    sender: str
+
+    def send(self, to: str, raw: bytes) -> None: ...
+
+
+class DeliveryInProgress(Exception):
+    """Another run holds the message's lease; retrying later is the answer."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    outcome: str  # sent | already_sent
+    message_id: str
+
+
+def new_message_id(domain: str) -> str:
+    return f"<{uuid.uuid4().hex}@{domain}>"
+
+
+class Notifier:
+    def __init__(
+        self,
+        store: DynamoStore,
+        mailer: Mailer,
+        mail_domain: str,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.mailer = mailer
+        self.mail_domain = mail_domain
+        self.clock = clock
+
+    def deliver(self, pk: str, sk: str) -> Delivery:
+        now = self.clock()
+        key = {"pk": pk, "sk": sk}
+        claimed = self._claim(key, now)
+        if claimed is None:
+            stored = self.store.client.get_item(
+                TableName=self.store.table, Key=marshal(key), ConsistentRead=True
+            ).get("Item", {})
+            if stored.get("delivery", {}).get("S") == "sent":
+                return Delivery("already_sent", stored.get("message_id", {}).get("S", ""))
+            raise DeliveryInProgress(f"{pk} {sk} is being sent by another run")
+        message_id = str(claimed["message_id"]["S"])
+        raw = render(
+            sender=self.mailer.sender,
+            to=claimed["to"]["S"],
+            subject=claimed["subject"]["S"],
+            body=claimed["body"]["S"],
+            message_id=message_id,
+        )
+        try:
+            self.mailer.send(claimed["to"]["S"], raw)
+        except Exception:
+            self._release(key)
+            raise
+        self._mark_sent(key, claimed, message_id, now)
+        return Delivery("sent", message_id)
+
+    def _claim(self, key: dict[str, str], now: datetime) -> dict[str, Any] | None:
+        """pending (or a lapsed lease) -> sending; keeps a Message-ID chosen on first claim."""
+        try:
+            reply = self.store.client.update_item(
+                TableName=self.store.table,
+                Key=marshal(key),
+                UpdateExpression=(
+                    "SET delivery = :sending, lease_until = :lease, "
+                    "message_id = if_not_exists(message_id, :mid) ADD attempts :one"
+                ),
+                ConditionExpression=(
+                    "entity = :outbox AND (delivery = :pending OR "
+                    "(delivery = :sending AND lease_until < :now))"
+                ),
+                ExpressionAttributeValues=marshal(
+                    {
+                        ":sending": "sending",
+                        ":pending": "pending",
+                        ":outbox": "outbox",
+                        ":lease": iso(now + LEASE),
+                        ":now": iso(now),
+                        ":mid": new_message_id(self.mail_domain),
+                        ":one": 1,
+                    }
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        attributes: dict[str, Any] = reply["Attributes"]
+        return attributes
+
+    def _release(self, key: dict[str, str]) -> None:
+        self.store.client.update_item(
+            TableName=self.store.table,
+            Key=marshal(key),
+            UpdateExpression="SET delivery = :pending REMOVE lease_until",
+            ConditionExpression="delivery = :sending",
+            ExpressionAttributeValues=marshal({":pending": "pending", ":sending": "sending"}),
+        )
+
+    def _mark_sent(
+        self, key: dict[str, str], claimed: dict[str, Any], message_id: str, now: datetime
+    ) -> None:
+        number = int(claimed["ticket_number"]["N"])
+        self.store.client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": self.store.table,
+                        "Key": marshal(key),
+                        "UpdateExpression": "SET delivery = :sent, sent_at = :now "
+                        "REMOVE lease_until",
+                        "ExpressionAttributeValues": marshal({":sent": "sent", ":now": iso(now)}),
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self.store.table,
+                        "Item": marshal(
+                            {
+                                **keys.message_id_key(message_id),
+                                "entity": "message_id",
+                                "ticket_number": number,
+                                "kind": claimed["kind"]["S"],
+                                "sent_at": iso(now),
+                            }
+                        ),
+                    }
+                },
+            ]
+        )

@@ -1,0 +1,186 @@
+"""The outbox: messages committed with each change, sent once each through SES."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from email import message_from_bytes, policy
+from email.message import Message
+from typing import Any
+
+import boto3
+import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from helpdesk.adapters import keys
+from helpdesk.adapters.dynamo import DynamoStore, unmarshal
+from helpdesk.adapters.mailer import SesMailer
+from helpdesk.domain.model import Ticket, TicketType
+from helpdesk.domain.workflow import Action, ActionInput
+from helpdesk.notifier import DeliveryInProgress, Notifier
+from helpdesk.service import HelpdeskService
+from infra import moto_streams
+from infra.moto_streams import matches_outbox_filter
+from tests.conftest import CLIENT, L1, REGION, TABLE_NAME, Clock
+from tests.support.functions import load_function
+
+DOMAIN = "helpdesk.localhost"
+
+
+@pytest.fixture
+def ses(dynamodb: Any) -> Any:
+    boto3.client("ses", region_name=REGION).verify_domain_identity(Domain=DOMAIN)
+    return boto3.client("sesv2", region_name=REGION)
+
+
+@pytest.fixture
+def notifier(store: DynamoStore, ses: Any, clock: Clock) -> Notifier:
+    return Notifier(store, SesMailer(ses, f"support@{DOMAIN}"), DOMAIN, clock=clock)
+
+
+def sent_mail() -> list[Message]:
+    backend = ses_backends[DEFAULT_ACCOUNT_ID][REGION]
+    return [message_from_bytes(m.raw_data.encode(), policy=policy.default) for m in backend.sent_messages]
+
+
+def outbox_keys(store: DynamoStore, number: int) -> Iterator[tuple[str, str]]:
+    for item in store.outbox(number):
+        yield item["pk"], item["sk"]
+
+
+def new_ticket(service: HelpdeskService) -> Ticket:
+    return service.create_ticket(
+        CLIENT, title="Imprimante bloquée", description="", type=TicketType.ASSISTANCE
+    )
+
+
+def test_acknowledgement_is_sent_once_with_threading_headers(
+    service: HelpdeskService, store: DynamoStore, notifier: Notifier
+) -> None:
+    ticket = new_ticket(service)
+    [(pk, sk)] = list(outbox_keys(store, ticket.number))
+    outcomes = [notifier.deliver(pk, sk).outcome for _ in range(3)]
+    assert outcomes == ["sent", "already_sent", "already_sent"]
+    [mail] = sent_mail()
+    assert mail["To"] == CLIENT.email
+    assert mail["Subject"] == f"[#{ticket.number}] Demande reçue : Imprimante bloquée"
+    assert mail["Auto-Submitted"] == "auto-generated"
+    message_id = mail["Message-ID"]
+    assert message_id.endswith(f"@{DOMAIN}>")
+    record = store.client.get_item(TableName=TABLE_NAME, Key=_marshal(keys.message_id_key(message_id)))
+    assert int(unmarshal(record["Item"])["ticket_number"]) == ticket.number
+    assert store.outbox(ticket.number)[0]["delivery"] == "sent"
+
+
+def test_each_client_facing_change_queues_its_message(
+    service: HelpdeskService, store: DynamoStore
+) -> None:
+    ticket = new_ticket(service)
+    for action, params in (
+        (Action.TAKE, ActionInput()),
+        (Action.START, ActionInput()),
+        (Action.SEND_ANSWER, ActionInput(message="Redémarrez le spouleur.")),
+        (Action.CONFIRM, ActionInput()),
+    ):
+        caller = CLIENT if action is Action.CONFIRM else L1
+        service.perform(caller, ticket.number, action, params)
+    outbox = store.outbox(ticket.number)
+    assert [m["kind"] for m in outbox] == ["created", "taken", "answer_sent", "closed"]
+    answer = outbox[2]["body"]
+    assert "Redémarrez le spouleur." in answer and "confirm" in answer and "reopen" in answer
+
+
+def test_a_failed_send_is_released_and_retried(
+    service: HelpdeskService, store: DynamoStore, notifier: Notifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ticket = new_ticket(service)
+    [(pk, sk)] = list(outbox_keys(store, ticket.number))
+
+    def unavailable(to: str, raw: bytes) -> None:
+        raise ConnectionError("SES unavailable")
+
+    monkeypatch.setattr(notifier.mailer, "send", unavailable)
+    with pytest.raises(ConnectionError):
+        notifier.deliver(pk, sk)
+    assert store.outbox(ticket.number)[0]["delivery"] == "pending"
+    monkeypatch.undo()
+    assert notifier.deliver(pk, sk).outcome == "sent"
+    assert len(sent_mail()) == 1
+
+
+def test_a_run_that_died_mid_send_is_taken_over_after_its_lease(
+    service: HelpdeskService, store: DynamoStore, notifier: Notifier, clock: Clock
+) -> None:
+    ticket = new_ticket(service)
+    [(pk, sk)] = list(outbox_keys(store, ticket.number))
+    assert notifier._claim({"pk": pk, "sk": sk}, clock.now) is not None  # then the run died
+    with pytest.raises(DeliveryInProgress):
+        notifier.deliver(pk, sk)
+    clock.advance(minutes=2)
+    assert notifier.deliver(pk, sk).outcome == "sent"
+    assert len(sent_mail()) == 1
+
+
+def test_stream_event_delivered_three_times_sends_one_mail(
+    service: HelpdeskService,
+    store: DynamoStore,
+    notifier: Notifier,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    notifier_app = load_function("notifier")
+    monkeypatch.setattr(notifier_app, "default_notifier", lambda: notifier)
+    ticket = new_ticket(service)
+    event = {"Records": stream_records(store)}
+    assert len(event["Records"]) == 1
+    for _ in range(3):
+        assert notifier_app.lambda_handler(event, _context()) == {"batchItemFailures": []}
+    assert [m["Subject"] for m in sent_mail()] == [
+        f"[#{ticket.number}] Demande reçue : Imprimante bloquée"
+    ]
+
+
+def test_reminder_and_auto_closure_reach_the_client(
+    service: HelpdeskService, store: DynamoStore, notifier: Notifier, clock: Clock
+) -> None:
+    from helpdesk.jobs import AutoCloseJob
+
+    ticket = new_ticket(service)
+    service.perform(L1, ticket.number, Action.TAKE, ActionInput())
+    service.perform(L1, ticket.number, Action.START, ActionInput())
+    answered = service.perform(L1, ticket.number, Action.SEND_ANSWER, ActionInput(message="ok"))
+    due = answered.ticket.auto_close_at
+    assert due is not None
+    AutoCloseJob(store).run(due - timedelta(hours=12))
+    AutoCloseJob(store).run(due)
+    for pk, sk in outbox_keys(store, ticket.number):
+        notifier.deliver(pk, sk)
+    subjects = [m["Subject"].split("] ")[1] for m in sent_mail()]
+    assert subjects == [
+        "Demande reçue : Imprimante bloquée",
+        "Demande prise en charge : Imprimante bloquée",
+        "Réponse à votre demande : Imprimante bloquée",
+        "Fermeture prochaine : Imprimante bloquée",
+        "Demande fermée : Imprimante bloquée",
+    ]
+
+
+def stream_records(store: DynamoStore) -> list[dict[str, Any]]:
+    """The table's stream, filtered as the template's event source mapping filters it."""
+    return [
+        r for r in moto_streams.stream_records(TABLE_NAME, REGION) if matches_outbox_filter(r)
+    ]
+
+
+def _marshal(key: dict[str, str]) -> dict[str, Any]:
+    return {k: {"S": v} for k, v in key.items()}
+
+
+def _context() -> Any:
+    class Context:
+        function_name = "notifier"
+        memory_limit_in_mb = 256
+        invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:notifier"
+        aws_request_id = "req-1"
+
+    return Context()
