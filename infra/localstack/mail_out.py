@@ -4,7 +4,6 @@ event source mapping does), SES is moto's, and `GET /_local/outbox` lists what w
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -14,6 +13,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from infra.localstack.apigw import HttpReply
+from infra.localstack.background import Periodic
 from infra.localstack.helpers import Helper, LocalRequest
 from infra.localstack.problems import json_reply
 from infra.moto_streams import matches_outbox_filter, stream_records
@@ -23,8 +23,10 @@ BATCH_SIZE = 10
 MAX_ATTEMPTS = 10
 
 
-class StreamPoller:
+class StreamPoller(Periodic):
     """Feeds new outbox records to the notifier in batches; retries the failed ones."""
+
+    name = "stream-poller"
 
     def __init__(
         self,
@@ -33,30 +35,15 @@ class StreamPoller:
         invoke: Callable[[dict[str, Any]], Any],
         interval: float = 0.2,
     ) -> None:
+        super().__init__(interval)
         self.table_name = table_name
         self.region = region
         self.invoke = invoke
-        self.interval = interval
         self._position = 0
         self._retry: list[tuple[int, dict[str, Any]]] = []
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="stream-poller", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.poll()
-            except Exception:
-                log.exception("stream poll failed")
+    def tick(self) -> None:
+        self.poll()
 
     def poll(self) -> int:
         """Deliver what is new (and what failed before); returns the records handed over."""

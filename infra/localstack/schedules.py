@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +20,7 @@ from zoneinfo import ZoneInfo
 from helpdesk.domain.calendar import iso, parse_instant
 from infra.cfn_template import Template
 from infra.localstack.apigw import HttpReply
+from infra.localstack.background import Periodic
 from infra.localstack.helpers import Helper, LocalRequest
 from infra.localstack.problems import invalid_input, json_reply, problem
 
@@ -135,8 +135,10 @@ def schedule_helper(schedules: list[Schedule], invoke: Invoke) -> Helper:
     return run
 
 
-class LocalScheduler:
+class LocalScheduler(Periodic):
     """Fires each schedule at its next matching minute, on a background thread."""
+
+    name = "local-scheduler"
 
     def __init__(
         self,
@@ -144,11 +146,11 @@ class LocalScheduler:
         invoke: Invoke,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        super().__init__(interval=15)
         self.schedules = schedules
         self.invoke = invoke
         self.clock = clock
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._last = clock()
 
     def next_runs(self, after: datetime) -> list[tuple[datetime, Schedule]]:
         return sorted(
@@ -156,24 +158,14 @@ class LocalScheduler:
             key=lambda pair: pair[0],
         )
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="local-scheduler", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def _loop(self) -> None:
-        last = self.clock()
-        while not self._stop.is_set():
-            for due, schedule in self.next_runs(last):
-                if due > self.clock():
-                    break
-                self._fire(schedule, due)
-                last = max(last, due)
-            self._stop.wait(15)
+    def tick(self) -> None:
+        """Fire every run due since the last tick, each with its own scheduled time."""
+        now = self.clock()
+        for due, schedule in self.next_runs(self._last):
+            if due > now:
+                break
+            self._fire(schedule, due)
+        self._last = now
 
     def _fire(self, schedule: Schedule, due: datetime) -> None:
         try:

@@ -52,3 +52,17 @@ def test_scheduler_fires_each_due_run_once_with_its_scheduled_time() -> None:
     assert runs[0][0] == datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
     scheduler._fire(hourly, runs[0][0])
     assert fired == [("auto-close", datetime(2026, 5, 1, 10, 0, tzinfo=UTC))]
+
+
+def test_ticks_fire_a_run_once_when_its_minute_has_come() -> None:
+    fired: list[datetime] = []
+    now = [datetime(2026, 5, 1, 9, 59, 30, tzinfo=UTC)]
+    hourly = Schedule("auto-close", Cron.parse("cron(0 * * * ? *)"), PARIS, "{}", "JobsFunction")
+    scheduler = LocalScheduler([hourly], lambda s, at: fired.append(at), clock=lambda: now[0])
+    scheduler.tick()
+    assert fired == []
+    now[0] = datetime(2026, 5, 1, 10, 0, 10, tzinfo=UTC)
+    scheduler.tick()
+    now[0] = datetime(2026, 5, 1, 10, 0, 25, tzinfo=UTC)
+    scheduler.tick()
+    assert fired == [datetime(2026, 5, 1, 10, 0, tzinfo=UTC)]
