@@ -22,7 +22,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from api_routes import actions, conversation, directory, errors, tickets  # noqa: E402
+from api_routes import actions, billing, conversation, directory, errors, tickets  # noqa: E402
 from api_routes import time as time_routes  # noqa: E402
 from api_routes.context import caller_from_event  # noqa: E402
 from api_routes.deps import CALLER_KEY, get_service, set_service  # noqa: E402
@@ -38,7 +38,7 @@ tracer = Tracer()
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Helpdesk"))
 
 app = APIGatewayHttpResolver(enable_validation=True)
-for _module in (tickets, actions, conversation, time_routes, directory):
+for _module in (tickets, actions, conversation, time_routes, directory, billing):
     app.include_router(_module.router)
 errors.register(app)
 

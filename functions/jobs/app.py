@@ -1,4 +1,5 @@
-"""Scheduled jobs (EventBridge Scheduler): auto-closure and the monthly task rollover.
+"""Scheduled jobs (EventBridge Scheduler): auto-closure, the monthly task rollover and the
+monthly billing export.
 
 The schedule's input is `{"job": "<name>", "at": "<aws.scheduler.scheduled-time>"}`: the job
 runs "as of" that time, so an operator can replay it for any instant.
@@ -16,6 +17,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from helpdesk.adapters.dynamo import DynamoStore
+from helpdesk.adapters.exports_store import ExportsStore
+from helpdesk.billing_export import BillingExporter, BillingExportJob
 from helpdesk.domain.calendar import parse_instant
 from helpdesk.jobs import AutoCloseJob, JobReport, TaskRolloverJob
 from helpdesk.settings import get_settings
@@ -46,7 +49,14 @@ def default_store() -> DynamoStore:
     return DynamoStore(client, settings.table_name)
 
 
+@lru_cache(maxsize=1)
+def default_exports() -> ExportsStore:
+    return ExportsStore.from_settings()
+
+
 def run_job(name: str, at: datetime, store: DynamoStore) -> JobReport:
+    if name == "billing-export":
+        return BillingExportJob(BillingExporter(store, default_exports())).run(at)
     if name == "auto-close":
         return AutoCloseJob(store).run(at)
     if name == "task-rollover":

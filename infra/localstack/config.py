@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 DEFAULT_PORT = 3000
 DEFAULT_SMTP_PORT = 2525
+DEFAULT_QUOTE_REMINDER_SECONDS = 60
 
 
 class ConfigError(ValueError):
@@ -20,6 +21,15 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
         return default
     if not raw.isdigit() or not 0 <= int(raw) <= 65535:
         raise ConfigError(f"{name} must be a port number (0-65535), not {raw!r}")
+    return int(raw)
+
+
+def _positive(env: Mapping[str, str], name: str, default: int | None) -> int | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}")
     return int(raw)
 
 
@@ -36,6 +46,10 @@ class LocalConfig:
     idempotency_table: str = "helpdesk-local-idempotency"
     token_ttl_seconds: int = 24 * 3600
     mail_domain: str = "helpdesk.localhost"
+    # The quote-approval state machine's wait before each reminder (template: 7 days) and the
+    # reminders before expiry (None: the template's default); short here, shorter in tests.
+    quote_reminder_seconds: int = DEFAULT_QUOTE_REMINDER_SECONDS
+    quote_max_reminders: int | None = None
 
     @property
     def base_url(self) -> str:
@@ -47,4 +61,9 @@ class LocalConfig:
         return cls(
             port=_port(env, "PORT", DEFAULT_PORT),
             smtp_port=_port(env, "SMTP_PORT", DEFAULT_SMTP_PORT),
+            quote_reminder_seconds=_positive(
+                env, "LOCAL_QUOTE_REMINDER_SECONDS", DEFAULT_QUOTE_REMINDER_SECONDS
+            )
+            or DEFAULT_QUOTE_REMINDER_SECONDS,
+            quote_max_reminders=_positive(env, "LOCAL_QUOTE_MAX_REMINDERS", None),
         )

@@ -1,7 +1,7 @@
 """Local-only routes under /_local/ (never in the deployed stack).
 
 A helper is a function `(LocalRequest) -> HttpReply` registered on `LocalRoutes` with a method
-and a path pattern (`{name}` matches one segment). Later work adds its helpers
+and a path pattern (`{name}` matches one segment, a last `{rest+}` the remaining path). Later work adds its helpers
 (`POST /_local/schedules/{name}`, `GET /_local/outbox`) with one `routes.add(...)` in
 `LocalStack._local_routes` (infra/localstack/stack.py); until then those paths answer 404 like
 any unknown /_local/ path.
@@ -36,13 +36,18 @@ class LocalRequest:
 Helper = Callable[[LocalRequest], HttpReply]
 
 
+def _segment(seg: str) -> str:
+    if seg.startswith("{") and seg.endswith("+}"):
+        return f"(?P<{seg[1:-2]}>.+)"  # `{key+}`: the rest of the path, slashes included
+    if seg.startswith("{") and seg.endswith("}"):
+        return f"(?P<{seg[1:-1]}>[^/]+)"
+    return re.escape(seg)
+
+
 def _compile(pattern: str) -> re.Pattern[str]:
-    """`/_local/schedules/{name}` -> a regex whose group `name` matches one path segment."""
-    segments = [
-        f"(?P<{seg[1:-1]}>[^/]+)" if seg.startswith("{") and seg.endswith("}") else re.escape(seg)
-        for seg in pattern.split("/")
-    ]
-    return re.compile("^" + "/".join(segments) + "$")
+    """`/_local/schedules/{name}` -> a regex whose group `name` matches one path segment;
+    a last `{key+}` matches the rest of the path (`/_local/s3/{bucket}/{key+}`)."""
+    return re.compile("^" + "/".join(_segment(seg) for seg in pattern.split("/")) + "$")
 
 
 class LocalRoutes:

@@ -15,6 +15,7 @@ import boto3
 
 from infra.cfn_template import Template, create_table_from_template, load_template
 from infra.localstack.config import LocalConfig
+from infra.state_machines import create_quote_approval
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,66 @@ def mail_identity(ctx: ResourceContext) -> dict[str, str]:
     return {"MAIL_DOMAIN": ctx.config.mail_domain, "MAIL_FROM": f"support@{ctx.config.mail_domain}"}
 
 
-BUILDERS: list[ResourceBuilder] = [dynamodb_tables, mail_identity]
+QUOTE_FUNCTION_NAME = "helpdesk-local-QuoteFunction"  # LocalStack.function("QuoteFunction")
+
+
+def quote_approval_state_machine(ctx: ResourceContext) -> dict[str, str]:
+    """QuoteApprovalStateMachine from the committed ASL, its DefinitionSubstitutions applied
+    here (moto ignores them), and the QuoteFunction it invokes (run in-process by
+    infra.moto_lambda). Short reminder waits locally: LOCAL_QUOTE_REMINDER_SECONDS."""
+    max_reminders = ctx.config.quote_max_reminders
+    if max_reminders is None:
+        max_reminders = int(ctx.template["Parameters"]["QuoteMaxReminders"]["Default"])
+    machine_arn, _function_arn = create_quote_approval(
+        ctx.session,
+        ctx.config.region,
+        table_name=ctx.config.tickets_table,
+        function_name=QUOTE_FUNCTION_NAME,
+        reminder_seconds=ctx.config.quote_reminder_seconds,
+        max_reminders=max_reminders,
+    )
+    return {"QUOTE_STATE_MACHINE_ARN": machine_arn}
+
+
+def exports_bucket(ctx: ResourceContext) -> dict[str, str]:
+    """ExportsBucket (versioned, as the template declares it); links point at this machine."""
+    from infra.localstack.s3_links import EXPORTS_BUCKET, LINKS_PATH
+
+    s3 = ctx.client("s3")
+    s3.create_bucket(
+        Bucket=EXPORTS_BUCKET,
+        CreateBucketConfiguration={"LocationConstraint": ctx.config.region},
+    )
+    s3.put_bucket_versioning(Bucket=EXPORTS_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    return {
+        "EXPORTS_BUCKET": EXPORTS_BUCKET,
+        "EXPORTS_PUBLIC_ENDPOINT": f"{ctx.config.base_url}{LINKS_PATH}",
+    }
+
+
+def mail_buckets(ctx: ResourceContext) -> dict[str, str]:
+    """InboundMailBucket (the SES rule's S3 action; here the SMTP server) and AttachmentsBucket."""
+    s3 = ctx.client("s3")
+    inbound = f"helpdesk-{ctx.config.stage}-inbound"
+    attachments = f"helpdesk-{ctx.config.stage}-attachments"
+    location = {"CreateBucketConfiguration": {"LocationConstraint": ctx.config.region}}
+    for bucket in (inbound, attachments):
+        s3.create_bucket(Bucket=bucket, **location)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    return {
+        "INBOUND_BUCKET": inbound,
+        "INBOUND_PREFIX": "inbound/",
+        "ATTACHMENTS_BUCKET": attachments,
+    }
+
+
+BUILDERS: list[ResourceBuilder] = [
+    dynamodb_tables,
+    mail_identity,
+    mail_buckets,
+    quote_approval_state_machine,
+    exports_bucket,
+]
 
 
 def function_environment(config: LocalConfig, template: Template) -> dict[str, str]:

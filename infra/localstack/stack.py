@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -18,10 +19,15 @@ from infra.localstack.config import LocalConfig
 from infra.localstack.helpers import LocalRoutes, default_routes
 from infra.localstack.lambdas import LambdaFunction
 from infra.localstack.mail_out import StreamPoller, outbox_helper
-from infra.localstack.resources import aws_environment, create_resources
+from infra.localstack.quotes import executions_helper
+from infra.localstack.resources import QUOTE_FUNCTION_NAME, aws_environment, create_resources
+from infra.localstack.s3_links import s3_link_helper
 from infra.localstack.schedules import LocalScheduler, Schedule, schedule_helper, schedules_of
 from infra.localstack.seed import DEMO_USERS, seed
 from infra.localstack.server import Gateway, LocalHttpServer
+from infra.localstack.smtp import s3_put_event, start_smtp
+from infra.moto_lambda import install as install_moto_lambda
+from infra.moto_lambda import register as register_lambda
 from infra.moto_serial import serialise_moto_dynamodb
 
 log = logging.getLogger("localstack")
@@ -44,6 +50,7 @@ class LocalStack:
         self._thread: threading.Thread | None = None
         self._scheduler: LocalScheduler | None = None
         self._poller: StreamPoller | None = None
+        self._stop_smtp: Callable[[], None] | None = None
         self._functions: dict[str, LambdaFunction] = {}
         self._template = load_template()
 
@@ -74,6 +81,18 @@ class LocalStack:
         notifier = self.function("NotifierFunction")
         self._poller = StreamPoller(self.config.tickets_table, self.config.region, notifier.invoke)
         self._poller.start()
+        # Like SES: the message lands in the inbound bucket, then the function is invoked (the
+        # SMTP reply waits for it, so a ticket exists once the client's send returns).
+        self._stop_smtp = start_smtp(
+            self.config.host,
+            self.config.smtp_port,
+            os.environ["INBOUND_BUCKET"],
+            lambda bucket, key: self.function("MailIngestFunction").invoke(
+                s3_put_event(bucket, key)
+            ),
+            domain=self.config.mail_domain,
+            prefix=os.environ["INBOUND_PREFIX"],
+        )
 
     def function(self, logical_id: str) -> LambdaFunction:
         """A function of the template, loaded on first use (its CodeUri and Handler)."""
@@ -92,12 +111,18 @@ class LocalStack:
 
     def _start_aws(self) -> None:
         serialise_moto_dynamodb()  # before any request: moto does no locking
-        self._mock = mock_aws()
+        install_moto_lambda()  # Step Functions' Lambda tasks run the real handlers in-process
+        # Executions really run (background threads of moto): the quote-approval machine.
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         for name in _FOREIGN_AWS_SETTINGS:  # nothing may leave this process
             os.environ.pop(name, None)
         os.environ.update(aws_environment(self.config))
         os.environ.update(create_resources(self.config))
+        # Loaded on first invocation (its modules read the environment set just above).
+        register_lambda(
+            QUOTE_FUNCTION_NAME, lambda event: self.function("QuoteFunction").invoke(event)
+        )
 
     def _start_server(self, gateway: Gateway) -> None:
         self._server = LocalHttpServer((self.config.host, self.config.port), gateway)
@@ -115,10 +140,15 @@ class LocalStack:
             "POST", "/_local/schedules/{name}", schedule_helper(schedules, self._run_schedule)
         )
         routes.add("GET", "/_local/outbox", outbox_helper(self.config.region))
+        routes.add("GET", "/_local/s3/{bucket}/{key+}", s3_link_helper(self.config.region))
+        routes.add("GET", "/_local/executions", executions_helper(self.config.region))
         return routes
 
     def stop(self) -> None:
         """Stop the schedules and accepting requests, close the port, then drop moto's state."""
+        if self._stop_smtp is not None:
+            self._stop_smtp()
+            self._stop_smtp = None
         if self._scheduler is not None:
             self._scheduler.stop()
             self._scheduler = None
@@ -139,7 +169,8 @@ class LocalStack:
             f"# Helpdesk local stack up in {seconds:.1f} s (state in memory; Ctrl-C stops it).",
             f"export HELPDESK_URL={url}",
             f"# API docs (Swagger UI): {url}/_local/docs   health: {url}/_local/health",
-            f"# SMTP port reserved for inbound mail (not served yet): {self.config.smtp_port}",
+            f"# Inbound mail: SMTP on {self.config.host}:{self.config.smtp_port} for "
+            f"support@, incident@, evolution@{self.config.mail_domain}",
             "# Demo users (tokens valid 24 h):",
         ]
         for user in DEMO_USERS:

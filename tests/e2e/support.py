@@ -82,11 +82,17 @@ def free_port() -> int:
 class StackProcess:
     """`python -m infra.localstack` as a subprocess, its output captured in a file."""
 
-    def __init__(self, output: IO[str], port: int) -> None:
+    def __init__(self, output: IO[str], port: int, smtp_port: int | None = None) -> None:
         self.output = output
         self.port = port
+        self.smtp_port = smtp_port if smtp_port is not None else free_port()
         self.base_url = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "PORT": str(port), "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            "PORT": str(port),
+            "SMTP_PORT": str(self.smtp_port),
+            "PYTHONUNBUFFERED": "1",
+        }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "infra.localstack"],
             cwd=REPO_ROOT,

@@ -15,7 +15,13 @@ PARIS = ZoneInfo("Europe/Paris")
 
 def test_template_schedules_are_found_with_their_input(template: dict[str, Any]) -> None:
     schedules = {s.name: s for s in schedules_of(template)}
-    assert set(schedules) == {"auto-close", "task-rollover"}
+    assert set(schedules) == {"auto-close", "task-rollover", "billing-export"}
+    export = schedules["billing-export"]
+    assert export.zone == PARIS and export.cron == Cron.parse("cron(0 2 1 * ? *)")
+    assert export.event(datetime(2026, 11, 1, 1, tzinfo=UTC)) == {
+        "job": "billing-export",
+        "at": "2026-11-01T01:00:00Z",
+    }
     rollover = schedules["task-rollover"]
     assert rollover.zone == PARIS and rollover.function_id == "JobsFunction"
     at = datetime(2026, 1, 31, 23, 5, tzinfo=UTC)

@@ -37,7 +37,7 @@ class DeliveryInProgress(Exception):
 
 @dataclass(frozen=True)
 class Delivery:
-    outcome: str  # sent | already_sent
+    outcome: str  # sent | already_sent | no_recipient
     message_id: str
 
 
@@ -68,22 +68,53 @@ class Notifier:
             ).get("Item", {})
             if stored.get("delivery", {}).get("S") == "sent":
                 return Delivery("already_sent", stored.get("message_id", {}).get("S", ""))
+            if stored.get("delivery", {}).get("S") == "no_recipient":
+                return Delivery("no_recipient", "")
             raise DeliveryInProgress(f"{pk} {sk} is being sent by another run")
         message_id = str(claimed["message_id"]["S"])
-        raw = render(
-            sender=self.mailer.sender,
-            to=claimed["to"]["S"],
-            subject=claimed["subject"]["S"],
-            body=claimed["body"]["S"],
-            message_id=message_id,
-        )
         try:
-            self.mailer.send(claimed["to"]["S"], raw)
+            to = self._recipient(claimed)
+            if to is None:
+                self._mark_no_recipient(key, now)
+                return Delivery("no_recipient", "")
+            raw = render(
+                sender=self.mailer.sender,
+                to=to,
+                subject=claimed["subject"]["S"],
+                body=claimed["body"]["S"],
+                message_id=message_id,
+            )
+            self.mailer.send(to, raw)
         except Exception:
             self._release(key)
             raise
         self._mark_sent(key, claimed, message_id, now)
         return Delivery("sent", message_id)
+
+    def _recipient(self, claimed: dict[str, Any]) -> str | None:
+        """The address: stored, or a consultant's from the roster now (None: nobody to tell)."""
+        if claimed.get("to", {}).get("S"):
+            return str(claimed["to"]["S"])
+        consultant = claimed.get("to_consultant", {}).get("S")
+        if not consultant:
+            return None
+        found = self.store.client.get_item(
+            TableName=self.store.table, Key=marshal(keys.consultant_key(consultant))
+        ).get("Item", {})
+        email = found.get("email", {}).get("S")
+        return str(email) if email else None
+
+    def _mark_no_recipient(self, key: dict[str, str], now: datetime) -> None:
+        """Terminal: retrying cannot find an address the roster does not have."""
+        self.store.client.update_item(
+            TableName=self.store.table,
+            Key=marshal(key),
+            UpdateExpression="SET delivery = :none, sent_at = :now REMOVE lease_until",
+            ConditionExpression="delivery = :sending",
+            ExpressionAttributeValues=marshal(
+                {":none": "no_recipient", ":sending": "sending", ":now": iso(now)}
+            ),
+        )
 
     def _claim(self, key: dict[str, str], now: datetime) -> dict[str, Any] | None:
         """pending (or a lapsed lease) -> sending; keeps a Message-ID chosen on first claim."""
@@ -96,14 +127,15 @@ class Notifier:
                     "message_id = if_not_exists(message_id, :mid) ADD attempts :one"
                 ),
                 ConditionExpression=(
-                    "entity = :outbox AND (delivery = :pending OR "
-                    "(delivery = :sending AND lease_until < :now))"
+                    "entity = :outbox AND (attribute_not_exists(channel) OR channel = :mail) "
+                    "AND (delivery = :pending OR (delivery = :sending AND lease_until < :now))"
                 ),
                 ExpressionAttributeValues=marshal(
                     {
                         ":sending": "sending",
                         ":pending": "pending",
                         ":outbox": "outbox",
+                        ":mail": "mail",
                         ":lease": iso(now + LEASE),
                         ":now": iso(now),
                         ":mid": new_message_id(self.mail_domain),

@@ -18,6 +18,11 @@ class Settings(BaseModel):
     endpoint_url: str | None = Field(alias="AWS_ENDPOINT_URL", default=None)
     mail_domain: str = Field(alias="MAIL_DOMAIN", default="helpdesk.localhost")
     mail_from: str = Field(alias="MAIL_FROM", default="")
+    exports_bucket: str = Field(alias="EXPORTS_BUCKET", default="")
+    # Local only: the base URL presigned export links point at (the local stack's /_local/s3).
+    exports_public_endpoint: str | None = Field(alias="EXPORTS_PUBLIC_ENDPOINT", default=None)
+    # The notifier's only: the quote-approval state machine it starts and resumes.
+    quote_state_machine_arn: str = Field(alias="QUOTE_STATE_MACHINE_ARN", default="")
 
     @property
     def sender(self) -> str:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 
 from helpdesk.domain.directory import new_consultant, new_organisation
@@ -14,6 +15,7 @@ from helpdesk.settings import get_settings
 from infra.cfn_template import create_table_from_template
 from tests.conftest import L1, L1B, L2, L2B, L3, MANAGER, TABLE_NAME
 from tests.integration.api.events import CLAIMS, FakeLambdaContext, Reply, http_event
+from tests.integration.billing_support import REGION, create_bucket, exports_store
 
 IDEMPOTENCY_TABLE = "helpdesk-idempotency-test"
 
@@ -95,7 +97,10 @@ def api(
 
     module.set_service(service)
     module.reset_idempotency()
+    s3 = boto3.client("s3", region_name=REGION)
+    module.billing.set_exports(exports_store(s3, create_bucket(s3)))
     yield Api(module)
+    module.billing.set_exports(None)
     module.set_service(None)
     module.reset_idempotency()
     get_settings.cache_clear()

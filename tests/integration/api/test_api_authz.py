@@ -79,9 +79,16 @@ ROWS = [
         body={"name": "New", "email": "new@consult.example", "level": 2},
     ),
     _row("GET", "/consultants", (403, 403, 403, 403, 403, 200, 403, 401)),
-    # Billing is not served by this function yet: 404 for everyone with a token.
-    _row("GET", "/billing/exports/2026-10", (404, 404, 404, 404, 404, 404, 404, 401)),
-    _row("POST", "/billing/exports/2026-10", (404, 404, 404, 404, 404, 404, 404, 401), body={}),
+    # Billing: finance and managers; October 2026 has ended (the clock is 2026-11-27) and was
+    # never exported (GET 404), generating it is 201; unlocking a month never locked is 409.
+    _row("GET", "/billing/exports/2026-10", (403, 403, 403, 403, 403, 404, 404, 401)),
+    _row("POST", "/billing/exports/2026-10", (403, 403, 403, 403, 403, 201, 201, 401), body={}),
+    _row(
+        "POST",
+        "/billing/exports/2026-10/unlock",
+        (403, 403, 403, 403, 403, 409, 403, 401),
+        body={"reason": "correction"},
+    ),
 ]
 
 

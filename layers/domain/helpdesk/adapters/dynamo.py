@@ -418,20 +418,22 @@ class DynamoStore:
         """Store a transition: the ticket (conditional), its history event, and extras.
 
         `task` is (month, title) of a task to create with it. Raises TicketChanged when the
-        ticket is no longer the one the transition was decided on.
+        ticket is no longer the one the transition was decided on. Side effects (mail, the
+        quote-approval state machine) go into the outbox in the same transaction; the table's
+        stream drives their delivery (functions/notifier).
         """
+        ticket = transition.ticket
         operations = [
-            self.ticket_update_operation(transition.before, transition.ticket),
-            self._put_new(it.event_to_item(transition.ticket.number, transition.event)),
+            self.ticket_update_operation(transition.before, ticket),
+            self._put_new(it.event_to_item(ticket.number, transition.event)),
         ]
         if task is not None:
-            operations.append(self.task_upsert_operation(transition.ticket, *task))
-        notification = notifications.for_transition(transition)
-        if notification is not None:
-            outbox = it.outbox_to_item(
-                notification, transition.ticket.version, transition.ticket.updated_at
-            )
+            operations.append(self.task_upsert_operation(ticket, *task))
+        for notification in notifications.for_transition(transition):
+            outbox = it.outbox_to_item(notification, ticket.version, ticket.updated_at)
             operations.append(self._put_new(outbox))
+        for command in _workflow_commands(transition):
+            operations.append(self._put_new(command))
         operations.extend(extra)
         self._commit_ticket_change(transition.before, operations)
 
@@ -623,6 +625,41 @@ def _bound_value(key_condition: str, attribute: str, names: dict[str, str]) -> s
         if names.get(name, name) == attribute:
             return str(placeholder)
     return None
+
+
+def _workflow_commands(transition: Transition) -> list[Item]:
+    """The outbox commands to the quote-approval state machine this transition causes.
+
+    An expiry is decided by the state machine itself: nothing to resume, no command.
+    """
+    ticket = transition.ticket
+    commands: list[Item] = []
+    start = transition.effect("start_quote_approval")
+    if start is not None and ticket.quote is not None:
+        data: Item = {
+            "quote_version": int(start.data["quote_version"]),
+            "validity_days": ticket.quote.validity_days,
+        }
+        commands.append(
+            it.workflow_command_to_item(
+                ticket.number, ticket.version, "quote_approval_start", data, ticket.updated_at
+            )
+        )
+    decided = transition.effect("quote_decided")
+    if decided is not None and decided.data["outcome"] in ("approved", "refused"):
+        version = int(decided.data["quote_version"])
+        quote = next((q for q in ticket.quotes if q.version == version), None)
+        data = {
+            "quote_version": version,
+            "outcome": decided.data["outcome"],
+            "reason": quote.reason if quote is not None else None,
+        }
+        commands.append(
+            it.workflow_command_to_item(
+                ticket.number, ticket.version, "quote_approval_decision", data, ticket.updated_at
+            )
+        )
+    return commands
 
 
 def _cancellation_codes(exc: ClientError) -> list[str]:

@@ -173,7 +173,20 @@ def ticket_to_fields(ticket: Ticket) -> Item:
     index = ticket_index_fields(ticket)
     for name in INDEX_FIELDS:
         fields[name] = index.get(name)
+    fields["awaiting_quote_version"] = awaiting_quote_version(ticket)
     return fields
+
+
+def awaiting_quote_version(ticket: Ticket) -> int | None:
+    """The quote version the client must decide on, only while the ticket awaits it.
+
+    The quote-approval state machine stores its task token on condition that this still names
+    its version (`quote_task_token`, `quote_task_version`: not workflow fields, never touched by
+    an action's update).
+    """
+    if ticket.status is Status.AWAITING_QUOTE_APPROVAL and ticket.quote is not None:
+        return ticket.quote.version
+    return None
 
 
 def ticket_to_item(ticket: Ticket) -> Item:
@@ -360,17 +373,47 @@ def comment_from_item(item: Item) -> Comment:
     )
 
 
+OUTBOX_MAIL = "mail"  # an outbox item without `channel` is a mail (items stored before it)
+OUTBOX_WORKFLOW = "workflow"
+
+
 def outbox_to_item(notification: Notification, version: int, created_at: datetime) -> Item:
     """A message to send, stored with the change that causes it (the transactional outbox)."""
-    return {
+    item: Item = {
         "pk": keys.ticket_pk(notification.ticket_number),
         "sk": keys.outbox_sk(version, notification.kind),
         "entity": "outbox",
+        "channel": OUTBOX_MAIL,
         "kind": notification.kind,
         "ticket_number": notification.ticket_number,
-        "to": notification.to,
         "subject": notification.subject,
         "body": notification.body,
+        "created_at": iso(created_at),
+        "delivery": "pending",
+    }
+    if notification.to:
+        item["to"] = notification.to
+    if notification.to_consultant:
+        item["to_consultant"] = notification.to_consultant
+    return item
+
+
+def workflow_command_to_item(
+    number: int, version: int, kind: str, data: Item, created_at: datetime
+) -> Item:
+    """A command to the quote-approval state machine, stored with the change that causes it.
+
+    `kind` is `quote_approval_start` (data: quote_version, validity_days) or
+    `quote_approval_decision` (data: quote_version, outcome, reason).
+    """
+    return {
+        "pk": keys.ticket_pk(number),
+        "sk": keys.outbox_sk(version, kind),
+        "entity": "outbox",
+        "channel": OUTBOX_WORKFLOW,
+        "kind": kind,
+        "ticket_number": number,
+        **{k: v for k, v in data.items() if v is not None},
         "created_at": iso(created_at),
         "delivery": "pending",
     }

@@ -2,6 +2,8 @@
 
 A message is composed when the change that causes it is committed, and stored with it in the
 same transaction (the outbox), so that no notification is lost and none blocks a transition.
+A message to a consultant names the consultant (`to_consultant`); the notifier looks the address
+up in the roster when it sends, so a roster change before sending is honoured.
 """
 
 from __future__ import annotations
@@ -24,11 +26,15 @@ CLOSURE_TEXT = {
 
 @dataclass(frozen=True)
 class Notification:
-    kind: str  # created | taken | quote_submitted | answer_sent | closed | auto_close_reminder
+    # To the client: created | taken | quote_submitted | quote_reminder_<n> | quote_expired |
+    # answer_sent | closed | auto_close_reminder. To the assignee: assignee_quote_approved |
+    # assignee_quote_refused | assignee_quote_expired.
+    kind: str
     ticket_number: int
-    to: str
+    to: str  # an address; "" when `to_consultant` names the recipient
     subject: str
     body: str
+    to_consultant: str | None = None  # a roster id, resolved to its email at send time
 
 
 def _paris(moment: datetime | None) -> str:
@@ -65,7 +71,12 @@ def acknowledgement(ticket: Ticket) -> Notification | None:
     )
 
 
-def for_transition(transition: Transition) -> Notification | None:
+def for_transition(transition: Transition) -> list[Notification]:
+    """The messages this change causes: to the client, and to the assignee for a quote decided."""
+    return [m for m in (_for_client(transition), _for_assignee(transition)) if m is not None]
+
+
+def _for_client(transition: Transition) -> Notification | None:
     """The message the client gets for this change, if any."""
     ticket = transition.ticket
     if not ticket.requester_email:
@@ -98,6 +109,17 @@ def for_transition(transition: Transition) -> Notification | None:
                 f"Ce chiffrage est valable {quote.validity_days} jours.",
             ],
         )
+    if action == "expire-quote" and ticket.quote is not None:
+        return _message(
+            ticket,
+            "quote_expired",
+            "Chiffrage expiré",
+            [
+                f"Sans réponse de votre part, le chiffrage de votre demande #{ticket.number} "
+                f"(version {ticket.quote.version}) a expiré.",
+                "Le consultant reprend l'analyse avec vous ; un nouveau chiffrage pourra suivre.",
+            ],
+        )
     if action == "send-answer":
         return _message(
             ticket,
@@ -123,6 +145,61 @@ def for_transition(transition: Transition) -> Notification | None:
             ],
         )
     return None
+
+
+def _for_assignee(transition: Transition) -> Notification | None:
+    """The assignee is told of a quote decision: approved, refused (why) or expired."""
+    ticket = transition.ticket
+    action = transition.event.action
+    quote = ticket.quote
+    if ticket.assignee is None or quote is None:
+        return None
+    version = f"version {quote.version}, {quote.amount:.2f} EUR"
+    if action == "approve-quote":
+        kind, subject = "assignee_quote_approved", "Chiffrage accepté"
+        lines = [
+            f"Le client a accepté le chiffrage de la demande #{ticket.number} ({version}).",
+            f"La réalisation commence : statut {ticket.status.label}.",
+        ]
+    elif action == "refuse-quote":
+        kind, subject = "assignee_quote_refused", "Chiffrage refusé"
+        lines = [
+            f"Le client a refusé le chiffrage de la demande #{ticket.number} ({version}).",
+            f"Raison : {quote.reason or '-'}",
+            f"L'analyse reprend avec le client : statut {ticket.status.label}.",
+        ]
+    elif action == "expire-quote":
+        kind, subject = "assignee_quote_expired", "Chiffrage expiré"
+        lines = [
+            f"Le chiffrage de la demande #{ticket.number} ({version}) a expiré sans réponse "
+            "du client malgré les relances.",
+            f"Le ticket revient au statut {ticket.status.label}.",
+        ]
+    else:
+        return None
+    body = _sign(["Bonjour,", "", *lines])
+    return Notification(
+        kind, ticket.number, "", _subject(ticket, subject), body, to_consultant=ticket.assignee
+    )
+
+
+def quote_reminder(ticket: Ticket, reminder_number: int) -> Notification | None:
+    """The client is reminded that a quote awaits a decision."""
+    quote = ticket.quote
+    if not ticket.requester_email or quote is None:
+        return None
+    return _message(
+        ticket,
+        f"quote_reminder_{reminder_number}",
+        "Chiffrage à valider (rappel)",
+        [
+            f"Le chiffrage de votre demande #{ticket.number} (version {quote.version}, "
+            f"{quote.amount:.2f} EUR) attend toujours votre décision.",
+            f"Pour l'accepter : POST /tickets/{ticket.number}/actions/approve-quote ; "
+            f"pour le refuser : POST /tickets/{ticket.number}/actions/refuse-quote "
+            "avec la raison.",
+        ],
+    )
 
 
 def reminder(ticket: Ticket) -> Notification | None:

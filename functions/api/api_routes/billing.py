@@ -1,0 +1,162 @@
+"""Monthly billing exports (finance and managers): read, generate, unlock.
+
+- `GET /billing/exports/{yyyy-mm}`: the month's manifest, each file with a presigned `url`
+  (5 minutes) to the exact object version it describes; 404 while the month is not exported.
+- `POST /billing/exports/{yyyy-mm}`: generate (locks the month): 201 with the manifest when this
+  call exported it, 200 with the stored one (unchanged) when it was already exported; a month
+  that has not ended (Europe/Paris) is 422 naming `month`.
+- `POST /billing/exports/{yyyy-mm}/unlock` (managers): `{"reason"}`; the month accepts time
+  entries again and the next export writes new object versions.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from helpdesk.adapters.exports_store import ExportsStore
+from helpdesk.billing_export import (
+    BillingExporter,
+    ExportResult,
+    check_month,
+    require_billing_reader,
+)
+from helpdesk.service import HelpdeskService
+
+from .deps import current_caller, get_service, ok
+from .schemas import responses
+
+router = Router()
+
+Month = Annotated[str, Path(description="yyyy-mm (Europe/Paris)", min_length=7, max_length=7)]
+
+_exports: ExportsStore | None = None
+
+
+def set_exports(exports: ExportsStore | None) -> None:
+    """Use this exports store from now on (tests, the local stack); None rebuilds."""
+    global _exports
+    _exports = exports
+
+
+def get_exports() -> ExportsStore:
+    global _exports
+    if _exports is None:
+        _exports = ExportsStore.from_settings()
+    return _exports
+
+
+class ExportFileOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str
+    key: str
+    size: int
+    sha256: str = Field(pattern="^[0-9a-f]{64}$")
+    rows: int
+    content_type: str
+    url: str = Field(description="presigned GET of this exact version, valid 5 minutes")
+
+
+class ExportOrgOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    org_id: str
+    minutes: int
+    time_amount: str
+    quote_amount: str
+    amount: str
+
+
+class ExportTotalsOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    minutes: int
+    amount: str
+
+
+class ManifestOut(BaseModel):
+    """manifest.json (DESIGN.md §4), with `url` added to each file."""
+
+    model_config = ConfigDict(extra="allow")
+    month: str
+    generated_at: str
+    schema_version: int
+    export_id: str
+    files: list[ExportFileOut]
+    row_counts: dict[str, int]
+    organisations: list[ExportOrgOut]
+    totals: ExportTotalsOut
+
+
+class UnlockIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class UnlockOut(BaseModel):
+    month: str
+    status: str
+    unlocked_by: str
+    reason: str
+    at: str
+    previous_export_id: str
+
+
+def _exporter() -> BillingExporter:
+    return BillingExporter(get_service().store, get_exports())
+
+
+def _with_links(result: ExportResult) -> dict[str, Any]:
+    manifest = result.document
+    exports = get_exports()
+    for entry in manifest["files"]:
+        entry["url"] = exports.link(entry["key"], result.versions.get(entry["name"]))
+    return manifest
+
+
+@router.get(
+    "/billing/exports/<month>",
+    summary="A month's billing export: manifest and links (finance, managers)",
+    tags=["billing"],
+    responses=responses(200, ManifestOut, 404),
+)
+def get_export(month: Month) -> Response[ManifestOut]:
+    require_billing_reader(current_caller(router))
+    result = _exporter().manifest(check_month(month))
+    return ok(_with_links(result))
+
+
+@router.post(
+    "/billing/exports/<month>",
+    status_code=201,
+    summary="Generate a month's billing export (locks the month; only a month that has ended)",
+    tags=["billing"],
+    responses={
+        **responses(201, ManifestOut, 409),
+        200: {
+            "description": "Already exported: the stored manifest, unchanged",
+            "content": {"application/json": {"model": ManifestOut}},
+        },
+    },
+)
+def generate_export(month: Month) -> Response[ManifestOut]:
+    caller = current_caller(router)
+    require_billing_reader(caller)
+    service = get_service()
+    result = _exporter().export(check_month(month), service.clock(), caller.id)
+    return ok(_with_links(result), 201 if result.created else 200)
+
+
+@router.post(
+    "/billing/exports/<month>/unlock",
+    summary="Unlock an exported month (managers; the reason is kept)",
+    tags=["billing"],
+    responses=responses(200, UnlockOut, 409),
+)
+def unlock_export(month: Month, body: UnlockIn) -> Response[UnlockOut]:
+    caller = current_caller(router)
+    HelpdeskService.require_manager(caller)
+    service = get_service()
+    return ok(_exporter().unlock(check_month(month), caller.id, body.reason, service.clock()))

@@ -1,0 +1,71 @@
+"""The quote-approval state machine's steps: remind the client, expire the quote.
+
+Invoked by Step Functions (`arn:aws:states:::lambda:invoke`) with
+`{"action": "remind" | "expire", "ticket_number": n, "quote_version": v, "reminder": k}`:
+
+- `remind` queues the client's k-th reminder (outbox, conditional on the ticket still awaiting
+  that version) and answers `{"still_awaiting": bool}`;
+- `expire` performs `expire-quote` as the system and answers `{"expired": bool}`; False means
+  the table refused it (the client decided first): the execution ends cleanly.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from helpdesk.adapters.dynamo import DynamoStore
+from helpdesk.quote_approval import QuoteApprovalSteps
+from helpdesk.service import HelpdeskService
+from helpdesk.settings import get_settings
+
+logger = Logger()
+metrics = Metrics()
+
+
+class BadStepEvent(ValueError):
+    """Not an event of the state machine; retrying cannot help."""
+
+
+@lru_cache(maxsize=1)
+def default_steps() -> QuoteApprovalSteps:
+    settings = get_settings()
+    client = boto3.client(
+        "dynamodb", region_name=settings.aws_region, endpoint_url=settings.endpoint_url
+    )
+    return QuoteApprovalSteps(HelpdeskService(DynamoStore(client, settings.table_name)))
+
+
+def parse_event(event: dict[str, Any]) -> tuple[str, int, int, int]:
+    try:
+        action = str(event["action"])
+        number, version = int(event["ticket_number"]), int(event["quote_version"])
+        reminder = int(event.get("reminder", 0))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadStepEvent(f"not a quote-approval step: {event!r}") from exc
+    if action not in ("remind", "expire"):
+        raise BadStepEvent(f"unknown action {action!r}")
+    return action, number, version, reminder
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, bool]:
+    action, number, version, reminder = parse_event(event)
+    steps = default_steps()
+    if action == "remind":
+        still = steps.remind(number, version, reminder)
+        metrics.add_metric(name="QuoteReminders", unit=MetricUnit.Count, value=int(still))
+        logger.info("quote reminder", extra={"ticket": number, "quote_version": version,
+                                             "reminder": reminder, "still_awaiting": still})
+        return {"still_awaiting": still}
+    expired = steps.expire(number, version)
+    metrics.add_metric(name="QuotesExpired", unit=MetricUnit.Count, value=int(expired))
+    logger.info("quote expiry", extra={"ticket": number, "quote_version": version,
+                                       "expired": expired})
+    return {"expired": expired}

@@ -1,0 +1,263 @@
+"""The corpus of issue 7: each message delivered against moto, its outcome asserted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from helpdesk.domain.model import Caller, Role, Status, Ticket, TicketType
+from helpdesk.domain.workflow import Action, ActionInput
+from helpdesk.mail_ingest import MailConfig, MailIngestion
+from helpdesk.service import HelpdeskService, TicketFilters
+from tests.conftest import MANAGER
+from tests.integration.mail.conftest import ATTACHMENTS_BUCKET, Mailbox, corpus
+
+FABRICE = Caller(
+    id="mail:fabrice@acme.example", role=Role.CLIENT, email="fabrice@acme.example", org_id="acme"
+)
+
+
+def tickets(service: HelpdeskService) -> list[Ticket]:
+    found, _ = service.list_tickets(MANAGER, TicketFilters(), None, 100)
+    return sorted(found, key=lambda t: t.number)
+
+
+def opened(mailbox: Mailbox, service: HelpdeskService, name: str) -> Ticket:
+    result = mailbox.deliver(corpus(name))
+    assert result.outcome == "ticket_created", result
+    assert result.ticket_number is not None
+    return service.store.get_ticket(result.ticket_number)
+
+
+# ---------------------------------------------------------------- new tickets
+
+
+def test_plain_mail_opens_an_assistance_ticket_for_the_senders_organisation(
+    mailbox: Mailbox, service: HelpdeskService
+) -> None:
+    ticket = opened(mailbox, service, "plain.eml")
+    assert ticket.number == 1
+    assert ticket.title == "Création de l'utilisateur Fabrice"
+    assert ticket.description.startswith("Bonjour,\n\nMerci de créer le compte de Fabrice")
+    assert (ticket.type, ticket.org_id, ticket.source) == (TicketType.ASSISTANCE, "acme", "email")
+    assert (ticket.requester, ticket.requester_email) == (FABRICE.id, "fabrice@acme.example")
+    record = mailbox.record(mailbox.deliver(corpus("plain.eml")))
+    assert record.s3_key == "inbound/msg-1"  # the raw message stays where it was received
+
+
+def test_html_only_mail_becomes_readable_text_and_incident_opens_an_incident(
+    mailbox: Mailbox, service: HelpdeskService
+) -> None:
+    ticket = opened(mailbox, service, "html_only.eml")
+    assert ticket.type is TicketType.INCIDENT
+    assert ticket.title == "L'export plante"  # Fwd: TR: stripped
+    assert ticket.description == (
+        "Bonjour,\n\nL'export mensuel plante depuis ce matin :\n\n- écran blanc\n- erreur 500"
+        "\n\nVoir la page (https://app.acme.example/export).\nMerci !"
+    )
+    assert "<" not in ticket.description and "alert" not in ticket.description
+
+
+def test_attachments_are_stored_in_s3_and_listed_on_the_ticket(
+    mailbox: Mailbox, service: HelpdeskService, s3: Any
+) -> None:
+    ticket = opened(mailbox, service, "attachments.eml")
+    assert ticket.type is TicketType.EVOLUTION
+    assert ticket.attachments == ("cahier des charges.pdf", "capture écran.png")
+    assert ticket.description.startswith("Nous souhaitons un export trimestriel")
+    listed = s3.list_objects_v2(Bucket=ATTACHMENTS_BUCKET, Prefix=f"attachments/{ticket.number}/")
+    keys = sorted(o["Key"] for o in listed["Contents"])
+    assert len(keys) == 2
+    assert all(k.split("/")[2].isalnum() and len(k.split("/")[2]) == 64 for k in keys)
+    pdf = s3.get_object(Bucket=ATTACHMENTS_BUCKET, Key=keys[0] if "pdf" in keys[0] else keys[1])
+    assert pdf["ContentType"] == "application/pdf"
+    assert pdf["Body"].read().startswith(b"%PDF-1.4")
+    assert not mailbox.record(mailbox.deliver(corpus("attachments.eml"))).attachments_pending
+
+
+def test_attachments_are_listed_even_without_a_bucket(
+    service: HelpdeskService, s3: Any, mail_config: MailConfig
+) -> None:
+    config = MailConfig(mail_config.routing, attachments_bucket=None)
+    mailbox = Mailbox(MailIngestion(service.store, config, s3=None, clock=service.clock), s3)
+    ticket = opened(mailbox, service, "attachments.eml")
+    assert ticket.attachments == ("cahier des charges.pdf", "capture écran.png")
+
+
+def test_latin1_body_and_encoded_word_subject_are_decoded(
+    mailbox: Mailbox, service: HelpdeskService
+) -> None:
+    ticket = opened(mailbox, service, "latin1.eml")
+    assert ticket.title == "Problème d'accès à l'application"
+    assert "« accès refusé »" in ticket.description
+    assert ticket.description.endswith("Renée")
+
+
+# ---------------------------------------------------------------- replies
+
+
+@pytest.mark.parametrize("stored_form", ["ack-1@helpdesk.localhost", "<ack-1@helpdesk.localhost>"])
+def test_reply_by_in_reply_to_our_message_id_lands_as_a_comment(
+    mailbox: Mailbox,
+    service: HelpdeskService,
+    sent_message: Callable[[str, int], None],
+    stored_form: str,
+) -> None:
+    ticket = opened(mailbox, service, "plain.eml")
+    sent_message(stored_form, ticket.number)
+    result = mailbox.deliver(corpus("reply_in_reply_to.eml"))
+    assert (result.outcome, result.ticket_number) == ("comment_added", ticket.number)
+    [comment] = service.comments(FABRICE, ticket.number)
+    assert comment.body == "Voici l'identifiant manquant : FMARTIN."  # the quote is left out
+    assert (comment.source, comment.author) == ("email", FABRICE.id)
+    assert comment.message_id == "reply-irt-1@mail.acme.example"
+    assert comment.id == result.comment_id
+    assert len(tickets(service)) == 1
+
+
+def test_our_message_id_wins_over_the_subject_tag(
+    mailbox: Mailbox, service: HelpdeskService, sent_message: Callable[[str, int], None]
+) -> None:
+    first = opened(mailbox, service, "plain.eml")
+    second = opened(mailbox, service, "latin1.eml")
+    sent_message("ack-1@helpdesk.localhost", second.number)
+    raw = corpus("reply_in_reply_to.eml").replace(b"Subject: Re:", b"Subject: Re: [#1]")
+    result = mailbox.deliver(raw)
+    assert (result.outcome, result.ticket_number) == ("comment_added", second.number)
+    assert service.comments(FABRICE, first.number) == []
+
+
+def test_reply_by_subject_tag_only_lands_as_a_comment(
+    mailbox: Mailbox, service: HelpdeskService
+) -> None:
+    ticket = opened(mailbox, service, "plain.eml")
+    result = mailbox.deliver(corpus("reply_subject_tag.eml"))
+    assert (result.outcome, result.ticket_number) == ("comment_added", ticket.number)
+    [comment] = service.comments(FABRICE, ticket.number)
+    assert comment.body == "Il faut aussi lui donner le droit d'export."
+
+
+def test_a_reply_from_another_organisation_is_quarantined(
+    mailbox: Mailbox, service: HelpdeskService
+) -> None:
+    ticket = opened(mailbox, service, "plain.eml")
+    result = mailbox.deliver(corpus("stranger_reply.eml"))
+    assert (result.outcome, result.reason) == ("quarantined", "stranger_reply")
+    assert result.ticket_number == ticket.number
+    assert service.comments(MANAGER, ticket.number) == []
+    assert mailbox.record(result).s3_key == "inbound/msg-2"
+
+
+def test_a_reply_to_a_closed_ticket_opens_a_linked_ticket_exactly_once(
+    mailbox: Mailbox, service: HelpdeskService
+) -> None:
+    old = opened(mailbox, service, "plain.eml")
+    service.perform(FABRICE, old.number, Action.CANCEL, ActionInput())
+    assert service.store.get_ticket(old.number).status is Status.CLOSED
+    raw = corpus("closed_reply.eml")
+    results = [
+        mailbox.deliver(raw),
+        mailbox.deliver(raw),
+        mailbox.deliver(b"Received: from relay.acme.example\r\n" + raw),
+    ]
+    assert [r.outcome for r in results] == ["ticket_created", "ticket_created", "duplicate"]
+    assert results[1].replayed
+    new = service.store.get_ticket(2)
+    assert (new.linked_ticket, new.type, new.org_id) == (old.number, old.type, "acme")
+    assert new.title == "Demande fermée : Création de l'utilisateur Fabrice"
+    assert {r.ticket_number for r in results} == {new.number}
+    assert len(tickets(service)) == 2
+    assert service.comments(MANAGER, old.number) == []
+
+
+# ---------------------------------------------------------------- nothing created
+
+
+@pytest.mark.parametrize("name", ["out_of_office.eml", "bounce.eml"])
+def test_auto_replies_and_bounces_are_recorded_and_create_nothing(
+    mailbox: Mailbox, service: HelpdeskService, name: str
+) -> None:
+    ticket = opened(mailbox, service, "plain.eml")
+    result = mailbox.deliver(corpus(name))
+    assert result.outcome == "ignored_auto_reply"
+    assert result.detail
+    assert len(tickets(service)) == 1
+    assert service.comments(MANAGER, ticket.number) == []
+    assert len(service.store.outbox(ticket.number)) == 1  # the acknowledgement only, no reply
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("malformed.eml", "malformed"),
+        ("unknown_sender.eml", "unknown_sender"),
+        ("unknown_recipient.eml", "unknown_recipient"),
+    ],
+)
+def test_what_cannot_be_accepted_is_quarantined_with_the_reason(
+    mailbox: Mailbox, service: HelpdeskService, s3: Any, name: str, reason: str
+) -> None:
+    result = mailbox.deliver(corpus(name), key=f"inbound/{name}")
+    assert (result.outcome, result.reason) == ("quarantined", reason)
+    record = mailbox.record(result)
+    assert (record.s3_bucket, record.s3_key) == ("helpdesk-test-inbound", f"inbound/{name}")
+    assert s3.get_object(Bucket=record.s3_bucket, Key=record.s3_key)["Body"].read() == corpus(name)
+    assert tickets(service) == []
+
+
+def test_an_oversized_message_is_quarantined(mailbox: Mailbox, service: HelpdeskService) -> None:
+    attachment = b"A" * (10 * 1024 * 1024)
+    raw = corpus("plain.eml") + attachment
+    result = mailbox.deliver(raw)
+    assert (result.outcome, result.reason) == ("quarantined", "oversized")
+    assert result.detail is not None and str(len(raw)) in result.detail
+    assert tickets(service) == []
+
+
+def test_a_flood_from_one_sender_is_rate_limited(
+    service: HelpdeskService, s3: Any, mail_config: MailConfig
+) -> None:
+    config = MailConfig(mail_config.routing, rate_limit=3)
+    mailbox = Mailbox(MailIngestion(service.store, config, s3=s3, clock=service.clock), s3)
+    raw = corpus("plain.eml")
+    outcomes = [
+        mailbox.deliver(raw.replace(b"plain-1@", f"flood-{i}@".encode())).outcome for i in range(5)
+    ]
+    assert outcomes == ["ticket_created"] * 3 + ["rate_limited"] * 2
+    assert len(tickets(service)) == 3
+    service.clock.advance(hours=1)  # type: ignore[attr-defined]
+    assert mailbox.deliver(raw.replace(b"plain-1@", b"later@")).outcome == "ticket_created"
+
+
+# ---------------------------------------------------------------- duplicates
+
+
+def test_the_same_bytes_delivered_twice_give_one_ticket(
+    mailbox: Mailbox, service: HelpdeskService
+) -> None:
+    first = mailbox.deliver(corpus("plain.eml"))
+    second = mailbox.deliver(corpus("plain.eml"))
+    assert (first.outcome, first.replayed) == ("ticket_created", False)
+    assert (second.outcome, second.replayed, second.ticket_number) == ("ticket_created", True, 1)
+    assert len(tickets(service)) == 1
+
+
+def test_the_same_message_id_in_other_bytes_is_a_duplicate(
+    mailbox: Mailbox, service: HelpdeskService
+) -> None:
+    first = mailbox.deliver(corpus("plain.eml"))
+    again = mailbox.deliver(b"Received: from mx2.acme.example\r\n" + corpus("plain.eml"))
+    assert (again.outcome, again.reason) == ("duplicate", "same_message_id")
+    assert again.ticket_number == first.ticket_number
+    assert mailbox.record(again).duplicate_of == first.sha256
+    assert len(tickets(service)) == 1
+
+
+def test_a_duplicate_reply_adds_one_comment(mailbox: Mailbox, service: HelpdeskService) -> None:
+    ticket = opened(mailbox, service, "plain.eml")
+    raw = corpus("reply_subject_tag.eml")
+    outcomes = [mailbox.deliver(raw).outcome, mailbox.deliver(b"X-Relay: 2\r\n" + raw).outcome]
+    assert outcomes == ["comment_added", "duplicate"]
+    assert len(service.comments(MANAGER, ticket.number)) == 1

@@ -1,0 +1,466 @@
+"""The evolution's quote approval: the committed state machine definition, run by moto.
+
+Each test loads infra/statemachines/quote_approval.asl.json itself (its DefinitionSubstitutions
+applied, short waits), with executions enabled and the QuoteFunction's handler run in-process
+(infra.moto_lambda). The outbox (mail and workflow commands) is driven as the stream drives it:
+the table's stream records, filtered like the template's event source mapping, handed to the
+notifier function. Each test checks the ticket and how the execution ended.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from email import message_from_bytes, policy
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from helpdesk.adapters.dynamo import DynamoStore
+from helpdesk.adapters.mailer import SesMailer
+from helpdesk.domain.errors import ActionNotAllowed
+from helpdesk.domain.model import SYSTEM, QuoteOutcome, Status, Ticket, TicketType
+from helpdesk.domain.workflow import Action, ActionInput
+from helpdesk.notifier import Notifier
+from helpdesk.quote_approval import QuoteApprovalSteps
+from helpdesk.service import HelpdeskService
+from helpdesk.workflow_commands import WorkflowCommands, execution_name
+from infra import moto_lambda, moto_streams
+from infra.cfn_template import create_table_from_template, load_template
+from infra.localstack.lambdas import FakeLambdaContext
+from infra.moto_serial import serialise_moto_dynamodb
+from infra.state_machines import (
+    QUOTE_APPROVAL_ASL,
+    QUOTE_END_STATES,
+    create_quote_approval,
+    execution_summary,
+    load_definition,
+    substitute,
+    template_substitution_names,
+)
+from tests.conftest import CLIENT, L2, REGION, TABLE_NAME, Clock
+from tests.support.functions import load_function
+
+DOMAIN = "helpdesk.localhost"
+FUNCTION = "helpdesk-test-quote"
+LONG_WAIT = 120  # seconds: no reminder fires during a test that does not want one
+
+
+@pytest.fixture
+def dynamodb(template: dict[str, Any]) -> Iterator[Any]:
+    """The conftest table, in a moto that really runs state machine executions."""
+    serialise_moto_dynamodb()
+    moto_lambda.install()
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        client = boto3.client("dynamodb", region_name=REGION)
+        create_table_from_template(client, template, "TicketsTable", TABLE_NAME)
+        boto3.client("ses", region_name=REGION).verify_domain_identity(Domain=DOMAIN)
+        yield client
+
+
+class Harness:
+    """The stack around the service: the machine, the QuoteFunction, the stream-driven notifier."""
+
+    def __init__(
+        self, service: HelpdeskService, store: DynamoStore, clock: Clock, mp: pytest.MonkeyPatch
+    ) -> None:
+        self.service = service
+        self.store = store
+        self.sfn = boto3.client("stepfunctions", region_name=REGION)
+        self.machine_arn = ""
+        self.position = 0
+        self.results: list[dict[str, Any]] = []
+        quote_app = load_function("quote")
+        mp.setattr(quote_app, "default_steps", lambda: QuoteApprovalSteps(service))
+        moto_lambda.register(
+            FUNCTION, lambda event: quote_app.lambda_handler(event, FakeLambdaContext(FUNCTION))
+        )
+        self.notifier_app = load_function("notifier")
+        ses = boto3.client("sesv2", region_name=REGION)
+        notifier = Notifier(store, SesMailer(ses, f"support@{DOMAIN}"), DOMAIN, clock=clock)
+        mp.setattr(self.notifier_app, "default_notifier", lambda: notifier)
+        mp.setattr(self.notifier_app, "default_commands", lambda: self.commands)
+
+    @property
+    def commands(self) -> WorkflowCommands:
+        return WorkflowCommands(self.store, self.sfn, self.machine_arn)
+
+    def create_machine(self, reminder_seconds: int = LONG_WAIT, max_reminders: int = 3) -> None:
+        self.machine_arn, _ = create_quote_approval(
+            boto3.session.Session(),
+            REGION,
+            table_name=TABLE_NAME,
+            function_name=FUNCTION,
+            reminder_seconds=reminder_seconds,
+            max_reminders=max_reminders,
+        )
+
+    def pump(self, replay: bool = False) -> int:
+        """Hand the new outbox records (all of them again if `replay`) to the notifier."""
+        start = 0 if replay else self.position
+        records = moto_streams.stream_records(TABLE_NAME, REGION, after=start)
+        self.position = start + len(records)
+        records = [r for r in records if moto_streams.matches_outbox_filter(r)]
+        if records:
+            reply = self.notifier_app.lambda_handler({"Records": records}, FakeLambdaContext("n"))
+            assert reply == {"batchItemFailures": []}
+        return len(records)
+
+    def execution_arn(self, number: int, version: int) -> str:
+        name = execution_name(number, version)
+        return self.machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+
+    def summary(self, number: int, version: int) -> dict[str, Any]:
+        return execution_summary(self.sfn, self.execution_arn(number, version))
+
+    def wait(
+        self, number: int, version: int, until: Callable[[dict[str, Any]], bool], timeout: float
+    ) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            summary = self.summary(number, version)
+            if until(summary) or time.monotonic() > deadline:
+                return summary
+            time.sleep(0.05)
+
+    def wait_for_decision(self, number: int, version: int) -> dict[str, Any]:
+        """The execution stored its token on the ticket and waits for the client."""
+        summary = self.wait(number, version, lambda s: s["waiting_for_callback"], 10)
+        assert summary["waiting_for_callback"], summary
+        return summary
+
+    def wait_for_end(self, number: int, version: int, timeout: float = 15) -> dict[str, Any]:
+        summary = self.wait(number, version, lambda s: s["status"] != "RUNNING", timeout)
+        assert summary["status"] != "RUNNING", summary
+        return summary
+
+    def outbox(self, number: int, channel: str) -> list[dict[str, Any]]:
+        return [i for i in self.store.outbox(number) if i.get("channel", "mail") == channel]
+
+
+@pytest.fixture
+def harness(
+    service: HelpdeskService, store: DynamoStore, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Harness]:
+    yield Harness(service, store, clock, monkeypatch)
+    moto_lambda.unregister(FUNCTION)
+
+
+def sent_mail() -> list[dict[str, str]]:
+    backend = ses_backends[DEFAULT_ACCOUNT_ID][REGION]
+    mails = []
+    for sent in backend.sent_messages:
+        message = message_from_bytes(sent.raw_data.encode(), policy=policy.default)
+        body = message.get_body(preferencelist=("plain",))
+        mails.append(
+            {
+                "to": str(message["To"]),
+                "subject": str(message["Subject"]),
+                "body": body.get_content() if body is not None else "",
+            }
+        )
+    return mails
+
+
+def evolution_in_progress(service: HelpdeskService) -> Ticket:
+    ticket = service.create_ticket(
+        CLIENT, title="Export comptable", description="Un export mensuel.", type=TicketType.EVOLUTION
+    )
+    service.perform(L2, ticket.number, Action.TAKE, ActionInput())
+    service.perform(L2, ticket.number, Action.START, ActionInput())
+    return service.store.get_ticket(ticket.number)
+
+
+def submit(service: HelpdeskService, number: int, amount: str) -> Ticket:
+    params = ActionInput(amount=Decimal(amount), days=Decimal("3"), description="Développement")
+    return service.perform(L2, number, Action.SUBMIT_QUOTE, params).ticket
+
+
+def approve(service: HelpdeskService, number: int) -> Ticket:
+    return service.perform(CLIENT, number, Action.APPROVE_QUOTE, ActionInput()).ticket
+
+
+def refuse(service: HelpdeskService, number: int, reason: str) -> Ticket:
+    return service.perform(CLIENT, number, Action.REFUSE_QUOTE, ActionInput(reason=reason)).ticket
+
+
+def actions(store: DynamoStore, number: int) -> list[str]:
+    return [e.action for e in store.history(number)]
+
+
+# ------------------------------------------------------------------ definition
+def test_committed_definition_takes_exactly_the_template_substitutions(
+    template: dict[str, Any],
+) -> None:
+    text = QUOTE_APPROVAL_ASL.read_text(encoding="utf-8")
+    names = {"TableName", "QuoteFunctionArn", "ReminderSeconds", "MaxReminders"}
+    assert template_substitution_names(load_template(), "QuoteApprovalStateMachine") == names
+    substitute(text, dict.fromkeys(names, "1"))  # nothing else is named
+    definition = load_definition(
+        QUOTE_APPROVAL_ASL,
+        {"TableName": "t", "QuoteFunctionArn": "arn:f", "ReminderSeconds": 5, "MaxReminders": 2},
+    )
+    states = definition["States"]
+    store_token = states["StoreToken"]
+    assert store_token["Resource"] == (
+        "arn:aws:states:::aws-sdk:dynamodb:updateItem.waitForTaskToken"
+    )
+    assert store_token["TimeoutSeconds"] == 5
+    assert "awaiting_quote_version = :version" in store_token["Parameters"]["ConditionExpression"]
+    caught = {e for c in store_token["Catch"] for e in c["ErrorEquals"]}
+    assert caught == {"DynamoDb.ConditionalCheckFailedException", "States.Timeout"}
+    assert states["RemindOrExpire"]["Choices"][0]["NumericLessThan"] == 2
+    assert {s for s, v in states.items() if v["Type"] in ("Succeed", "Fail")} == set(
+        QUOTE_END_STATES
+    )
+    assert "QueryLanguage" not in definition  # JSONPath
+
+
+def test_state_machine_iam_is_scoped_to_the_table_and_the_quote_function(
+    template: dict[str, Any],
+) -> None:
+    props = template["Resources"]["QuoteApprovalStateMachine"]["Properties"]
+    assert props["Type"] == "STANDARD"
+    assert props["DefinitionUri"] == "infra/statemachines/quote_approval.asl.json"
+    [statements, invoke] = props["Policies"]
+    for statement in statements["Statement"]:
+        assert statement["Action"] == ["dynamodb:UpdateItem"]
+        assert statement["Resource"] == {"Fn::GetAtt": ["TicketsTable", "Arn"]}
+    assert invoke == {"LambdaInvokePolicy": {"FunctionName": {"Ref": "QuoteFunction"}}}
+    notifier = template["Resources"]["NotifierFunction"]["Properties"]
+    env = notifier["Environment"]["Variables"]
+    assert env["QUOTE_STATE_MACHINE_ARN"] == {"Ref": "QuoteApprovalStateMachine"}
+    states_actions = {
+        action: statement["Resource"]
+        for statement in notifier["Policies"][0]["Statement"]
+        for action in statement["Action"]
+        if action.startswith("states:")
+    }
+    machine = {"Ref": "QuoteApprovalStateMachine"}
+    assert states_actions == {
+        "states:StartExecution": machine,
+        "states:SendTaskSuccess": machine,
+        "states:SendTaskFailure": machine,
+    }
+
+
+# ------------------------------------------------------------------ scenarios
+def test_approve(harness: Harness, service: HelpdeskService, store: DynamoStore) -> None:
+    harness.create_machine()
+    number = evolution_in_progress(service).number
+    submit(service, number, "1200.00")
+    harness.pump()  # starts ticket-<n>-quote-1
+    harness.wait_for_decision(number, 1)
+    stored = store.get_ticket_item(number)
+    assert stored is not None
+    assert stored["awaiting_quote_version"] == 1 and stored["quote_task_version"] == 1
+    assert stored["quote_task_token"]
+
+    approved = approve(service, number)
+    harness.pump()  # the decision command resumes the execution
+    assert harness.wait_for_end(number, 1) == {
+        "name": f"ticket-{number}-quote-1",
+        "status": "SUCCEEDED",
+        "state": "Approved",
+        "waiting_for_callback": False,
+    }
+    ticket = store.get_ticket(number)
+    assert ticket.status is Status.IN_REALISATION == approved.status
+    assert [(q.version, q.outcome) for q in ticket.quotes] == [(1, QuoteOutcome.APPROVED)]
+    assert ticket.approved_quote is not None and ticket.approved_quote.amount == Decimal("1200.00")
+    assert "awaiting_quote_version" not in (store.get_ticket_item(number) or {})
+    assert actions(store, number)[-2:] == ["submit-quote", "approve-quote"]
+    assert [c["result"] for c in harness.outbox(number, "workflow")] == ["started", "resumed"]
+    mails = [(m["to"], m["subject"].split("] ")[1].split(" : ")[0]) for m in sent_mail()]
+    assert (CLIENT.email, "Chiffrage à valider") in mails
+    assert (L2.email, "Chiffrage accepté") in mails  # the assignee: realisation starts
+
+
+def test_refuse_then_requote_then_approve(
+    harness: Harness, service: HelpdeskService, store: DynamoStore
+) -> None:
+    harness.create_machine()
+    number = evolution_in_progress(service).number
+    submit(service, number, "5000.00")
+    harness.pump()
+    harness.wait_for_decision(number, 1)
+    refused = refuse(service, number, "Trop cher pour ce périmètre")
+    assert refused.status is Status.IN_PROGRESS
+    harness.pump()
+    assert harness.wait_for_end(number, 1)["state"] == "Refused"
+
+    submit(service, number, "3200.50")
+    harness.pump()
+    harness.wait_for_decision(number, 2)
+    approve(service, number)
+    harness.pump()
+    end = harness.wait_for_end(number, 2)
+    assert (end["status"], end["state"]) == ("SUCCEEDED", "Approved")
+
+    ticket = store.get_ticket(number)
+    assert ticket.status is Status.IN_REALISATION
+    assert [(q.version, q.amount, q.outcome, q.reason) for q in ticket.quotes] == [
+        (1, Decimal("5000.00"), QuoteOutcome.REFUSED, "Trop cher pour ce périmètre"),
+        (2, Decimal("3200.50"), QuoteOutcome.APPROVED, None),
+    ]
+    assert ticket.quote == ticket.approved_quote  # the billing basis: version 2
+    assert actions(store, number)[-4:] == [
+        "submit-quote",
+        "refuse-quote",
+        "submit-quote",
+        "approve-quote",
+    ]
+    refusal = next(m for m in sent_mail() if "Chiffrage refusé" in m["subject"])
+    assert refusal["to"] == L2.email and "Trop cher pour ce périmètre" in refusal["body"]
+
+
+def test_expiry_after_reminders(
+    harness: Harness, service: HelpdeskService, store: DynamoStore
+) -> None:
+    harness.create_machine(reminder_seconds=1, max_reminders=2)
+    number = evolution_in_progress(service).number
+    submit(service, number, "800.00")
+    harness.pump()
+    end = harness.wait_for_end(number, 1, timeout=30)
+    assert (end["status"], end["state"]) == ("SUCCEEDED", "Expired")
+
+    ticket = store.get_ticket(number)
+    assert ticket.status is Status.IN_PROGRESS
+    assert [(q.version, q.outcome) for q in ticket.quotes] == [(1, QuoteOutcome.EXPIRED)]
+    assert ticket.approved_quote is None  # nothing to bill
+    last = store.history(number)[-1]
+    assert (last.action, last.actor, last.to_status) == (
+        "expire-quote",
+        "system",
+        Status.IN_PROGRESS,
+    )
+    kinds = [m["kind"] for m in harness.outbox(number, "mail")]
+    assert sorted(k for k in kinds if k.startswith("quote_reminder")) == [
+        "quote_reminder_1",
+        "quote_reminder_2",
+    ]
+    assert {"assignee_quote_expired", "quote_expired"} <= set(kinds)
+    # No decision command: the machine decided the expiry itself.
+    assert [c["kind"] for c in harness.outbox(number, "workflow")] == ["quote_approval_start"]
+    harness.pump()
+    subjects = [(m["to"], m["subject"].split("] ")[1].split(" : ")[0]) for m in sent_mail()]
+    assert subjects.count((CLIENT.email, "Chiffrage à valider (rappel)")) == 2
+    assert (L2.email, "Chiffrage expiré") in subjects
+    assert (CLIENT.email, "Chiffrage expiré") in subjects
+    # A new quote may follow; the abandoned evolution may be closed.
+    assert "submit-quote" in service.allowed(ticket, L2)
+
+
+def test_decision_before_the_token_is_stored(
+    harness: Harness, service: HelpdeskService, store: DynamoStore
+) -> None:
+    harness.create_machine()
+    number = evolution_in_progress(service).number
+    submit(service, number, "450.00")
+    approve(service, number)  # before the start command even ran
+    harness.pump()  # start, then the decision: no token for version 1 yet
+    end = harness.wait_for_end(number, 1)
+    assert (end["status"], end["state"]) == ("SUCCEEDED", "TicketMovedOn")
+    assert [(c["kind"], c["result"]) for c in harness.outbox(number, "workflow")] == [
+        ("quote_approval_start", "started"),
+        ("quote_approval_decision", "nothing_to_resume"),
+    ]
+    ticket = store.get_ticket(number)
+    assert ticket.status is Status.IN_REALISATION
+    assert ticket.approved_quote is not None and ticket.approved_quote.amount == Decimal("450.00")
+    assert "quote_task_token" not in (store.get_ticket_item(number) or {})  # never stored
+
+
+def test_duplicate_decision_changes_nothing(
+    harness: Harness, service: HelpdeskService, store: DynamoStore
+) -> None:
+    harness.create_machine()
+    number = evolution_in_progress(service).number
+    submit(service, number, "990.00")
+    harness.pump()
+    harness.wait_for_decision(number, 1)
+    approve(service, number)
+    harness.pump()
+    assert harness.wait_for_end(number, 1)["state"] == "Approved"
+    before = store.get_ticket(number)
+    mails_before = len(sent_mail())
+
+    for again in (lambda: approve(service, number), lambda: refuse(service, number, "non")):
+        with pytest.raises(ActionNotAllowed) as refused:  # 409 over HTTP
+            again()
+        assert "approve-quote" not in refused.value.allowed_actions
+    assert harness.pump(replay=True) > 0  # every record delivered a second time
+    assert store.get_ticket(number) == before
+    assert len(sent_mail()) == mails_before
+    assert [c["result"] for c in harness.outbox(number, "workflow")] == ["started", "resumed"]
+    assert harness.summary(number, 1)["state"] == "Approved"
+    executions = harness.sfn.list_executions(stateMachineArn=harness.machine_arn)["executions"]
+    assert len(executions) == 1  # the replayed start never starts a second one
+
+
+def test_ticket_changed_elsewhere_ends_the_execution_cleanly(
+    harness: Harness, service: HelpdeskService, store: DynamoStore
+) -> None:
+    harness.create_machine(reminder_seconds=2, max_reminders=3)
+    number = evolution_in_progress(service).number
+    submit(service, number, "700.00")
+    # The start command for version 1 is late: the client refused and a new quote followed.
+    refuse(service, number, "Délai trop long")
+    submit(service, number, "650.00")
+    harness.pump()
+    end = harness.wait_for_end(number, 1)
+    assert (end["status"], end["state"]) == ("SUCCEEDED", "TicketMovedOn")
+    harness.wait_for_decision(number, 2)  # version 2's execution is the one waiting
+    stored = store.get_ticket_item(number) or {}
+    assert (stored["awaiting_quote_version"], stored["quote_task_version"]) == (2, 2)
+
+    # While version 2's execution waits, the ticket moves on by a path that resumes nothing
+    # (an operator expiring the quote): at its timeout the execution finds the ticket no
+    # longer awaiting version 2, reminds no one and ends.
+    service.perform(SYSTEM, number, Action.EXPIRE_QUOTE, ActionInput(quote_version=2))
+    end = harness.wait_for_end(number, 2)
+    assert (end["status"], end["state"]) == ("SUCCEEDED", "TicketMovedOn")
+    history = harness.sfn.get_execution_history(
+        executionArn=harness.execution_arn(number, 2), maxResults=1000
+    )["events"]
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+    assert entered[-3:] == ["Remind", "StillAwaiting", "TicketMovedOn"]
+    kinds = [m["kind"] for m in harness.outbox(number, "mail")]
+    assert not any(k.startswith("quote_reminder") for k in kinds)
+    ticket = store.get_ticket(number)
+    assert [(q.version, q.outcome) for q in ticket.quotes] == [
+        (1, QuoteOutcome.REFUSED),
+        (2, QuoteOutcome.EXPIRED),
+    ]
+    assert ticket.status is Status.IN_PROGRESS
+
+
+def test_start_command_replayed_after_the_execution_ended_starts_nothing(
+    harness: Harness, service: HelpdeskService, store: DynamoStore
+) -> None:
+    harness.create_machine()
+    number = evolution_in_progress(service).number
+    submit(service, number, "100.00")
+    approve(service, number)
+    harness.pump()
+    harness.wait_for_end(number, 1)
+    [start, _decision] = harness.outbox(number, "workflow")
+    # A lost mark-done: the command is pending again, as if the run died after StartExecution.
+    store.client.update_item(
+        TableName=TABLE_NAME,
+        Key={"pk": {"S": start["pk"]}, "sk": {"S": start["sk"]}},
+        UpdateExpression="SET delivery = :pending",
+        ExpressionAttributeValues={":pending": {"S": "pending"}},
+    )
+    assert harness.commands.execute(start["pk"], start["sk"]).outcome == "already_started"
+    executions = harness.sfn.list_executions(stateMachineArn=harness.machine_arn)["executions"]
+    assert [e["name"] for e in executions] == [f"ticket-{number}-quote-1"]
+    assert json.loads(
+        harness.sfn.describe_execution(executionArn=executions[0]["executionArn"])["input"]
+    ) == {"ticket_number": number, "quote_version": 1, "validity_days": 30}

@@ -1,0 +1,137 @@
+"""Parsing and classifying inbound mail (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpdesk.domain.mail import (
+    MailRouting,
+    MalformedMail,
+    html_to_text,
+    parse_mail,
+    strip_quoted,
+)
+from helpdesk.domain.model import TicketType
+
+
+def mail(headers: str, body: str = "Bonjour") -> bytes:
+    base = "From: a@acme.example\r\nTo: support@helpdesk.localhost\r\n"
+    return (base + headers + "\r\n" + body).encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("subject", "title", "tag"),
+    [
+        ("Re: [#88] Création", "Création", 88),
+        ("RE: Fwd: TR: AW: Export", "Export", None),
+        ("Re[2]: TR : [#7] Demande reçue : X", "Demande reçue : X", 7),
+        ("=?utf-8?b?w4ljaGVj?= de l'export", "Échec de l'export", None),
+        ("", "(sans objet)", None),
+        ("Re:", "(sans objet)", None),
+    ],
+)
+def test_title_and_tag_from_the_subject(subject: str, title: str, tag: int | None) -> None:
+    parsed = parse_mail(mail(f"Subject: {subject}\r\n"))
+    assert (parsed.title, parsed.ticket_tag) == (title, tag)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        "Auto-Submitted: auto-replied\r\n",
+        "Auto-Submitted: auto-generated; owner-email=x@y\r\n",
+        "Precedence: bulk\r\n",
+        "Precedence: junk\r\n",
+        "Precedence: list\r\n",
+        "Return-Path: <>\r\n",
+        "X-Autoreply: yes\r\n",
+        "X-Autorespond: Out of office\r\n",
+        "X-Auto-Response-Suppress: OOF\r\n",
+        "X-Auto-Response-Suppress: DR, All\r\n",
+    ],
+)
+def test_automatic_messages_are_recognised(headers: str) -> None:
+    assert parse_mail(mail(headers)).automatic
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        "",
+        "Auto-Submitted: no\r\n",
+        "Precedence: first-class\r\n",
+        "Return-Path: <a@acme.example>\r\n",
+        "X-Auto-Response-Suppress: DR\r\n",
+    ],
+)
+def test_a_person_s_message_is_not_automatic(headers: str) -> None:
+    assert parse_mail(mail(headers)).automatic is None
+
+
+@pytest.mark.parametrize("sender", ["MAILER-DAEMON@mx.example", "postmaster@acme.example"])
+def test_mailer_daemons_are_automatic(sender: str) -> None:
+    raw = f"From: {sender}\r\nSubject: x\r\n\r\nbody".encode()
+    assert parse_mail(raw).automatic == f"sender {sender.lower()}"
+
+
+def test_thread_ids_in_reply_to_first_then_references_newest_first() -> None:
+    parsed = parse_mail(
+        mail("In-Reply-To: <c@x>\r\nReferences: <a@x> <b@x>\r\n <c@x>\r\nMessage-ID: <m@x>\r\n")
+    )
+    assert parsed.thread_ids == ("c@x", "b@x", "a@x")
+    assert parsed.message_id == "m@x"
+
+
+def test_undeclared_8bit_latin1_and_unknown_charsets_still_read() -> None:
+    latin = b"From: a@acme.example\r\nSubject: x\r\n\r\nd\xe9j\xe0"
+    assert parse_mail(latin).text == "déjà"
+    unknown = b"From: a@acme.example\r\nContent-Type: text/plain; charset=klingon\r\n\r\nok"
+    assert parse_mail(unknown).text == "ok"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"\x00\x01\x02 not mail at all",
+        b"Subject: no sender\r\n\r\nbody",
+        b"From: a@acme.example\r\nContent-Type: multipart/mixed\r\n\r\n--x\r\n\r\nbody\r\n--x--",
+    ],
+)
+def test_malformed_messages(raw: bytes) -> None:
+    with pytest.raises(MalformedMail):
+        parse_mail(raw)
+
+
+def test_attachment_names_are_made_safe() -> None:
+    raw = (
+        b"From: a@acme.example\r\nContent-Type: application/pdf\r\n"
+        b'Content-Disposition: attachment; filename="..\\\\..\\\\.passwd\x01.pdf"\r\n\r\nX'
+    )
+    [attachment] = parse_mail(raw).attachments
+    assert (attachment.filename, attachment.size) == ("passwd.pdf", 1)
+
+
+def test_html_to_text() -> None:
+    html = (
+        "<div>Un&nbsp;<b>mot</b>  et\n un autre</div><table><tr><td>A</td><td>B</td></tr></table>"
+        "<style>x{}</style><a href='mailto:s@x'>écrire</a>"
+    )
+    assert html_to_text(html) == "Un mot et un autre\n\nA B\n\nécrire (s@x)"
+
+
+def test_strip_quoted_reply() -> None:
+    text = "Merci.\n\nOn Mon, 1 Dec 2026 at 10:00, Support <s@x> wrote:\n> old\n> text"
+    assert strip_quoted(text) == "Merci."
+    assert strip_quoted("> only a quote") == "> only a quote"
+
+
+def test_routing_is_configurable() -> None:
+    default = MailRouting("helpdesk.localhost")
+    assert default.type_for(("x@acme.example", "Incident+urgent@Helpdesk.Localhost")) is (
+        TicketType.INCIDENT
+    )
+    assert default.type_for(("support@other.example",)) is None
+    custom = MailRouting.parse("h.example", "aide=assistance, bug=incident")
+    assert custom.type_for(("bug@h.example",)) is TicketType.INCIDENT
+    assert custom.type_for(("support@h.example",)) is None
