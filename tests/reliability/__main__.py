@@ -1,0 +1,53 @@
+"""`make reliability`: every area of the suite against one local stack, one table of figures."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import tempfile
+import time
+
+from tests.e2e.support import Api, StackProcess, free_port
+from tests.reliability import Figure, StackContext, render
+
+# Each module has `measure(context: StackContext) -> list[Figure]`.
+AREAS = (
+    "concurrency",
+    "replays",
+    "faults",
+    "fuzz",
+    "mail_corpus",
+    "authz",
+    "template_checks",
+)
+
+
+def main() -> int:
+    figures: list[Figure] = []
+    with tempfile.NamedTemporaryFile("w+", suffix=".log", prefix="reliability-") as output:
+        stack = StackProcess(output, free_port())
+        try:
+            stack.wait_until_up()
+            tokens = {
+                name.removeprefix("TOKEN_"): value
+                for name, value in stack.exported().items()
+                if name.startswith("TOKEN_")
+            }
+            context = StackContext(Api(stack.base_url), tokens, stack.smtp_port, stack.base_url)
+            for name in AREAS:
+                started = time.monotonic()
+                module = importlib.import_module(f"tests.reliability.{name}")
+                area_figures = module.measure(context)
+                figures.extend(area_figures)
+                print(
+                    f"{name}: {len(area_figures)} figures in {time.monotonic() - started:.1f} s",
+                    file=sys.stderr,
+                )
+        finally:
+            stack.stop()
+    print(render(figures))
+    return 0 if all(f.ok for f in figures) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
