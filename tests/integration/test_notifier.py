@@ -114,7 +114,7 @@ def test_a_run_that_died_mid_send_is_taken_over_after_its_lease(
 ) -> None:
     ticket = new_ticket(service)
     [(pk, sk)] = list(outbox_keys(store, ticket.number))
-    assert notifier._claim({"pk": pk, "sk": sk}, clock.now) is not None  # then the run died
+    assert notifier.claims.claim({"pk": pk, "sk": sk}, clock.now) is not None  # then the run died
     with pytest.raises(DeliveryInProgress):
         notifier.deliver(pk, sk)
     clock.advance(minutes=2)

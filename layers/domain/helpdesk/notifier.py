@@ -12,27 +12,23 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Protocol
-
-from botocore.exceptions import ClientError
 
 from helpdesk.adapters import keys
 from helpdesk.adapters.dynamo import DynamoStore, marshal
+from helpdesk.adapters.items import OUTBOX_MAIL
 from helpdesk.adapters.mailer import render
+from helpdesk.adapters.outbox_claim import DeliveryInProgress, OutboxClaim
 from helpdesk.domain.calendar import iso
 
-LEASE = timedelta(seconds=60)
+__all__ = ["Delivery", "DeliveryInProgress", "Notifier", "new_message_id"]
 
 
 class Mailer(Protocol):
     sender: str
 
     def send(self, to: str, raw: bytes) -> None: ...
-
-
-class DeliveryInProgress(Exception):
-    """Another run holds the message's lease; retrying later is the answer."""
 
 
 @dataclass(frozen=True)
@@ -57,15 +53,14 @@ class Notifier:
         self.mailer = mailer
         self.mail_domain = mail_domain
         self.clock = clock
+        self.claims = OutboxClaim(store, OUTBOX_MAIL)
 
     def deliver(self, pk: str, sk: str) -> Delivery:
         now = self.clock()
         key = {"pk": pk, "sk": sk}
-        claimed = self._claim(key, now)
+        claimed = self.claims.claim(key, now, {"message_id": new_message_id(self.mail_domain)})
         if claimed is None:
-            stored = self.store.client.get_item(
-                TableName=self.store.table, Key=marshal(key), ConsistentRead=True
-            ).get("Item", {})
+            stored = self.claims.delivery_state(key)
             if stored.get("delivery", {}).get("S") == "sent":
                 return Delivery("already_sent", stored.get("message_id", {}).get("S", ""))
             if stored.get("delivery", {}).get("S") == "no_recipient":
@@ -75,7 +70,8 @@ class Notifier:
         try:
             to = self._recipient(claimed)
             if to is None:
-                self._mark_no_recipient(key, now)
+                # Terminal: retrying cannot find an address the roster does not have.
+                self.claims.finish(key, now, "no_recipient")
                 return Delivery("no_recipient", "")
             raw = render(
                 sender=self.mailer.sender,
@@ -86,7 +82,7 @@ class Notifier:
             )
             self.mailer.send(to, raw)
         except Exception:
-            self._release(key)
+            self.claims.release(key)
             raise
         self._mark_sent(key, claimed, message_id, now)
         return Delivery("sent", message_id)
@@ -104,77 +100,14 @@ class Notifier:
         email = found.get("email", {}).get("S")
         return str(email) if email else None
 
-    def _mark_no_recipient(self, key: dict[str, str], now: datetime) -> None:
-        """Terminal: retrying cannot find an address the roster does not have."""
-        self.store.client.update_item(
-            TableName=self.store.table,
-            Key=marshal(key),
-            UpdateExpression="SET delivery = :none, sent_at = :now REMOVE lease_until",
-            ConditionExpression="delivery = :sending",
-            ExpressionAttributeValues=marshal(
-                {":none": "no_recipient", ":sending": "sending", ":now": iso(now)}
-            ),
-        )
-
-    def _claim(self, key: dict[str, str], now: datetime) -> dict[str, Any] | None:
-        """pending (or a lapsed lease) -> sending; keeps a Message-ID chosen on first claim."""
-        try:
-            reply = self.store.client.update_item(
-                TableName=self.store.table,
-                Key=marshal(key),
-                UpdateExpression=(
-                    "SET delivery = :sending, lease_until = :lease, "
-                    "message_id = if_not_exists(message_id, :mid) ADD attempts :one"
-                ),
-                ConditionExpression=(
-                    "entity = :outbox AND (attribute_not_exists(channel) OR channel = :mail) "
-                    "AND (delivery = :pending OR (delivery = :sending AND lease_until < :now))"
-                ),
-                ExpressionAttributeValues=marshal(
-                    {
-                        ":sending": "sending",
-                        ":pending": "pending",
-                        ":outbox": "outbox",
-                        ":mail": "mail",
-                        ":lease": iso(now + LEASE),
-                        ":now": iso(now),
-                        ":mid": new_message_id(self.mail_domain),
-                        ":one": 1,
-                    }
-                ),
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return None
-            raise
-        attributes: dict[str, Any] = reply["Attributes"]
-        return attributes
-
-    def _release(self, key: dict[str, str]) -> None:
-        self.store.client.update_item(
-            TableName=self.store.table,
-            Key=marshal(key),
-            UpdateExpression="SET delivery = :pending REMOVE lease_until",
-            ConditionExpression="delivery = :sending",
-            ExpressionAttributeValues=marshal({":pending": "pending", ":sending": "sending"}),
-        )
-
     def _mark_sent(
         self, key: dict[str, str], claimed: dict[str, Any], message_id: str, now: datetime
     ) -> None:
+        """Sent, with the Message-ID -> ticket record that threads the client's replies."""
         number = int(claimed["ticket_number"]["N"])
         self.store.client.transact_write_items(
             TransactItems=[
-                {
-                    "Update": {
-                        "TableName": self.store.table,
-                        "Key": marshal(key),
-                        "UpdateExpression": "SET delivery = :sent, sent_at = :now "
-                        "REMOVE lease_until",
-                        "ExpressionAttributeValues": marshal({":sent": "sent", ":now": iso(now)}),
-                    }
-                },
+                {"Update": self.claims.finish_update(key, now, "sent")},
                 {
                     "Put": {
                         "TableName": self.store.table,

@@ -25,10 +25,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from helpdesk.adapters.dynamo import DynamoStore, marshal, unmarshal
+from helpdesk.adapters.dynamo import DynamoStore, unmarshal
 from helpdesk.adapters.items import OUTBOX_WORKFLOW
-from helpdesk.domain.calendar import iso
-from helpdesk.notifier import LEASE, DeliveryInProgress
+from helpdesk.adapters.outbox_claim import DeliveryInProgress, OutboxClaim
 
 NOTHING_TO_RESUME = frozenset({"TaskDoesNotExist", "TaskTimedOut", "InvalidToken"})
 
@@ -60,24 +59,23 @@ class WorkflowCommands:
         self.sfn = sfn
         self.state_machine_arn = state_machine_arn
         self.clock = clock
+        self.claims = OutboxClaim(store, OUTBOX_WORKFLOW)
 
     def execute(self, pk: str, sk: str) -> CommandResult:
         now = self.clock()
         key = {"pk": pk, "sk": sk}
-        claimed = self._claim(key, now)
+        claimed = self.claims.claim(key, now)
         if claimed is None:
-            stored = self.store.client.get_item(
-                TableName=self.store.table, Key=marshal(key), ConsistentRead=True
-            ).get("Item", {})
+            stored = self.claims.delivery_state(key)
             if stored.get("delivery", {}).get("S") == "sent":
                 return CommandResult("already_done")
             raise DeliveryInProgress(f"{pk} {sk} is being executed by another run")
         try:
-            outcome = self._run(claimed)
+            outcome = self._run(unmarshal(claimed))
         except Exception:
-            self._release(key)
+            self.claims.release(key)
             raise
-        self._mark_done(key, outcome, now)
+        self.claims.finish(key, now, "sent", {"result": outcome})
         return CommandResult(outcome)
 
     def _run(self, command: dict[str, Any]) -> str:
@@ -91,7 +89,11 @@ class WorkflowCommands:
         raise UnknownCommand(f"unknown workflow command {kind!r}")
 
     def _start(self, number: int, version: int, validity_days: int) -> str:
-        payload = {"ticket_number": number, "quote_version": version, "validity_days": validity_days}
+        payload = {
+            "ticket_number": number,
+            "quote_version": version,
+            "validity_days": validity_days,
+        }
         try:
             self.sfn.start_execution(
                 stateMachineArn=self.state_machine_arn,
@@ -119,53 +121,3 @@ class WorkflowCommands:
                 return "nothing_to_resume"
             raise
         return "resumed"
-
-    def _claim(self, key: dict[str, str], now: datetime) -> dict[str, Any] | None:
-        try:
-            reply = self.store.client.update_item(
-                TableName=self.store.table,
-                Key=marshal(key),
-                UpdateExpression="SET delivery = :sending, lease_until = :lease ADD attempts :one",
-                ConditionExpression=(
-                    "entity = :outbox AND channel = :workflow AND (delivery = :pending OR "
-                    "(delivery = :sending AND lease_until < :now))"
-                ),
-                ExpressionAttributeValues=marshal(
-                    {
-                        ":sending": "sending",
-                        ":pending": "pending",
-                        ":outbox": "outbox",
-                        ":workflow": OUTBOX_WORKFLOW,
-                        ":lease": iso(now + LEASE),
-                        ":now": iso(now),
-                        ":one": 1,
-                    }
-                ),
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return None
-            raise
-        return unmarshal(reply["Attributes"])
-
-    def _release(self, key: dict[str, str]) -> None:
-        self.store.client.update_item(
-            TableName=self.store.table,
-            Key=marshal(key),
-            UpdateExpression="SET delivery = :pending REMOVE lease_until",
-            ConditionExpression="delivery = :sending",
-            ExpressionAttributeValues=marshal({":pending": "pending", ":sending": "sending"}),
-        )
-
-    def _mark_done(self, key: dict[str, str], outcome: str, now: datetime) -> None:
-        self.store.client.update_item(
-            TableName=self.store.table,
-            Key=marshal(key),
-            UpdateExpression="SET delivery = :sent, sent_at = :now, #result = :result "
-            "REMOVE lease_until",
-            ExpressionAttributeNames={"#result": "result"},
-            ExpressionAttributeValues=marshal(
-                {":sent": "sent", ":now": iso(now), ":result": outcome}
-            ),
-        )
