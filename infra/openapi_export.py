@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 OPENAPI_PATH = REPO_ROOT / "docs" / "openapi.json"
@@ -33,7 +34,25 @@ def render() -> str:
         security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
         security=[{"bearerAuth": []}],
     )
-    return json.dumps(json.loads(schema), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    document = _with_media_type_problems(json.loads(schema))
+    return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def _with_media_type_problems(document: dict[str, Any]) -> dict[str, Any]:
+    """The 415 the function answers before routing (api_routes.errors.body_problem)."""
+    from functions.api.api_routes.errors import JSON_BODY_METHODS, UNSUPPORTED_MEDIA_TYPE
+
+    answer = {
+        "description": "The body is not declared application/json",
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+    for item in document["paths"].values():
+        for method, operation in item.items():
+            if method.upper() in JSON_BODY_METHODS:
+                operation["responses"][str(UNSUPPORTED_MEDIA_TYPE)] = answer
+    return document
 
 
 def main(argv: list[str] | None = None) -> int:

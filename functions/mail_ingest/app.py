@@ -18,10 +18,10 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_plus
 
-import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from helpdesk.adapters import aws_clients
 from helpdesk.adapters.dynamo import DynamoStore
 from helpdesk.mail_ingest import MailConfig, MailIngestion, MailSource
 from helpdesk.settings import get_settings
@@ -35,16 +35,13 @@ class BadMailEvent(ValueError):
 
 @lru_cache(maxsize=1)
 def s3_client() -> Any:
-    settings = get_settings()
-    return boto3.client("s3", region_name=settings.aws_region, endpoint_url=settings.endpoint_url)
+    return aws_clients.client("s3", get_settings())
 
 
 @lru_cache(maxsize=1)
 def ingestion() -> MailIngestion:
     settings = get_settings()
-    client = boto3.client(
-        "dynamodb", region_name=settings.aws_region, endpoint_url=settings.endpoint_url
-    )
+    client = aws_clients.client("dynamodb", settings)
     store = DynamoStore(client, settings.table_name)
     return MailIngestion(store, MailConfig.from_env(os.environ), s3=s3_client())
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from helpdesk.adapters import aws_clients
 from helpdesk.adapters.dynamo import DynamoStore
 from helpdesk.quote_approval import QuoteApprovalSteps
 from helpdesk.service import HelpdeskService
@@ -35,9 +35,7 @@ class BadStepEvent(ValueError):
 @lru_cache(maxsize=1)
 def default_steps() -> QuoteApprovalSteps:
     settings = get_settings()
-    client = boto3.client(
-        "dynamodb", region_name=settings.aws_region, endpoint_url=settings.endpoint_url
-    )
+    client = aws_clients.client("dynamodb", settings)
     return QuoteApprovalSteps(HelpdeskService(DynamoStore(client, settings.table_name)))
 
 

@@ -105,6 +105,13 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
 
+    def __getattr__(self, name: str) -> Any:
+        # API Gateway's `ANY /{proxy+}` route passes any other method (TRACE, QUERY...) to the
+        # function, which answers 404 for a route it does not have; http.server would say 501.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
+
     def log_message(self, format: str, *args: Any) -> None:
         log.info("%s %s", self.address_string(), format % args)
 

@@ -31,14 +31,12 @@ def get_service() -> HelpdeskService:
     """The container's service, built on first use from the environment (helpdesk.settings)."""
     global _service
     if _service is None:
-        import boto3  # imported here: nothing talks to AWS before the first request
-
+        # imported here: nothing talks to AWS before the first request
+        from helpdesk.adapters import aws_clients
         from helpdesk.adapters.dynamo import DynamoStore
 
         settings = get_settings()
-        client = boto3.client(
-            "dynamodb", region_name=settings.aws_region, endpoint_url=settings.endpoint_url
-        )
+        client = aws_clients.client("dynamodb", settings)
         _service = HelpdeskService(DynamoStore(client, settings.table_name))
     return _service
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Sequence
 from http import HTTPStatus
@@ -111,6 +113,39 @@ def validation_problem(exc: RequestValidationError) -> Response[Any]:
     )
 
 
+# Every body of this API is JSON, sent with POST or PUT. Powertools parses other media types
+# (forms, multipart) or raises on them inside its validation: a 500, not an answer.
+JSON_BODY_METHODS = ("POST", "PUT", "PATCH")
+UNSUPPORTED_MEDIA_TYPE = 415
+
+
+def body_problem(event: dict[str, Any]) -> Response[Any] | None:
+    """A 415 for a body that is not declared JSON, a 422 for one that is not UTF-8 text."""
+    method = event.get("requestContext", {}).get("http", {}).get("method", "")
+    content_type = (event.get("headers") or {}).get("content-type", "").strip()
+    # Powertools' own test: no content type, or one that starts so, is parsed as JSON.
+    if (
+        method in JSON_BODY_METHODS
+        and content_type
+        and not content_type.startswith("application/json")
+    ):
+        detail = f"Send the body as application/json (not {content_type[:100]})."
+        return problem(
+            UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type", detail
+        )
+    if not event.get("isBase64Encoded") or not event.get("body"):
+        return None
+    # API Gateway base64-encodes a body that is not UTF-8 text; Powertools would then raise
+    # UnicodeDecodeError while decoding it.
+    try:
+        base64.b64decode(event["body"], validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        detail = "The body is not valid JSON (it is not UTF-8 text)."
+        errors = [{"field": "body", "detail": detail}]
+        return problem(422, "invalid-input", "Invalid input", detail, field="body", errors=errors)
+    return None
+
+
 def register(app: APIGatewayHttpResolver) -> None:
     """Install the handlers on the resolver."""
 
@@ -152,5 +187,19 @@ def register(app: APIGatewayHttpResolver) -> None:
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response[Any]:
+        from helpdesk.adapters.aws_clients import RETRY_AFTER_SECONDS, is_transient
+
+        if is_transient(exc):
+            # Throttling or a 5xx that outlived the client's retries: not a bug, a busy
+            # service; the client retries later (creates with their Idempotency-Key).
+            logger.warning("AWS unavailable after retries", extra={"error": repr(exc)[:300]})
+            unavailable = problem(
+                503,
+                "service-unavailable",
+                "Service unavailable",
+                "The service is busy; retry in a few seconds.",
+            )
+            unavailable.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return unavailable
         logger.exception("unexpected error")
         return problem(500, "internal-error", "Internal error", "An unexpected error occurred.")

@@ -227,17 +227,19 @@ class BillingExporter:
             "generated_at": iso(now),
             "actor": actor,
         }
+        history = self._history_item(
+            month, "lock", actor, iso(now), {"export_id": lock["export_id"]}
+        )
+        # One transaction: a run that fails after the lock cannot lose its history event
+        # (the rerun finds the lock and never writes the event again).
         try:
-            self.store.client.put_item(
-                TableName=self.store.table,
-                Item=marshal(lock),
-                ConditionExpression="attribute_not_exists(pk)",
+            self.store.client.transact_write_items(
+                TransactItems=[self._put_new(lock), self._put_new(history)]
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if _first_condition_failed(exc):
                 return None
             raise
-        self._history(month, "lock", actor, now, {"export_id": lock["export_id"]})
         return lock
 
     def _complete(self, month: str, lock: dict[str, Any]) -> ExportResult:
@@ -262,19 +264,26 @@ class BillingExporter:
         )
         manifest_sha = sha256_hex(manifest)
         manifest_version = self._put(names["manifest"], manifest, JSON_TYPE, export_id)
-        try:
-            self.store.client.update_item(
-                TableName=self.store.table,
-                Key=marshal(keys.month_lock_key(month)),
-                UpdateExpression=(
+        exported = self._history_item(
+            month,
+            "exported",
+            str(lock.get("actor", "")),
+            iso(generated_at),
+            {"export_id": export_id, "manifest_sha256": manifest_sha},
+        )
+        done = {
+            "Update": {
+                "TableName": self.store.table,
+                "Key": marshal(keys.month_lock_key(month)),
+                "UpdateExpression": (
                     "SET #status = :exported, manifest_key = :key, manifest_sha256 = :sha, "
                     "manifest_version = :version, versions = :versions, entries_read = :read, "
                     "entries_sha256 = :digest, line_count = :lines, total_minutes = :minutes, "
                     "total_amount = :amount"
                 ),
-                ConditionExpression="#status = :exporting AND export_id = :id",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=marshal(
+                "ConditionExpression": "#status = :exporting AND export_id = :id",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": marshal(
                     {
                         ":exported": EXPORTED,
                         ":exporting": EXPORTING,
@@ -290,17 +299,29 @@ class BillingExporter:
                         ":amount": Decimal(report.amount),
                     }
                 ),
-            )
+            }
+        }
+        # The lock's new status and its history event together: a run that dies between
+        # them would leave an exported month without its "exported" event.
+        try:
+            self.store.client.transact_write_items(TransactItems=[done, self._put_new(exported)])
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if not _first_condition_failed(exc):
                 raise
             current = self._lock(month)  # a concurrent run of the same export finished first
             if current is not None and current.get("status") == EXPORTED:
                 return self._stored(month, current)
             raise Conflict(f"The export of {month} was unlocked while it ran.") from exc
-        self._history(month, "exported", str(lock.get("actor", "")), generated_at,
-                      {"export_id": export_id, "manifest_sha256": manifest_sha})
         return ExportResult(month, manifest, True, versions)
+
+    def _put_new(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self.store.table,
+                "Item": marshal(item),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
 
     def _check_against_tasks(self, month: str, report: BillingReport) -> None:
         """The index is eventually consistent: an entry committed just before the lock may not
@@ -405,11 +426,13 @@ class BillingExporter:
             **details,
         }
 
-    def _history(
-        self, month: str, action: str, actor: str, at: datetime, details: dict[str, Any]
-    ) -> None:
-        item = self._history_item(month, action, actor, iso(at), details)
-        self.store.client.put_item(TableName=self.store.table, Item=marshal(item))
+
+def _first_condition_failed(exc: ClientError) -> bool:
+    """A transaction cancelled because its first item's condition failed."""
+    if exc.response["Error"]["Code"] != "TransactionCanceledException":
+        return False
+    reasons = exc.response.get("CancellationReasons") or []
+    return bool(reasons) and reasons[0].get("Code") == "ConditionalCheckFailed"
 
 
 # What billing reads of an index item; `month_sk` (`<org>#<padded n>#<entry id>`, or `#QUOTE`

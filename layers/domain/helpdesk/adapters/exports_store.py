@@ -35,24 +35,18 @@ class ExportsStore:
 
     @classmethod
     def from_settings(cls) -> ExportsStore:
-        import boto3
-        from botocore.config import Config
-
+        from helpdesk.adapters import aws_clients
         from helpdesk.settings import get_settings
 
         settings = get_settings()
-        client = boto3.client(
-            "s3", region_name=settings.aws_region, endpoint_url=settings.endpoint_url
-        )
+        client = aws_clients.client("s3", settings)
         # SigV4 links (X-Amz-Expires); path-style when they point at the local stack.
-        presign = boto3.client(
+        presign = aws_clients.client(
             "s3",
-            region_name=settings.aws_region,
-            endpoint_url=settings.exports_public_endpoint or settings.endpoint_url,
-            config=Config(
-                signature_version="s3v4",
-                s3={"addressing_style": "path" if settings.exports_public_endpoint else "auto"},
-            ),
+            settings,
+            endpoint_url=settings.exports_public_endpoint,
+            signature_version="s3v4",
+            s3={"addressing_style": "path" if settings.exports_public_endpoint else "auto"},
         )
         return cls(client, settings.exports_bucket, presign)
 

@@ -26,6 +26,10 @@ from helpdesk.domain.model import TicketType
 
 MAX_DEPTH = 16  # MIME nesting deeper than this is hostile, not mail
 MAX_FILENAME = 150
+# More is hostile, not mail: the ticket lists every name (DynamoDB items stop at 400 KB) and
+# each one is an S3 put within the function's timeout.
+MAX_ATTACHMENTS = 100
+MAX_ADDRESS = 254  # RFC 5321 path limit; the sender becomes the ticket's requester
 NO_SUBJECT = "(sans objet)"
 
 # What the stdlib parser notes on a message it could only partly make sense of, and that
@@ -136,6 +140,9 @@ def _read(message: EmailMessage) -> ParsedMail:
         raise MalformedMail("broken MIME structure: " + ", ".join(defects))
     sender = _sender(message)
     body = _body_part(message, parts)
+    attachments = tuple(_attachments(parts, body))
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise MalformedMail(f"{len(attachments)} attachments, over the {MAX_ATTACHMENTS} accepted")
     return ParsedMail(
         sender=sender,
         subject=" ".join(_header(message, "Subject").split()),
@@ -144,7 +151,7 @@ def _read(message: EmailMessage) -> ParsedMail:
         recipients=_recipients(message),
         in_reply_to=message_ids(_header(message, "In-Reply-To")),
         references=message_ids(_header(message, "References")),
-        attachments=tuple(_attachments(parts, body)),
+        attachments=attachments,
         automatic=automatic_reason(message, sender),
     )
 
@@ -175,6 +182,8 @@ def _sender(message: Message) -> str:
     addresses: tuple[Address, ...] = getattr(header, "addresses", ()) if header else ()
     for address in addresses:
         if address.username and address.domain:
+            if len(address.addr_spec) > MAX_ADDRESS:
+                raise MalformedMail(f"sender address over {MAX_ADDRESS} characters")
             return address.addr_spec.lower()
     raise MalformedMail("no sender address in From")
 
