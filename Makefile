@@ -16,31 +16,43 @@ PYTHON_BIN_DIR = $(shell $(PYTHON) -c 'import sys, os; print(os.path.join(sys.ba
 
 VENV := .venv
 VENV_SAM := .venv-sam
+VENV_CHECKOV := .venv-checkov
 VENV_STAMP := $(VENV)/.installed
 VENV_SAM_STAMP := $(VENV_SAM)/.installed
+VENV_CHECKOV_STAMP := $(VENV_CHECKOV)/.installed
 PIP_FLAGS := --quiet --disable-pip-version-check
 
 SAM := $(VENV_SAM)/bin/sam
 SAM_ENV := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1}
+CHECKOV := $(VENV_CHECKOV)/bin/checkov
+# Offline: no package-update check, no platform mapping, no guideline download, no API key.
+CHECKOV_ENV := CKV_SKIP_PACKAGE_UPDATE_CHECK=true BC_SKIP_MAPPING=TRUE
+CHECKOV_FLAGS := --framework cloudformation serverless --skip-download --compact --quiet
 TEMPLATE := template.yaml
 BUILD_DIR := .aws-sam/build
 
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: test venv venv-sam ruff mypy lint build run bench reliability clean distclean
+.PHONY: test venv venv-sam venv-checkov ruff mypy lint build run bench reliability clean distclean
 
 # ----------------------------------------------------------------- venvs
 venv: $(VENV_STAMP)
 venv-sam: $(VENV_SAM_STAMP)
+venv-checkov: $(VENV_CHECKOV_STAMP)
 
-$(VENV_STAMP): requirements-dev.txt
+$(VENV_STAMP): requirements-dev.txt requirements-fuzz.txt
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install $(PIP_FLAGS) -r requirements-dev.txt
+	$(VENV)/bin/python -m pip install $(PIP_FLAGS) -r requirements-dev.txt -r requirements-fuzz.txt
 	@touch $@
 
 $(VENV_SAM_STAMP): requirements-sam.txt
 	@test -x $(VENV_SAM)/bin/python || $(PYTHON) -m venv $(VENV_SAM)
 	$(VENV_SAM)/bin/python -m pip install $(PIP_FLAGS) -r requirements-sam.txt
+	@touch $@
+
+$(VENV_CHECKOV_STAMP): requirements-checkov.txt
+	@test -x $(VENV_CHECKOV)/bin/python || $(PYTHON) -m venv $(VENV_CHECKOV)
+	$(VENV_CHECKOV)/bin/python -m pip install $(PIP_FLAGS) -r requirements-checkov.txt
 	@touch $@
 
 # ------------------------------------------------------------ the checks
@@ -57,10 +69,12 @@ ruff: venv
 mypy: venv
 	$(VENV)/bin/mypy
 
-# sam validate --lint and cfn-lint work offline: a region, no credentials.
-lint: venv venv-sam
+# sam validate --lint, cfn-lint and checkov work offline: a region, no credentials. checkov's
+# suppressions are in template.yaml (Metadata checkov skip), each with its reason.
+lint: venv venv-sam venv-checkov
 	$(SAM_ENV) $(SAM) validate --lint --template-file $(TEMPLATE)
 	$(SAM_ENV) $(VENV)/bin/cfn-lint $(TEMPLATE)
+	$(CHECKOV_ENV) $(CHECKOV) -f $(TEMPLATE) $(CHECKOV_FLAGS)
 
 # Offline build (no Docker): pip fetches arm64 wheels for the layer from the
 # package registry; sam needs python3.13 on PATH.
@@ -78,12 +92,12 @@ bench: venv
 	$(VENV)/bin/python -m bench
 
 reliability: venv
-	$(VENV)/bin/python -m tests.reliability
+	PYTHONPATH=.:layers/domain $(VENV)/bin/python -m tests.reliability
 
 clean:
 	rm -rf .aws-sam .mypy_cache .ruff_cache .pytest_cache .hypothesis
-	find . -path ./$(VENV) -prune -o -path ./$(VENV_SAM) -prune -o \
+	find . -path ./$(VENV) -prune -o -path ./$(VENV_SAM) -prune -o -path ./$(VENV_CHECKOV) -prune -o \
 	  -name __pycache__ -type d -print0 | xargs -0 rm -rf
 
 distclean: clean
-	rm -rf $(VENV) $(VENV_SAM)
+	rm -rf $(VENV) $(VENV_SAM) $(VENV_CHECKOV)

@@ -6,12 +6,17 @@
   exactly as the template declares it, so the local stack and the tests never copy key schemas.
 - `to_cloudformation` runs the SAM transform offline (aws-sam-translator), for tools that need
   plain CloudFormation (cfn checks, moto's CloudFormation).
+- `unresolved_references` lists the Ref/GetAtt/Sub/DependsOn targets that do not exist, and
+  `create_stack_in_moto` creates a translated template as a stack in moto's CloudFormation.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -319,3 +324,133 @@ def to_cloudformation(
         get_managed_policy_map=lambda: MANAGED_POLICY_MAP,
     )
     return transformed
+
+
+# ------------------------------------------------------------------ references
+# `${Name}` or `${Resource.Attribute}` in Fn::Sub; `${!Literal}` is an escaped, literal `${`.
+_SUB_VARIABLE = re.compile(r"\$\{(?!!)([^}]+)\}")
+
+
+def _referenced_names(value: Any) -> Iterator[str]:
+    """Logical names that Ref, Fn::GetAtt and Fn::Sub inside `value` point at."""
+    if isinstance(value, list):
+        for item in value:
+            yield from _referenced_names(item)
+        return
+    if not isinstance(value, Mapping):
+        return
+    for key, inner in value.items():
+        if key == "Ref" and isinstance(inner, str):
+            yield inner
+        elif key == "Fn::GetAtt":
+            target = inner.split(".", 1)[0] if isinstance(inner, str) else inner[0]
+            if isinstance(target, str):
+                yield target
+        elif key == "Fn::Sub":
+            text, local_names = (inner, {}) if isinstance(inner, str) else (inner[0], inner[1])
+            for name in _SUB_VARIABLE.findall(text):
+                if name.split(".", 1)[0] not in local_names:
+                    yield name.split(".", 1)[0]
+            yield from _referenced_names(local_names)
+        else:
+            yield from _referenced_names(inner)
+
+
+def unresolved_references(template: Mapping[str, Any]) -> list[str]:
+    """`Resource -> Missing` for every reference to no parameter, resource or pseudo parameter.
+
+    Covers Ref, Fn::GetAtt, Fn::Sub and DependsOn in Resources and Outputs; works on SAM and
+    plain CloudFormation templates alike. moto's CloudFormation skips some resource types, so
+    a reference to one of them would not fail a stack creation there: this catches it.
+    """
+    resources: Mapping[str, Any] = template.get("Resources", {})
+    known = set(resources) | set(template.get("Parameters", {}))
+    sections = [*resources.items(), *template.get("Outputs", {}).items()]
+    missing: list[str] = []
+    for logical_id, body in sections:
+        depends_on = body.get("DependsOn", []) if isinstance(body, Mapping) else []
+        names = [
+            *_referenced_names(body),
+            *([depends_on] if isinstance(depends_on, str) else depends_on),
+        ]
+        missing += [
+            f"{logical_id} -> {name}"
+            for name in dict.fromkeys(names)
+            if name not in known and not name.startswith("AWS::")
+        ]
+    return missing
+
+
+# ------------------------------------------------------------ moto's CloudFormation
+@dataclass(frozen=True)
+class MotoStack:
+    """What moto's CloudFormation made of a template: its status and the resources created."""
+
+    status: str
+    reason: str
+    created: tuple[str, ...]  # logical ids moto created (CREATE_COMPLETE)
+    skipped: tuple[str, ...]  # logical ids of the template that moto did not create
+
+
+def s3_code_locations(template: Mapping[str, Any]) -> set[tuple[str, str]]:
+    """(bucket, key) of every S3Bucket/S3Key pair (function and layer code) in the template."""
+    found: set[tuple[str, str]] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, Mapping):
+            if isinstance(value.get("S3Bucket"), str) and isinstance(value.get("S3Key"), str):
+                found.add((value["S3Bucket"], value["S3Key"]))
+            for inner in value.values():
+                walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    walk(template)
+    return found
+
+
+def create_stack_in_moto(
+    cloudformation: Mapping[str, Any], *, region: str = "eu-west-1", stack_name: str = "helpdesk"
+) -> MotoStack:
+    """Create the (translated) template as a stack in a fresh in-process moto, placeholder code.
+
+    moto creates the stack synchronously. On a broken template it raises a ValidationError, or
+    sometimes a bare KeyError from its parser (an unknown `${Name}` in Fn::Sub): every error
+    becomes a CREATE_FAILED outcome whose reason names it.
+    """
+    import boto3
+    from moto import mock_aws
+
+    from infra.moto_lambda import placeholder_zip
+
+    credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    with mock_aws():
+        s3 = boto3.client("s3", region_name=region, **credentials)
+        for bucket, key in sorted(s3_code_locations(cloudformation)):
+            if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+                s3.create_bucket(
+                    Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region}
+                )
+            s3.put_object(Bucket=bucket, Key=key, Body=placeholder_zip())
+        cfn = boto3.client("cloudformation", region_name=region, **credentials)
+        try:
+            cfn.create_stack(
+                StackName=stack_name,
+                TemplateBody=json.dumps(cloudformation),
+                Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+            )
+        except Exception as error:  # moto's parser errors are not all ClientErrors
+            return MotoStack("CREATE_FAILED", f"{type(error).__name__}: {error}", (), ())
+        stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
+        summaries = cfn.list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
+    declared = set(cloudformation["Resources"])
+    # moto also lists the types it does not support, with an empty logical id.
+    created = tuple(
+        sorted(
+            {s["LogicalResourceId"] for s in summaries if s["ResourceStatus"] == "CREATE_COMPLETE"}
+            & declared
+        )
+    )
+    skipped = tuple(sorted(declared - set(created)))
+    return MotoStack(stack["StackStatus"], stack.get("StackStatusReason", ""), created, skipped)

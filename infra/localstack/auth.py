@@ -1,9 +1,11 @@
 """Local stand-in for Cognito and the HTTP API JWT authorizer.
 
 Tokens are HS256 JWTs signed with a random per-process secret (stdlib hmac). `verify` checks
-what the API Gateway JWT authorizer checks on a Cognito ID token: signature, `exp` (and `nbf`),
-`iss` and `aud`. `gateway_claims` renders the claims as API Gateway hands them to the handler:
-every value a string, an array as "[a b]".
+what the API Gateway JWT authorizer checks on a Cognito token: `kid` and signature, `exp`,
+`nbf`, `iat`, `iss`, and `aud` (or `client_id` when there is no `aud`, as on an access
+token). Like API Gateway it does not look at `token_use` or the groups: the handler decides.
+`gateway_claims` renders the claims as API Gateway hands them to the handler: every value a
+string, an array as "[a b]".
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ import re
 import secrets
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeGuard
 
 from helpdesk.domain.model import GROUP_ROLES
 
 AUDIENCE = "helpdesk-local-client"
+KEY_ID = "local"
 _IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}$")
 
@@ -46,6 +49,9 @@ class TokenRequest:
     email: str
     groups: tuple[str, ...]
     org_id: str | None = None
+    # Claims set over the standard ones (None drops one): tokens Cognito could issue that the
+    # helper's fields cannot express (no group, an unknown group, expired, another audience).
+    claims: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _b64encode(data: bytes) -> str:
@@ -103,7 +109,12 @@ class TokenIssuer:
         }
         if request.org_id is not None:
             claims["custom:org_id"] = request.org_id
-        header = {"alg": "HS256", "typ": "JWT", "kid": "local"}
+        for name, value in request.claims.items():
+            if value is None:
+                claims.pop(name, None)
+            else:
+                claims[name] = value
+        header = {"alg": "HS256", "typ": "JWT", "kid": KEY_ID}
         signing_input = ".".join(
             _b64encode(json.dumps(part, separators=(",", ":")).encode())
             for part in (header, claims)
@@ -118,6 +129,8 @@ class TokenIssuer:
         header, claims = _json_part(parts[0]), _json_part(parts[1])
         if header.get("alg") != "HS256":
             raise InvalidToken("unexpected signing algorithm")
+        if header.get("kid") != KEY_ID:
+            raise InvalidToken("unknown signing key")
         expected = self._sign(f"{parts[0]}.{parts[1]}".encode())
         if not hmac.compare_digest(expected, parts[2]):
             raise InvalidToken("bad signature")
@@ -125,17 +138,24 @@ class TokenIssuer:
         return claims
 
     def _check_claims(self, claims: Mapping[str, Any], now: float) -> None:
-        exp, nbf = claims.get("exp"), claims.get("nbf", 0)
-        if not isinstance(exp, int | float) or exp <= now:
+        exp, nbf, iat = claims.get("exp"), claims.get("nbf", 0), claims.get("iat", 0)
+        if not _is_time(exp) or exp <= now:
             raise InvalidToken("token expired")
-        if not isinstance(nbf, int | float) or nbf > now:
+        if not _is_time(nbf) or nbf > now:
             raise InvalidToken("token not yet valid")
+        if not _is_time(iat) or iat > now:
+            raise InvalidToken("token issued in the future")
         if claims.get("iss") != self.issuer:
             raise InvalidToken("wrong issuer")
-        audience = claims.get("aud")
+        # API Gateway reads `client_id` only when there is no `aud`.
+        audience = claims["aud"] if "aud" in claims else claims.get("client_id")
         audiences = audience if isinstance(audience, list) else [audience]
         if self.audience not in audiences:
             raise InvalidToken("wrong audience")
+
+
+def _is_time(value: Any) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -162,7 +182,7 @@ def gateway_claims(claims: Mapping[str, Any]) -> dict[str, str]:
 
 
 # ----------------------------------------------------------- POST /_local/tokens body
-_TOKEN_FIELDS = frozenset({"sub", "email", "groups", "org_id"})
+_TOKEN_FIELDS = frozenset({"sub", "email", "groups", "org_id", "claims"})
 
 
 def _required_text(body: Mapping[str, Any], name: str, pattern: re.Pattern[str]) -> str:
@@ -197,4 +217,7 @@ def parse_token_request(body: Any) -> TokenRequest:
         raise InvalidTokenRequest("org_id", "'org_id' must be an organisation id.")
     if "clients" in groups and org_id is None:
         raise InvalidTokenRequest("org_id", "a client ('clients' group) needs an 'org_id'.")
-    return TokenRequest(sub=sub, email=email, groups=groups, org_id=org_id)
+    claims = body.get("claims", {})
+    if not isinstance(claims, dict):
+        raise InvalidTokenRequest("claims", "'claims' must be an object: claim name -> value.")
+    return TokenRequest(sub=sub, email=email, groups=groups, org_id=org_id, claims=claims)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import os
+import platform
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 
 from tests.e2e.support import Api, StackProcess, free_port
 from tests.reliability import Figure, StackContext, render
@@ -22,7 +26,20 @@ AREAS = (
 )
 
 
+RESULTS = Path(__file__).resolve().parent / "results.txt"
+
+
+def header(seconds: float) -> str:
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f"make reliability, one run on {when}: {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}, the local stack (moto); {seconds:.0f} s.\n"
+        "Committed with each change to the figures, to compare run to run.\n"
+    )
+
+
 def main() -> int:
+    began = time.monotonic()
     figures: list[Figure] = []
     with tempfile.NamedTemporaryFile("w+", suffix=".log", prefix="reliability-") as output:
         stack = StackProcess(output, free_port())
@@ -45,7 +62,12 @@ def main() -> int:
                 )
         finally:
             stack.stop()
-    print(render(figures))
+    table = render(figures)
+    print(table)
+    RESULTS.write_text(header(time.monotonic() - began) + "\n" + table + "\n", encoding="utf-8")
+    print(
+        f"written to {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}"
+    )
     return 0 if all(f.ok for f in figures) else 1
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from helpdesk.service import HelpdeskService
+from infra.openapi_export import OPENAPI_PATH
 from tests.conftest import TABLE_NAME
 from tests.integration.api.conftest import IDEMPOTENCY_TABLE, Api, seed
+from tests.integration.api.events import FakeLambdaContext, http_event
 
 CALLERS = ("client", "other_client", "l1", "l2", "l3", "manager", "finance", "none")
 STAFF_BODY = {"title": "Printer", "description": "jammed", "type": "assistance", "org_id": "acme"}
@@ -147,3 +151,75 @@ def test_authorisation_matrix(api: Api, dynamodb: Any, service: HelpdeskService,
         elif reply.content_type != "application/json":
             failures.append(f"{who}: content type {reply.content_type}")
     assert not failures, "\n".join(failures)
+
+
+def _spec_routes() -> set[tuple[str, str]]:
+    """(METHOD, path template) of every operation of docs/openapi.json (the resolver's)."""
+    spec = json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
+    methods = {"get", "put", "post", "delete", "patch"}
+    return {
+        (method.upper(), path)
+        for path, operations in spec["paths"].items()
+        for method in operations
+        if method in methods
+    }
+
+
+def _template_of(path: str, templates: set[str]) -> str | None:
+    for template in templates:
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            return template
+    return None
+
+
+def test_matrix_covers_every_route_of_the_spec() -> None:
+    routes = _spec_routes()
+    templates = {path for _, path in routes}
+    matched = {row.path: _template_of(row.path, templates) for row in ROWS}
+    assert None not in matched.values(), f"rows matching no route: {matched}"
+    covered = {(row.method, matched[row.path]) for row in ROWS}
+    missing = sorted(routes - covered)
+    assert not missing, f"routes of docs/openapi.json missing from the matrix: {missing}"
+
+
+# Claims API Gateway's authorizer would pass for a well-signed Cognito token that this
+# application must still refuse: the handler is the last line of defence.
+ODD_CLAIMS: dict[str, tuple[dict[str, str], int]] = {
+    "no group": ({"sub": "nobody", "email": "nobody@consult.example"}, 403),
+    "empty groups": ({"sub": "nobody", "cognito:groups": "[]"}, 403),
+    "unknown group": ({"sub": "eve", "cognito:groups": "[admins]"}, 403),
+    "consultant with org": (
+        {"sub": "cons-l1", "cognito:groups": "[consultants-l1]", "custom:org_id": "acme"},
+        403,
+    ),
+    "manager with org": (
+        {"sub": "manager-1", "cognito:groups": "[managers]", "custom:org_id": "acme"},
+        403,
+    ),
+    "finance with org": (
+        {"sub": "finance-1", "cognito:groups": "[finance]", "custom:org_id": "acme"},
+        403,
+    ),
+    "client without org": ({"sub": "client-acme", "cognito:groups": "[clients]"}, 403),
+    "no subject": ({"email": "x@acme.example", "cognito:groups": "[managers]"}, 401),
+}
+
+
+@pytest.mark.parametrize("kind", ODD_CLAIMS)
+def test_odd_claims_are_refused_on_every_route_and_write_nothing(
+    api: Api, dynamodb: Any, service: HelpdeskService, kind: str
+) -> None:
+    claims, expected = ODD_CLAIMS[kind]
+    _prepare(api, dynamodb, service, "taken", first=True)
+    before = _snapshot(dynamodb)
+    failures: list[str] = []
+    for row in ROWS:
+        body = STAFF_BODY if row.body == "create" else row.body
+        event = http_event(row.method, row.path, claims=claims, body=body)
+        result = api.module.lambda_handler(event, FakeLambdaContext())
+        problem = json.loads(result["body"])
+        if result["statusCode"] != expected or problem.get("status") != expected:
+            failures.append(f"{row.method} {row.path}: {result['statusCode']} {problem}")
+    assert not failures, "\n".join(failures)
+    assert _snapshot(dynamodb) == before, "a refused call wrote something"

@@ -1,0 +1,16 @@
+"""The hostile mail corpus of `make reliability`, asserted: no crash, nothing lost."""
+
+from __future__ import annotations
+
+from tests.reliability.mail_corpus import ACCEPTED, QUARANTINED, hostile_corpus, ingest_all
+
+
+def test_no_hostile_message_crashes_the_function_or_is_lost() -> None:
+    messages = hostile_corpus(random_messages=10)
+    run = ingest_all(messages)
+    assert run.crashes == []
+    assert run.lost == []
+    assert run.sent == sum(run.outcomes.values()) == len(messages)
+    # Both ends are reached: readable mail becomes tickets, the unusable is quarantined.
+    assert sum(run.outcomes[o] for o in ACCEPTED) > 0
+    assert run.outcomes[QUARANTINED] > 0
