@@ -148,9 +148,15 @@ def _seed(client: Any, count: int) -> None:
         backend.put_item(TABLE, marshal(it.time_entry_to_item(entry, ticket_type)))
         task_minutes[number] = task_minutes.get(number, 0) + entry.minutes
     for number, minutes in task_minutes.items():  # each entry's transaction adds to its task
-        task = {"pk": f"TICKET#{number}", "sk": f"TASK#{MONTH}", "entity": "task",
-                "ticket_number": number, "month": MONTH, "title": f"#{number}",
-                "minutes": minutes}
+        task = {
+            "pk": f"TICKET#{number}",
+            "sk": f"TASK#{MONTH}",
+            "entity": "task",
+            "ticket_number": number,
+            "month": MONTH,
+            "title": f"#{number}",
+            "minutes": minutes,
+        }
         backend.put_item(TABLE, marshal(task))
 
 

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from helpdesk.adapters import aws_clients
 from helpdesk.adapters.dynamo import DynamoStore
-from helpdesk.adapters.exports_store import ExportsStore
-from helpdesk.billing_export import BillingExporter, BillingExportJob
 from helpdesk.domain.calendar import parse_instant
 from helpdesk.jobs import AutoCloseJob, JobReport, TaskRolloverJob
 from helpdesk.settings import get_settings
+
+if TYPE_CHECKING:  # the monthly export's modules load on its run only (hourly runs' cold start)
+    from helpdesk.adapters.exports_store import ExportsStore
 
 logger = Logger()
 metrics = Metrics()
@@ -43,19 +44,21 @@ class BadScheduleEvent(ValueError):
 @lru_cache(maxsize=1)
 def default_store() -> DynamoStore:
     settings = get_settings()
-    client = boto3.client(
-        "dynamodb", region_name=settings.aws_region, endpoint_url=settings.endpoint_url
-    )
+    client = aws_clients.client("dynamodb", settings)
     return DynamoStore(client, settings.table_name)
 
 
 @lru_cache(maxsize=1)
 def default_exports() -> ExportsStore:
+    from helpdesk.adapters.exports_store import ExportsStore
+
     return ExportsStore.from_settings()
 
 
 def run_job(name: str, at: datetime, store: DynamoStore) -> JobReport:
     if name == "billing-export":
+        from helpdesk.billing_export import BillingExporter, BillingExportJob
+
         return BillingExportJob(BillingExporter(store, default_exports())).run(at)
     if name == "auto-close":
         return AutoCloseJob(store).run(at)

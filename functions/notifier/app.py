@@ -4,6 +4,10 @@ The event source mapping filters on INSERTs of `entity = outbox` items; failures
 per record (partial batch response) so only they are retried. An item's `channel` says what it
 is: `mail` (or none, items older than channels) goes out through SES; `workflow` is a command to
 the quote-approval state machine (start an execution, resume it with the client's decision).
+
+The partial batch response is built here rather than with Powertools' batch utility, whose
+import (~75 ms, all its processors and data classes) was a third of this function's cold start
+for a loop of a few lines (bench/results.md, Cold start).
 """
 
 from __future__ import annotations
@@ -11,20 +15,11 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
-    DynamoDBRecord,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from helpdesk.adapters import aws_clients
 from helpdesk.adapters.dynamo import DynamoStore
 from helpdesk.adapters.items import OUTBOX_WORKFLOW
 from helpdesk.adapters.mailer import SesMailer
@@ -34,16 +29,13 @@ from helpdesk.workflow_commands import WorkflowCommands
 
 logger = Logger()
 metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 @lru_cache(maxsize=1)
 def default_notifier() -> Notifier:
     settings = get_settings()
-    dynamodb = boto3.client(
-        "dynamodb", region_name=settings.aws_region, endpoint_url=settings.endpoint_url
-    )
-    ses = boto3.client("sesv2", region_name=settings.aws_region, endpoint_url=settings.endpoint_url)
+    dynamodb = aws_clients.client("dynamodb", settings)
+    ses = aws_clients.client("sesv2", settings)
     return Notifier(
         DynamoStore(dynamodb, settings.table_name),
         SesMailer(ses, settings.sender),
@@ -54,34 +46,48 @@ def default_notifier() -> Notifier:
 @lru_cache(maxsize=1)
 def default_commands() -> WorkflowCommands:
     settings = get_settings()
-    dynamodb = boto3.client(
-        "dynamodb", region_name=settings.aws_region, endpoint_url=settings.endpoint_url
-    )
-    sfn = boto3.client(
-        "stepfunctions", region_name=settings.aws_region, endpoint_url=settings.endpoint_url
-    )
+    dynamodb = aws_clients.client("dynamodb", settings)
+    sfn = aws_clients.client("stepfunctions", settings)
     return WorkflowCommands(
         DynamoStore(dynamodb, settings.table_name), sfn, settings.quote_state_machine_arn
     )
 
 
-def record_handler(record: DynamoDBRecord) -> None:
-    image = record.dynamodb.new_image if record.dynamodb else None
-    if not image or image.get("entity") != "outbox":
+def _string(image: dict[str, Any], name: str) -> str | None:
+    """A string attribute of a stream image (DynamoDB JSON: `{"S": "..."}`)."""
+    value = image.get(name)
+    return str(value["S"]) if isinstance(value, dict) and "S" in value else None
+
+
+def record_handler(record: dict[str, Any]) -> None:
+    image = (record.get("dynamodb") or {}).get("NewImage") or {}
+    pk, sk = _string(image, "pk"), _string(image, "sk")
+    if _string(image, "entity") != "outbox" or pk is None or sk is None:
         return  # the filter lets only outbox inserts through; anything else is not ours
-    if image.get("channel") == OUTBOX_WORKFLOW:
-        result = default_commands().execute(str(image["pk"]), str(image["sk"]))
+    if _string(image, "channel") == OUTBOX_WORKFLOW:
+        result = default_commands().execute(pk, sk)
         metrics.add_metric(name=f"Workflow_{result.outcome}", unit=MetricUnit.Count, value=1)
-        logger.info("workflow command run", extra={"sk": image["sk"], "outcome": result.outcome})
+        logger.info("workflow command run", extra={"sk": sk, "outcome": result.outcome})
         return
-    delivery = default_notifier().deliver(str(image["pk"]), str(image["sk"]))
+    delivery = default_notifier().deliver(pk, sk)
     metrics.add_metric(name=f"Mail_{delivery.outcome}", unit=MetricUnit.Count, value=1)
-    logger.info("outbox delivered", extra={"sk": image["sk"], "outcome": delivery.outcome})
+    logger.info("outbox delivered", extra={"sk": sk, "outcome": delivery.outcome})
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Each record on its own; a failed one is reported (by sequence number) for a retry.
+
+    The event source mapping has ReportBatchItemFailures: Lambda retries from the first
+    reported record, and the ones after it that succeeded come again (delivery is idempotent).
+    """
+    failures = []
+    for record in event.get("Records") or []:
+        try:
+            record_handler(record)
+        except Exception:
+            sequence = str((record.get("dynamodb") or {}).get("SequenceNumber", ""))
+            logger.exception("outbox record failed", extra={"sequence_number": sequence})
+            failures.append({"itemIdentifier": sequence})
+    return {"batchItemFailures": failures}

@@ -41,7 +41,10 @@ def notifier(store: DynamoStore, ses: Any, clock: Clock) -> Notifier:
 
 def sent_mail() -> list[Message]:
     backend = ses_backends[DEFAULT_ACCOUNT_ID][REGION]
-    return [message_from_bytes(m.raw_data.encode(), policy=policy.default) for m in backend.sent_messages]
+    return [
+        message_from_bytes(m.raw_data.encode(), policy=policy.default)
+        for m in backend.sent_messages
+    ]
 
 
 def outbox_keys(store: DynamoStore, number: int) -> Iterator[tuple[str, str]]:
@@ -68,7 +71,9 @@ def test_acknowledgement_is_sent_once_with_threading_headers(
     assert mail["Auto-Submitted"] == "auto-generated"
     message_id = mail["Message-ID"]
     assert message_id.endswith(f"@{DOMAIN}>")
-    record = store.client.get_item(TableName=TABLE_NAME, Key=_marshal(keys.message_id_key(message_id)))
+    record = store.client.get_item(
+        TableName=TABLE_NAME, Key=_marshal(keys.message_id_key(message_id))
+    )
     assert int(unmarshal(record["Item"])["ticket_number"]) == ticket.number
     assert store.outbox(ticket.number)[0]["delivery"] == "sent"
 
@@ -92,7 +97,10 @@ def test_each_client_facing_change_queues_its_message(
 
 
 def test_a_failed_send_is_released_and_retried(
-    service: HelpdeskService, store: DynamoStore, notifier: Notifier, monkeypatch: pytest.MonkeyPatch
+    service: HelpdeskService,
+    store: DynamoStore,
+    notifier: Notifier,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ticket = new_ticket(service)
     [(pk, sk)] = list(outbox_keys(store, ticket.number))
@@ -140,6 +148,56 @@ def test_stream_event_delivered_three_times_sends_one_mail(
     ]
 
 
+def test_a_failed_record_is_reported_by_sequence_number_and_the_others_delivered(
+    service: HelpdeskService,
+    store: DynamoStore,
+    notifier: Notifier,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    notifier_app = load_function("notifier")
+    monkeypatch.setattr(notifier_app, "default_notifier", lambda: notifier)
+    first, second = new_ticket(service), new_ticket(service)
+    records = stream_records(store)
+    assert len(records) == 2
+    real_deliver = notifier.deliver
+
+    def deliver(pk: str, sk: str) -> Any:
+        if pk == keys.ticket_pk(first.number):
+            raise ConnectionError("SES unavailable")
+        return real_deliver(pk, sk)
+
+    monkeypatch.setattr(notifier, "deliver", deliver)
+    reply = notifier_app.lambda_handler({"Records": records}, _context())
+    failed = [
+        r for r in records if r["dynamodb"]["NewImage"]["pk"]["S"] == keys.ticket_pk(first.number)
+    ]
+    assert reply == {
+        "batchItemFailures": [{"itemIdentifier": failed[0]["dynamodb"]["SequenceNumber"]}]
+    }
+    assert [m["Subject"] for m in sent_mail()] == [
+        f"[#{second.number}] Demande reçue : Imprimante bloquée"
+    ]
+    monkeypatch.setattr(notifier, "deliver", real_deliver)  # the retry delivers it, once
+    assert notifier_app.lambda_handler({"Records": records}, _context()) == {
+        "batchItemFailures": []
+    }
+    assert len(sent_mail()) == 2
+
+
+def test_records_that_are_not_outbox_inserts_are_ignored(
+    notifier: Notifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notifier_app = load_function("notifier")
+    monkeypatch.setattr(notifier_app, "default_notifier", lambda: notifier)
+    others = [
+        {"dynamodb": {"SequenceNumber": "1", "NewImage": {"entity": {"S": "ticket"}}}},
+        {"dynamodb": {"SequenceNumber": "2"}},
+        {"eventName": "REMOVE"},
+    ]
+    assert notifier_app.lambda_handler({"Records": others}, _context()) == {"batchItemFailures": []}
+    assert sent_mail() == []
+
+
 def test_reminder_and_auto_closure_reach_the_client(
     service: HelpdeskService, store: DynamoStore, notifier: Notifier, clock: Clock
 ) -> None:
@@ -167,9 +225,7 @@ def test_reminder_and_auto_closure_reach_the_client(
 
 def stream_records(store: DynamoStore) -> list[dict[str, Any]]:
     """The table's stream, filtered as the template's event source mapping filters it."""
-    return [
-        r for r in moto_streams.stream_records(TABLE_NAME, REGION) if matches_outbox_filter(r)
-    ]
+    return [r for r in moto_streams.stream_records(TABLE_NAME, REGION) if matches_outbox_filter(r)]
 
 
 def _marshal(key: dict[str, str]) -> dict[str, Any]:

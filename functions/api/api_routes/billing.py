@@ -11,28 +11,36 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from helpdesk.adapters.exports_store import ExportsStore
-from helpdesk.billing_export import (
-    BillingExporter,
-    ExportResult,
-    check_month,
-    require_billing_reader,
-)
 from helpdesk.service import HelpdeskService
 
 from .deps import current_caller, get_service, ok
 from .schemas import responses
 
+if TYPE_CHECKING:
+    from helpdesk.adapters.exports_store import ExportsStore
+    from helpdesk.billing_export import BillingExporter, ExportResult
+
+# The export modules are imported on the first billing request, not at cold start: every
+# other route's first call would pay for them (bench/results.md, Cold start).
+
 router = Router()
 
-Month = Annotated[str, Path(description="yyyy-mm (Europe/Paris)", min_length=7, max_length=7)]
+Month = Annotated[
+    str,
+    Path(
+        description="yyyy-mm (Europe/Paris)",
+        min_length=7,
+        max_length=7,
+        pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+    ),
+]
 
 _exports: ExportsStore | None = None
 
@@ -46,6 +54,8 @@ def set_exports(exports: ExportsStore | None) -> None:
 def get_exports() -> ExportsStore:
     global _exports
     if _exports is None:
+        from helpdesk.adapters.exports_store import ExportsStore
+
         _exports = ExportsStore.from_settings()
     return _exports
 
@@ -105,6 +115,8 @@ class UnlockOut(BaseModel):
 
 
 def _exporter() -> BillingExporter:
+    from helpdesk.billing_export import BillingExporter
+
     return BillingExporter(get_service().store, get_exports())
 
 
@@ -123,6 +135,8 @@ def _with_links(result: ExportResult) -> dict[str, Any]:
     responses=responses(200, ManifestOut, 404),
 )
 def get_export(month: Month) -> Response[ManifestOut]:
+    from helpdesk.billing_export import check_month, require_billing_reader
+
     require_billing_reader(current_caller(router))
     result = _exporter().manifest(check_month(month))
     return ok(_with_links(result))
@@ -142,6 +156,8 @@ def get_export(month: Month) -> Response[ManifestOut]:
     },
 )
 def generate_export(month: Month) -> Response[ManifestOut]:
+    from helpdesk.billing_export import check_month, require_billing_reader
+
     caller = current_caller(router)
     require_billing_reader(caller)
     service = get_service()
@@ -156,6 +172,8 @@ def generate_export(month: Month) -> Response[ManifestOut]:
     responses=responses(200, UnlockOut, 409),
 )
 def unlock_export(month: Month, body: UnlockIn) -> Response[UnlockOut]:
+    from helpdesk.billing_export import check_month
+
     caller = current_caller(router)
     HelpdeskService.require_manager(caller)
     service = get_service()

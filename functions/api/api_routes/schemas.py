@@ -18,10 +18,16 @@ from helpdesk.domain.timekeeping import TimeEntry, TimeKind
 # ---------------------------------------------------------------- requests
 
 
-class Body(BaseModel):
+class Model(BaseModel):
+    """Validators are built on first use, not at import: a cold start builds only its route's."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class Body(Model):
     """Unknown fields are refused: nothing a client sent is silently dropped."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class TicketIn(Body):
@@ -78,7 +84,7 @@ class ConsultantIn(Body):
 # --------------------------------------------------------------- responses
 
 
-class QuoteOut(BaseModel):
+class QuoteOut(Model):
     version: int
     amount: str
     days: str | None
@@ -92,7 +98,7 @@ class QuoteOut(BaseModel):
     decided_at: str | None
 
 
-class TicketOut(BaseModel):
+class TicketOut(Model):
     number: int
     title: str
     description: str
@@ -118,12 +124,12 @@ class TicketOut(BaseModel):
     allowed_actions: list[str]
 
 
-class TicketList(BaseModel):
+class TicketList(Model):
     items: list[TicketOut]
     next_cursor: str | None
 
 
-class HistoryEventOut(BaseModel):
+class HistoryEventOut(Model):
     version: int
     at: str
     actor: str
@@ -133,12 +139,12 @@ class HistoryEventOut(BaseModel):
     details: dict[str, str]
 
 
-class HistoryList(BaseModel):
+class HistoryList(Model):
     items: list[HistoryEventOut]
     next_cursor: str | None = None
 
 
-class CommentOut(BaseModel):
+class CommentOut(Model):
     id: str
     body: str
     internal: bool
@@ -148,17 +154,17 @@ class CommentOut(BaseModel):
     source: str
 
 
-class CommentList(BaseModel):
+class CommentList(Model):
     items: list[CommentOut]
     next_cursor: str | None = None
 
 
-class QuoteList(BaseModel):
+class QuoteList(Model):
     items: list[QuoteOut]
     next_cursor: str | None = None
 
 
-class TimeEntryOut(BaseModel):
+class TimeEntryOut(Model):
     id: str
     ticket_number: int
     consultant: str
@@ -171,23 +177,23 @@ class TimeEntryOut(BaseModel):
     created_at: str
 
 
-class TimeEntryList(BaseModel):
+class TimeEntryList(Model):
     items: list[TimeEntryOut]
     next_cursor: str | None = None
 
 
-class TaskOut(BaseModel):
+class TaskOut(Model):
     month: str
     title: str
     minutes: int
 
 
-class TaskList(BaseModel):
+class TaskList(Model):
     items: list[TaskOut]
     next_cursor: str | None = None
 
 
-class OrgOut(BaseModel):
+class OrgOut(Model):
     org_id: str
     name: str
     email_domains: list[str]
@@ -196,22 +202,22 @@ class OrgOut(BaseModel):
     currency: str
 
 
-class ConsultantOut(BaseModel):
+class ConsultantOut(Model):
     id: str
     name: str
     email: str
     level: int
 
 
-class ConsultantList(BaseModel):
+class ConsultantList(Model):
     items: list[ConsultantOut]
     next_cursor: str | None = None
 
 
-class Problem(BaseModel):
+class Problem(Model):
     """RFC 9457 problem details (`application/problem+json`)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     type: str
     title: str

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Que
 from aws_lambda_powertools.metrics import MetricUnit
 
 from helpdesk.domain.errors import InvalidInput
-from helpdesk.domain.model import Caller, Status, TicketType
+from helpdesk.domain.model import Caller, Status, Ticket, TicketType
 from helpdesk.service import TicketFilters
 from helpdesk.settings import get_settings
 
@@ -28,7 +28,7 @@ MAX_KEY_LENGTH = 255
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
 
-def _create(caller: Caller, body: dict[str, Any]) -> int:
+def _create(caller: Caller, body: dict[str, Any]) -> Ticket:
     ticket = get_service().create_ticket(
         caller,
         title=body["title"],
@@ -37,25 +37,24 @@ def _create(caller: Caller, body: dict[str, Any]) -> int:
         org_id=body.get("org_id"),
     )
     metrics.add_metric(name="TicketsCreated", unit=MetricUnit.Count, value=1)
-    return ticket.number
+    return ticket
 
 
 @lru_cache(maxsize=1)
 def _idempotency() -> tuple[Callable[..., dict[str, Any]], Any]:
     """The idempotent create, built on first use: its persistence layer makes a boto3 client."""
-    import boto3
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
         IdempotencyConfig,
         idempotent_function,
     )
 
+    from helpdesk.adapters import aws_clients
+
     settings = get_settings()
     if not settings.idempotency_table_name:
         raise RuntimeError("IDEMPOTENCY_TABLE_NAME is not set")
-    client = boto3.client(
-        "dynamodb", region_name=settings.aws_region, endpoint_url=settings.endpoint_url
-    )
+    client = aws_clients.client("dynamodb", settings)
     persistence = DynamoDBPersistenceLayer(
         table_name=settings.idempotency_table_name, boto3_client=client
     )
@@ -68,8 +67,11 @@ def _idempotency() -> tuple[Callable[..., dict[str, Any]], Any]:
     @idempotent_function(
         data_keyword_argument="request", persistence_store=persistence, config=config
     )
-    def create_once(request: dict[str, Any], caller: Caller) -> dict[str, Any]:
-        return {"number": _create(caller, request["body"])}
+    def create_once(
+        request: dict[str, Any], caller: Caller, created: list[Ticket]
+    ) -> dict[str, Any]:
+        created.append(_create(caller, request["body"]))
+        return {"number": created[-1].number}
 
     return create_once, config
 
@@ -95,7 +97,7 @@ def create_ticket(
     caller = current_caller(router)
     payload = body.model_dump(mode="json")
     if idempotency_key is None:
-        number = _create(caller, payload)
+        ticket = _create(caller, payload)
     else:
         key = idempotency_key.strip()
         if not 1 <= len(key) <= MAX_KEY_LENGTH:
@@ -103,9 +105,11 @@ def create_ticket(
         create_once, config = _idempotency()
         if router.lambda_context is not None:
             config.register_lambda_context(router.lambda_context)
-        result = create_once(request={"sub": caller.id, "key": key, "body": payload}, caller=caller)
-        number = int(result["number"])
-    ticket = get_service().get_ticket(caller, number)
+        created: list[Ticket] = []
+        request = {"sub": caller.id, "key": key, "body": payload}
+        result = create_once(request=request, caller=caller, created=created)
+        # A replay answers with the ticket as it is now; a first call has it in hand.
+        ticket = created[0] if created else get_service().get_ticket(caller, int(result["number"]))
     return ticket_response(ticket, caller, 201, {"Location": f"/tickets/{ticket.number}"})
 
 

@@ -321,15 +321,13 @@ class HelpdeskService:
 
     def time_entries(self, caller: Caller, number: int) -> list[TimeEntry]:
         self.require_staff(caller)
-        self.store.get_ticket(number)
-        return self.store.time_entries(number)
+        return self.store.ticket_and_time_entries(number)[1]
 
     def tasks(self, caller: Caller, number: int) -> list[dict[str, object]]:
         self.require_staff(caller)
-        self.store.get_ticket(number)
         return [
             {"month": t["month"], "title": t["title"], "minutes": int(t.get("minutes", 0))}
-            for t in self.store.tasks(number)
+            for t in self.store.ticket_and_tasks(number)[1]
         ]
 
     # ---------- directory ----------

@@ -1,33 +1,102 @@
-"""Configuration from the environment variables declared in template.yaml, read once."""
+"""Configuration from the environment variables declared in template.yaml, read once.
+
+A plain dataclass, not a pydantic model: every function reads its settings at cold start, and
+most of them (jobs, notifier, quote, mail) would import pydantic for this alone (~0.1 s).
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+RetryMode = Literal["standard", "adaptive"]
+RETRY_MODES: tuple[RetryMode, ...] = ("standard", "adaptive")
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
-
-    table_name: str = Field(alias="TABLE_NAME", min_length=3)
-    idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME", default="")
-    stage: str = Field(alias="STAGE", default="local")
-    aws_region: str = Field(alias="AWS_REGION", default="eu-west-1")
-    endpoint_url: str | None = Field(alias="AWS_ENDPOINT_URL", default=None)
-    mail_domain: str = Field(alias="MAIL_DOMAIN", default="helpdesk.localhost")
-    mail_from: str = Field(alias="MAIL_FROM", default="")
-    exports_bucket: str = Field(alias="EXPORTS_BUCKET", default="")
+@dataclass(frozen=True)
+class Settings:
+    table_name: str  # TABLE_NAME
+    idempotency_table_name: str = ""  # IDEMPOTENCY_TABLE_NAME
+    stage: str = "local"  # STAGE
+    aws_region: str = "eu-west-1"  # AWS_REGION
+    endpoint_url: str | None = None  # AWS_ENDPOINT_URL
+    mail_domain: str = "helpdesk.localhost"  # MAIL_DOMAIN
+    mail_from: str = ""  # MAIL_FROM
+    exports_bucket: str = ""  # EXPORTS_BUCKET
     # Local only: the base URL presigned export links point at (the local stack's /_local/s3).
-    exports_public_endpoint: str | None = Field(alias="EXPORTS_PUBLIC_ENDPOINT", default=None)
+    exports_public_endpoint: str | None = None  # EXPORTS_PUBLIC_ENDPOINT
     # The notifier's only: the quote-approval state machine it starts and resumes.
-    quote_state_machine_arn: str = Field(alias="QUOTE_STATE_MACHINE_ARN", default="")
+    quote_state_machine_arn: str = ""  # QUOTE_STATE_MACHINE_ARN
+    # Every AWS client's retries (helpdesk.adapters.aws_clients), under botocore's own names:
+    # attempts in all, the first included.
+    aws_retry_mode: RetryMode = "standard"  # AWS_RETRY_MODE
+    aws_max_attempts: int = 5  # AWS_MAX_ATTEMPTS, 1 to 20
+    aws_connect_timeout: float = 2.0  # AWS_CONNECT_TIMEOUT, > 0
+    aws_read_timeout: float = 5.0  # AWS_READ_TIMEOUT, > 0
+
+    @classmethod
+    def model_validate(cls, values: Mapping[str, object]) -> Settings:
+        """The settings from environment variables (named as pydantic's, which it replaces).
+
+        Raises ValueError naming the variable that is missing or out of range.
+        """
+        table_name = str(values.get("TABLE_NAME") or "")
+        if len(table_name) < 3:
+            raise ValueError("TABLE_NAME must name a table (3 characters or more)")
+        retry_mode = str(values.get("AWS_RETRY_MODE", "standard"))
+        if retry_mode not in RETRY_MODES:
+            raise ValueError(f"AWS_RETRY_MODE must be one of {RETRY_MODES}, not {retry_mode!r}")
+        return cls(
+            table_name=table_name,
+            idempotency_table_name=str(values.get("IDEMPOTENCY_TABLE_NAME", "")),
+            stage=str(values.get("STAGE", "local")),
+            aws_region=str(values.get("AWS_REGION", "eu-west-1")),
+            endpoint_url=_optional(values, "AWS_ENDPOINT_URL"),
+            mail_domain=str(values.get("MAIL_DOMAIN", "helpdesk.localhost")),
+            mail_from=str(values.get("MAIL_FROM", "")),
+            exports_bucket=str(values.get("EXPORTS_BUCKET", "")),
+            exports_public_endpoint=_optional(values, "EXPORTS_PUBLIC_ENDPOINT"),
+            quote_state_machine_arn=str(values.get("QUOTE_STATE_MACHINE_ARN", "")),
+            aws_retry_mode=retry_mode,
+            aws_max_attempts=_int_between(values, "AWS_MAX_ATTEMPTS", 5, 1, 20),
+            aws_connect_timeout=_positive(values, "AWS_CONNECT_TIMEOUT", 2.0),
+            aws_read_timeout=_positive(values, "AWS_READ_TIMEOUT", 5.0),
+        )
 
     @property
     def sender(self) -> str:
         """The address notifications come from (replies to it come back to us)."""
         return self.mail_from or f"support@{self.mail_domain}"
+
+
+def _optional(values: Mapping[str, object], name: str) -> str | None:
+    value = values.get(name)
+    return None if value is None else str(value)
+
+
+def _int_between(values: Mapping[str, object], name: str, default: int, low: int, high: int) -> int:
+    raw = values.get(name, default)
+    try:
+        number = int(str(raw))
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
+    if not low <= number <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, not {number}")
+    return number
+
+
+def _positive(values: Mapping[str, object], name: str, default: float) -> float:
+    raw = values.get(name, default)
+    try:
+        number = float(str(raw))
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from None
+    if not number > 0:  # also refuses nan
+        raise ValueError(f"{name} must be above 0, not {number}")
+    return number
 
 
 @lru_cache(maxsize=1)

@@ -239,6 +239,34 @@ class DynamoStore:
             for i in self._query_partition(keys.ticket_pk(number), "TIME#")
         ]
 
+    def _ticket_and_neighbours(self, number: int, low: str, high: str) -> tuple[Ticket, list[Item]]:
+        """The ticket and the items sorting next to it, in one Query (NotFound as get_ticket)."""
+        ticket_item: Item | None = None
+        neighbours: list[Item] = []
+        for item in self._query(
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
+            ExpressionAttributeValues=marshal(
+                {":pk": keys.ticket_pk(number), ":low": low, ":high": high}
+            ),
+            ConsistentRead=True,
+        ):
+            if item["sk"] == keys.TICKET_SK:
+                ticket_item = item
+            else:
+                neighbours.append(item)
+        if ticket_item is None:
+            raise NotFound(f"Ticket #{number} does not exist.")
+        return it.ticket_from_item(ticket_item), neighbours
+
+    def ticket_and_tasks(self, number: int) -> tuple[Ticket, list[Item]]:
+        """`TASK#<month>` items sort just before `TICKET`: nothing else lies between."""
+        return self._ticket_and_neighbours(number, "TASK#", keys.TICKET_SK)
+
+    def ticket_and_time_entries(self, number: int) -> tuple[Ticket, list[TimeEntry]]:
+        """`TIME#<id>` items sort just after `TICKET` (and before `TIME$`)."""
+        ticket, items = self._ticket_and_neighbours(number, keys.TICKET_SK, "TIME$")
+        return ticket, [it.time_entry_from_item(i) for i in items]
+
     def outbox(self, number: int) -> list[Item]:
         """The ticket's messages to the client, oldest first, with their delivery state."""
         return list(self._query_partition(keys.ticket_pk(number), "OUTBOX#"))

@@ -1,0 +1,131 @@
+"""`make bench`'s requests per route, warm overhead and cost model at smoke size: the code
+cannot rot, and a route that makes more AWS requests than its floor without a written reason
+fails here."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from bench import __main__ as bench_main
+from bench import calls_per_route, cost_model, warm_overhead
+from bench.calls_per_route import Deliveries, RouteCount
+from bench.warm_overhead import Overhead
+from infra.cfn_template import load_template
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[RouteCount]:
+    return calls_per_route.measure_routes()
+
+
+@pytest.fixture(scope="module")
+def deliveries() -> Deliveries:
+    return calls_per_route.measure_notifier()
+
+
+@pytest.fixture(scope="module")
+def overheads() -> list[Overhead]:
+    return warm_overhead.measure(smoke=True)
+
+
+def test_every_route_and_action_is_counted(rows: list[RouteCount]) -> None:
+    assert calls_per_route.uncovered_routes(rows) == set()
+    assert calls_per_route.uncovered_actions(rows) == set()
+    assert all(r.status < 300 for r in rows)
+
+
+def test_no_route_is_above_its_floor_without_a_reason(rows: list[RouteCount]) -> None:
+    unexplained = [(r.label, r.operations) for r in rows if not r.ok]
+    assert unexplained == []
+    stale = set(calls_per_route.EXPLAINED) - {r.label for r in rows if not r.at_floor}
+    assert stale == set(), "explanations of routes now at the floor: remove them"
+
+
+def test_the_main_requests_are_at_their_floor(rows: list[RouteCount]) -> None:
+    by_label = {r.label: r for r in rows}
+    assert by_label["GET /tickets/{number}"].operations == "GetItem"
+    assert by_label["POST /tickets (client)"].operations == "GetItem, TransactWriteItems"
+    assert by_label["GET /tickets/{number}/tasks"].operations == "Query"
+    assert by_label["GET /tickets/{number}/time-entries"].operations == "Query"
+    actions = [r for r in rows if "/actions/" in r.label]
+    assert actions and all(r.writes == 1 and r.reads <= 2 for r in actions)
+
+
+def test_units_follow_item_sizes(rows: list[RouteCount]) -> None:
+    assert [c.sizing_error for r in rows for c in r.calls if c.sizing_error] == []
+    by_label = {r.label: r for r in rows}
+    read = by_label["GET /tickets/{number}"]
+    assert read.read_units == 1 and read.write_units == 0  # one consistent read of < 4 KB
+    take = by_label["POST /tickets/{number}/actions/take"]
+    (transaction,) = [c for c in take.calls if c.operation == "TransactWriteItems"]
+    items = transaction.params["TransactItems"]
+    # Each small item twice (a transaction), and the ticket's entries in the by_org,
+    # all_tickets and queue indexes rewritten once each.
+    assert take.write_units == 2 * len(items) + 3
+
+
+def test_report_lists_every_measured_request(rows: list[RouteCount]) -> None:
+    text = calls_per_route.report(rows)
+    assert text.startswith("## ")
+    assert sum(1 for line in text.splitlines() if line.startswith("| `")) == len(rows)
+    assert "**ABOVE**" not in text and "not covered: none" in text
+
+
+def test_the_notifier_sends_each_mail_with_one_claim_and_one_transaction(
+    deliveries: Deliveries,
+) -> None:
+    found = deliveries
+    operations = [c.operation for c in found.row.calls]
+    assert found.mails > 0
+    for name in ("UpdateItem", "SendEmail", "TransactWriteItems"):
+        assert operations.count(name) == found.mails
+    assert "per mail" in calls_per_route.deliveries_report(found)
+
+
+def test_warm_overhead_compares_the_handler_with_its_own_calls(
+    overheads: list[Overhead],
+) -> None:
+    get, action = overheads
+    assert (get.calls, action.calls) == (1, 2)
+    assert all(o.runs > 0 and o.handler_ms > 0 and o.bare_ms > 0 for o in overheads)
+    assert all(math.isfinite(o.ratio) for o in overheads)
+    assert warm_overhead.report(overheads).count("| `") == 2
+
+
+def test_cost_model_adds_up_from_the_counts(
+    rows: list[RouteCount], overheads: list[Overhead]
+) -> None:
+    template = load_template()
+    model = cost_model.build(rows, overheads, template, api_init_seconds=0.5)
+    by_label = {r.label: r for r in rows}
+    api_wru = sum(count * by_label[label].write_units for label, count in cost_model.MIX)
+    dynamo_writes = next(line for line in model.lines if "write request units" in line.what)
+    assert dynamo_writes.quantity > api_wru * cost_model.TICKETS_PER_MONTH
+    memory = template["Globals"]["Function"]["MemorySize"]
+    assert cost_model.function_memory_mb(template, "functions/api") == int(
+        template["Resources"]["ApiFunction"]["Properties"].get("MemorySize", memory)
+    )
+    assert model.ses_usd > 0 and model.total_usd > 0
+    assert all(line.service == "SES" for line in model.lines if line.excluded)
+    text = cost_model.report(model)
+    assert "excluding SES message fees" in text and "SES (separate)" in text
+
+
+def test_bench_main_writes_the_chosen_sections_and_keeps_the_others(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    rows: list[RouteCount],
+    deliveries: Deliveries,
+) -> None:
+    monkeypatch.setattr(calls_per_route, "measure_routes", lambda: rows)  # measured above
+    monkeypatch.setattr(calls_per_route, "measure_notifier", lambda: deliveries)
+    output = tmp_path / "results.md"
+    output.write_text("# Benchmark results\n\n`make bench` earlier\n\n## Cold start\n\nslow\n")
+    assert bench_main.main(["calls", "--smoke", "--output", str(output)]) == 0
+    text = output.read_text(encoding="utf-8")
+    assert text.startswith("# Benchmark results")
+    assert "## AWS requests per route" in text and "## Cost model" not in text
+    assert "## Cold start\n\nslow\n\n(From an earlier run: `make bench` earlier)" in text
