@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest import mock
 
 SIZES, SMOKE_SIZES = (1_000, 10_000, 100_000), (100, 400)
 # The export's entries: moto pages an index Query by going through the whole table, so an
@@ -96,19 +97,10 @@ def _aws_environment() -> Iterator[None]:
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
     }
-    removed = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN")
-    saved = {name: os.environ.get(name) for name in (*wanted, *removed)}
-    os.environ.update(wanted)
-    for name in removed:
-        os.environ.pop(name, None)
-    try:
+    with mock.patch.dict(os.environ, wanted):  # restores the whole environment on exit
+        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+            os.environ.pop(name, None)
         yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def seed_tickets(count: int) -> None:

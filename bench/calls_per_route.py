@@ -33,6 +33,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+# The API's test support: the same events, claims and handler loading as its tests.
+from tests.integration.api.events import CLAIMS, FakeLambdaContext, http_event
+from tests.support.functions import load_function
+
 REGION = "eu-west-1"
 TABLE = "helpdesk-bench"
 IDEMPOTENCY_TABLE = "helpdesk-bench-idempotency"
@@ -45,26 +49,6 @@ WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems",
 
 # Token claims per caller, as the Cognito JWT authorizer passes them on (API Gateway flattens
 # the `cognito:groups` array to "[a b]").
-CLAIMS: dict[str, dict[str, str]] = {
-    "client": {
-        "sub": "client-acme",
-        "email": "fabrice@acme.example",
-        "cognito:groups": "[clients]",
-        "custom:org_id": "acme",
-    },
-    "l1": {"sub": "cons-l1", "email": "l1@consult.example", "cognito:groups": "[consultants-l1]"},
-    "l2": {"sub": "cons-l2", "email": "l2@consult.example", "cognito:groups": "[consultants-l2]"},
-    "manager": {
-        "sub": "manager-1",
-        "email": "boss@consult.example",
-        "cognito:groups": "[managers]",
-    },
-    "finance": {
-        "sub": "finance-1",
-        "email": "finance@consult.example",
-        "cognito:groups": "[finance]",
-    },
-}
 ROSTER = (("cons-l1", 1), ("cons-l2", 2), ("cons-l3", 3))
 
 # Routes above the floor, and why that is the right number of requests.
@@ -317,67 +301,6 @@ def dynamodb_units(
 # ----------------------------------------------------------------- the handler in moto
 
 
-def http_event(
-    method: str,
-    path: str,
-    who: str | None,
-    body: Any = None,
-    headers: dict[str, str] | None = None,
-    query: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    """An API Gateway HTTP API payload v2 event for `$default` (headers lowercased)."""
-    all_headers = {"content-type": "application/json", "host": "api.example"}
-    all_headers.update({k.lower(): v for k, v in (headers or {}).items()})
-    context: dict[str, Any] = {
-        "accountId": "123456789012",
-        "apiId": "api",
-        "domainName": "api.example",
-        "http": {
-            "method": method,
-            "path": path,
-            "protocol": "HTTP/1.1",
-            "sourceIp": "127.0.0.1",
-            "userAgent": "bench",
-        },
-        "requestId": uuid.uuid4().hex,
-        "routeKey": "$default",
-        "stage": "$default",
-        "time": "28/Nov/2026:09:00:00 +0000",
-        "timeEpoch": 1795856400000,
-    }
-    if who is not None:
-        all_headers["authorization"] = "Bearer bench"
-        context["authorizer"] = {"jwt": {"claims": CLAIMS[who], "scopes": None}}
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": "&".join(f"{k}={v}" for k, v in (query or {}).items()),
-        "headers": all_headers,
-        "requestContext": context,
-        "isBase64Encoded": False,
-    }
-    if query:
-        event["queryStringParameters"] = dict(query)
-    if body is not None:
-        event["body"] = json.dumps(body)
-    return event
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "helpdesk-api"
-    function_version: str = "$LATEST"
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:helpdesk-api"
-    memory_limit_in_mb: int = 512
-    aws_request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    log_group_name: str = "/aws/lambda/helpdesk-api"
-    log_stream_name: str = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 15_000
-
-
 @dataclass
 class Reply:
     status: int
@@ -400,9 +323,10 @@ class ApiHarness:
         headers: dict[str, str] | None = None,
         query: dict[str, str] | None = None,
     ) -> Reply:
-        event = http_event(method, path, who, body, headers, query)
+        claims = CLAIMS[who] if who is not None else None
+        event = http_event(method, path, claims=claims, body=body, headers=headers, query=query)
         with redirect_stdout(io.StringIO()):  # the metrics (EMF) Lambda would print per call
-            result = self.module.lambda_handler(event, LambdaContext())
+            result = self.module.lambda_handler(event, FakeLambdaContext())
         text = result.get("body")
         return Reply(result["statusCode"], json.loads(text) if text else None)
 
@@ -442,21 +366,7 @@ def bench_environment() -> None:
 
 
 def _load_api_module() -> ModuleType:
-    import importlib.util
-    import sys
-
-    name = "api_app"
-    if name in sys.modules:
-        return sys.modules[name]
-    folder = ROOT / "functions" / "api"
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-    spec = importlib.util.spec_from_file_location(name, folder / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_function("api")
 
 
 @contextmanager

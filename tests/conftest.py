@@ -16,24 +16,15 @@ from helpdesk.domain.model import Caller, Role
 from helpdesk.service import HelpdeskService
 from infra.cfn_template import create_table_from_template, load_template
 from infra.moto_serial import serialise_moto_dynamodb
+from tests.support.aws import FAKE_AWS_ENVIRONMENT, REGION
 
 TABLE_NAME = "helpdesk-test"
-REGION = "eu-west-1"
 
 
 @pytest.fixture(autouse=True)
 def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test ever talks to real AWS."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "POWERTOOLS_SERVICE_NAME": "helpdesk",
-        "POWERTOOLS_METRICS_NAMESPACE": "Helpdesk",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-    }.items():
+    for name, value in FAKE_AWS_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
 
@@ -83,7 +74,9 @@ L2 = Caller(id="cons-l2", role=Role.CONSULTANT, level=2, email="l2@consult.examp
 L2B = Caller(id="cons-l2b", role=Role.CONSULTANT, level=2, email="l2b@consult.example")
 L3 = Caller(id="cons-l3", role=Role.CONSULTANT, level=3, email="l3@consult.example")
 CLIENT = Caller(id="client-acme", role=Role.CLIENT, org_id="acme", email="fabrice@acme.example")
-OTHER_CLIENT = Caller(id="client-globex", role=Role.CLIENT, org_id="globex", email="x@globex.example")
+OTHER_CLIENT = Caller(
+    id="client-globex", role=Role.CLIENT, org_id="globex", email="x@globex.example"
+)
 FINANCE = Caller(id="finance-1", role=Role.FINANCE, email="finance@consult.example")
 
 

@@ -31,8 +31,4 @@ def api(stack: StackProcess) -> Api:
 @pytest.fixture(scope="session")
 def tokens(stack: StackProcess) -> dict[str, str]:
     """The demo users' tokens as printed at start: CLIENT_ACME, L1, MANAGER..."""
-    return {
-        name.removeprefix("TOKEN_"): value
-        for name, value in stack.exported().items()
-        if name.startswith("TOKEN_")
-    }
+    return stack.tokens()

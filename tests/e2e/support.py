@@ -143,6 +143,14 @@ class StackProcess:
                 exports[name] = rest.split()[0]
         return exports
 
+    def tokens(self) -> dict[str, str]:
+        """The demo users' tokens as printed at start: CLIENT_ACME, L1, MANAGER..."""
+        return {
+            name.removeprefix("TOKEN_"): value
+            for name, value in self.exported().items()
+            if name.startswith("TOKEN_")
+        }
+
 
 def create_ticket(api: Api, token: str, ticket_type: str = "assistance", **fields: Any) -> Any:
     body = {

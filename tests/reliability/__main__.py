@@ -45,11 +45,7 @@ def main() -> int:
         stack = StackProcess(output, free_port())
         try:
             stack.wait_until_up()
-            tokens = {
-                name.removeprefix("TOKEN_"): value
-                for name, value in stack.exported().items()
-                if name.startswith("TOKEN_")
-            }
+            tokens = stack.tokens()
             context = StackContext(Api(stack.base_url), tokens, stack.smtp_port, stack.base_url)
             for name in AREAS:
                 started = time.monotonic()

@@ -263,11 +263,7 @@ def dedicated_stack() -> Iterator[tuple[str, dict[str, str]]]:
         stack = StackProcess(output, free_port())
         try:
             stack.wait_until_up()
-            tokens = {
-                name.removeprefix("TOKEN_"): value
-                for name, value in stack.exported().items()
-                if name.startswith("TOKEN_")
-            }
+            tokens = stack.tokens()
             yield stack.base_url, tokens
         finally:
             stack.stop()

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
+from unittest import mock
 
 import boto3
 from moto import mock_aws
@@ -38,12 +39,12 @@ from infra.localstack.smtp import s3_put_event
 from infra.moto_serial import serialise_moto_dynamodb
 from tests.e2e.support import REPO_ROOT
 from tests.reliability import Figure, StackContext
+from tests.support.aws import FAKE_AWS_ENVIRONMENT, REGION
 from tests.support.functions import load_function
 
 AREA = "mail corpus"
 CORPUS_DIR = REPO_ROOT / "tests" / "integration" / "mail" / "corpus"
 SEED = 20261128
-REGION = "eu-west-1"
 TABLE = "helpdesk-mail-corpus"
 INBOUND_BUCKET = "helpdesk-corpus-inbound"
 ATTACHMENTS_BUCKET = "helpdesk-corpus-attachments"
@@ -53,13 +54,7 @@ QUARANTINED = "quarantined"
 SEEDER = Caller(id="corpus-manager", role=Role.MANAGER, email="manager@helpdesk.localhost")
 # The corpus is about parsing; the per-sender hourly limit has its own tests.
 ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-    "POWERTOOLS_SERVICE_NAME": "helpdesk",
-    "POWERTOOLS_TRACE_DISABLED": "true",
+    **FAKE_AWS_ENVIRONMENT,
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "TABLE_NAME": TABLE,
     "INBOUND_BUCKET": INBOUND_BUCKET,
@@ -199,24 +194,10 @@ class CorpusRun:
 
 
 @contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-@contextmanager
 def ingestion_function() -> Iterator[tuple[ModuleType, Any, MailStore]]:
     """The mail_ingest handler over a fresh moto: the module, an S3 client, the mail records."""
     serialise_moto_dynamodb()
-    with _environment(ENVIRONMENT), mock_aws():
+    with mock.patch.dict(os.environ, ENVIRONMENT), mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         create_table_from_template(dynamodb, load_template(), "TicketsTable", TABLE)
         store = DynamoStore(dynamodb, TABLE)

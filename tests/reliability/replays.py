@@ -42,11 +42,11 @@ from infra.cfn_template import create_table_from_template, load_template
 from infra.localstack.lambdas import FakeLambdaContext
 from infra.moto_serial import serialise_moto_dynamodb
 from tests.reliability import Figure, StackContext
+from tests.support.aws import FAKE_AWS_ENVIRONMENT, REGION
 from tests.support.functions import load_function
 
 AREA = "replays"
 DELIVERIES = 3
-REGION = "eu-west-1"
 TABLE = "helpdesk-replays"
 DOMAIN = "helpdesk.localhost"
 EXPORTS_BUCKET = "helpdesk-replays-exports"
@@ -60,14 +60,7 @@ L2 = Caller(id="cons-l2", role=Role.CONSULTANT, level=2, email="l2@consult.examp
 CLIENT = Caller(id="client-acme", role=Role.CLIENT, org_id="acme", email="fabrice@acme.example")
 
 ENVIRONMENT = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-    "POWERTOOLS_SERVICE_NAME": "helpdesk",
-    "POWERTOOLS_METRICS_NAMESPACE": "Helpdesk",
-    "POWERTOOLS_TRACE_DISABLED": "true",
+    **FAKE_AWS_ENVIRONMENT,
     "TABLE_NAME": TABLE,
     "MAIL_DOMAIN": DOMAIN,
     "EXPORTS_BUCKET": EXPORTS_BUCKET,
