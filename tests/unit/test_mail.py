@@ -14,6 +14,22 @@ from helpdesk.domain.mail import (
 from helpdesk.domain.model import TicketType
 
 
+def test_8bit_headers_are_read_as_utf8_and_anything_else_replaced() -> None:
+    raw = (
+        b"From: =?utf-8?q?x?= <ren\xc3\xa9@acme.example>\r\nTo: support@helpdesk.localhost\r\n"
+        b"Subject: Caf\xc3\xa9 \xff fin\r\nIn-Reply-To: <a\xc3\xa9@b>\r\n\r\nBonjour"
+    )
+    parsed = parse_mail(raw)
+    assert parsed.sender == "rené@acme.example"
+    assert parsed.subject == "Café \ufffd fin"
+    assert parsed.in_reply_to == ("aé@b",)
+
+
+def test_a_body_whose_charset_decodes_to_lone_surrogates_is_cleaned() -> None:
+    raw = mail('Content-Type: text/plain; charset="utf-7"\r\n', "Bonjour +2AA- fin")
+    assert parse_mail(raw).text == "Bonjour \ufffd fin"
+
+
 def mail(headers: str, body: str = "Bonjour") -> bytes:
     base = "From: a@acme.example\r\nTo: support@helpdesk.localhost\r\n"
     return (base + headers + "\r\n" + body).encode("utf-8")

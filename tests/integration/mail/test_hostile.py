@@ -65,6 +65,26 @@ def test_mail_shaped_garbage(
     assert_recorded(mailbox, headers.encode("utf-8", "surrogateescape") + b"\r\n" + body)
 
 
+def test_raw_8bit_headers_are_stored_as_text(mailbox: Mailbox) -> None:
+    """Found by test_mail_shaped_garbage: 8-bit bytes in From and In-Reply-To came out of the
+    parser as surrogate escapes, which DynamoDB refused: the mail ended `failed`."""
+    raw = (
+        b"From: 0@\xc2\x80\r\nTo: support@helpdesk.localhost\r\nSubject: \xff\xfe\r\n"
+        b"Message-ID: <@x>\r\nIn-Reply-To: <0@\xc2\x80>\r\nContent-Type: text/plain\r\n\r\n"
+    )
+    assert assert_recorded(mailbox, raw) == "quarantined"
+
+
+def test_a_utf7_body_decoding_to_lone_surrogates_is_stored(mailbox: Mailbox) -> None:
+    raw = corpus("plain.eml").replace(b"Message-ID:", b"X-Old-Id:")
+    head, _, _ = raw.partition(b"\r\n\r\n" if b"\r\n\r\n" in raw else b"\n\n")
+    head = b"\n".join(
+        line for line in head.splitlines() if not line.lower().startswith(b"content-")
+    )
+    hostile = head + b'\nContent-Type: text/plain; charset="utf-7"\n\nBonjour +2AA- fin\n'
+    assert assert_recorded(mailbox, hostile) == "ticket_created"
+
+
 def test_huge_headers(mailbox: Mailbox) -> None:
     raw = corpus("plain.eml")
     junk = b"".join(b"X-Junk-%d: %s\r\n" % (i, b"y" * 900) for i in range(3000))

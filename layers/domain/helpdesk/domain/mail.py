@@ -10,6 +10,7 @@ readable text (HTML-only mail converted), the attachments, and why it is an auto
 from __future__ import annotations
 
 import codecs
+import contextlib
 import hashlib
 import re
 from collections.abc import Iterator, Mapping
@@ -174,7 +175,19 @@ def _walk(message: Message) -> Iterator[Message]:
 
 def _header(message: Message, name: str) -> str:
     value = message.get(name)
-    return str(value) if value is not None else ""
+    return unicode_text(str(value)) if value is not None else ""
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def unicode_text(value: str) -> str:
+    """Text that can be stored: raw 8-bit bytes in a header (RFC 6532 allows UTF-8 there) come
+    out of the parser as surrogate escapes, which no UTF-8 encoder accepts. They are read as
+    UTF-8; what is not UTF-8, and any other lone surrogate, becomes U+FFFD."""
+    with contextlib.suppress(UnicodeEncodeError):  # a surrogate not from a byte: see below
+        value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return _SURROGATES.sub("\ufffd", value)
 
 
 def _sender(message: Message) -> str:
@@ -182,15 +195,16 @@ def _sender(message: Message) -> str:
     addresses: tuple[Address, ...] = getattr(header, "addresses", ()) if header else ()
     for address in addresses:
         if address.username and address.domain:
-            if len(address.addr_spec) > MAX_ADDRESS:
+            addr_spec = unicode_text(address.addr_spec)
+            if len(addr_spec) > MAX_ADDRESS:
                 raise MalformedMail(f"sender address over {MAX_ADDRESS} characters")
-            return address.addr_spec.lower()
+            return addr_spec.lower()
     raise MalformedMail("no sender address in From")
 
 
 def _addresses(message: Message, name: str) -> list[str]:
     """Addresses of a header, address-typed or not (Delivered-To is unstructured)."""
-    values = [str(h) for h in message.get_all(name) or []]
+    values = [unicode_text(str(h)) for h in message.get_all(name) or []]
     return [
         addr.lower()
         for _, addr in getaddresses(values)
@@ -242,7 +256,11 @@ def _filename(part: Message) -> str | None:
     name = part.get_filename()
     if not name:
         return None
-    name = re.sub(r"[\x00-\x1f\x7f]", "", str(name)).replace("\\", "/").rpartition("/")[2]
+    name = (
+        re.sub(r"[\x00-\x1f\x7f]", "", unicode_text(str(name)))
+        .replace("\\", "/")
+        .rpartition("/")[2]
+    )
     name = name.strip().lstrip(".")
     return name[:MAX_FILENAME] or None
 
@@ -289,7 +307,8 @@ def decode_text(payload: bytes, charset: str | None) -> str:
             return payload.decode("utf-8")
         except UnicodeDecodeError:
             return payload.decode("latin-1")
-    return payload.decode(codec, errors="replace")
+    # Some codecs (UTF-7) decode to lone surrogates, which cannot be stored.
+    return _SURROGATES.sub("\ufffd", payload.decode(codec, errors="replace"))
 
 
 def _part_text(part: Message) -> str:
