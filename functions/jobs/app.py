@@ -15,13 +15,12 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from helpdesk.adapters import aws_clients
-from helpdesk.adapters.dynamo import DynamoStore
+from helpdesk import bootstrap
 from helpdesk.domain.calendar import parse_instant
 from helpdesk.jobs import AutoCloseJob, JobReport, TaskRolloverJob
-from helpdesk.settings import get_settings
 
 if TYPE_CHECKING:  # the monthly export's modules load on its run only (hourly runs' cold start)
+    from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
     from helpdesk.adapters.exports_store import ExportsStore
 
 logger = Logger()
@@ -42,10 +41,8 @@ class BadScheduleEvent(ValueError):
 
 
 @lru_cache(maxsize=1)
-def default_store() -> DynamoStore:
-    settings = get_settings()
-    client = aws_clients.client("dynamodb", settings)
-    return DynamoStore(client, settings.table_name)
+def default_uow() -> DynamoUnitOfWork:
+    return bootstrap.unit_of_work()
 
 
 @lru_cache(maxsize=1)
@@ -55,15 +52,15 @@ def default_exports() -> ExportsStore:
     return ExportsStore.from_settings()
 
 
-def run_job(name: str, at: datetime, store: DynamoStore) -> JobReport:
+def run_job(name: str, at: datetime, uow: DynamoUnitOfWork) -> JobReport:
     if name == "billing-export":
         from helpdesk.billing_export import BillingExporter, BillingExportJob
 
-        return BillingExportJob(BillingExporter(store, default_exports())).run(at)
+        return BillingExportJob(BillingExporter(uow.table, default_exports())).run(at)
     if name == "auto-close":
-        return AutoCloseJob(store).run(at)
+        return AutoCloseJob(uow).run(at)
     if name == "task-rollover":
-        return TaskRolloverJob(store).run(at)
+        return TaskRolloverJob(uow).run(at)
     raise BadScheduleEvent(f"unknown job {name!r}")
 
 
@@ -78,7 +75,7 @@ def parse_event(event: dict[str, Any]) -> tuple[str, datetime]:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
     name, at = parse_event(event)
-    report = run_job(name, at, default_store())
+    report = run_job(name, at, default_uow())
     metrics.add_dimension(name="job", value=name)
     for attribute, metric in METRICS.items():
         metrics.add_metric(name=metric, unit=MetricUnit.Count, value=getattr(report, attribute))

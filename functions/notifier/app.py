@@ -12,45 +12,17 @@ for a loop of a few lines (bench/results.md, Cold start).
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from helpdesk.adapters import aws_clients
-from helpdesk.adapters.dynamo import DynamoStore
-from helpdesk.adapters.items import OUTBOX_WORKFLOW
-from helpdesk.adapters.mailer import SesMailer
-from helpdesk.notifier import Notifier
-from helpdesk.settings import get_settings
-from helpdesk.workflow_commands import WorkflowCommands
+from helpdesk import bootstrap
+from helpdesk.domain.outbox import Channel
 
 logger = Logger()
 metrics = Metrics()
-
-
-@lru_cache(maxsize=1)
-def default_notifier() -> Notifier:
-    settings = get_settings()
-    dynamodb = aws_clients.client("dynamodb", settings)
-    ses = aws_clients.client("sesv2", settings)
-    return Notifier(
-        DynamoStore(dynamodb, settings.table_name),
-        SesMailer(ses, settings.sender),
-        settings.mail_domain,
-    )
-
-
-@lru_cache(maxsize=1)
-def default_commands() -> WorkflowCommands:
-    settings = get_settings()
-    dynamodb = aws_clients.client("dynamodb", settings)
-    sfn = aws_clients.client("stepfunctions", settings)
-    return WorkflowCommands(
-        DynamoStore(dynamodb, settings.table_name), sfn, settings.quote_state_machine_arn
-    )
 
 
 def _string(image: dict[str, Any], name: str) -> str | None:
@@ -64,12 +36,12 @@ def record_handler(record: dict[str, Any]) -> None:
     pk, sk = _string(image, "pk"), _string(image, "sk")
     if _string(image, "entity") != "outbox" or pk is None or sk is None:
         return  # the filter lets only outbox inserts through; anything else is not ours
-    if _string(image, "channel") == OUTBOX_WORKFLOW:
-        result = default_commands().execute(pk, sk)
+    if _string(image, "channel") == Channel.WORKFLOW.value:
+        result = bootstrap.workflow_commands().execute(pk, sk)
         metrics.add_metric(name=f"Workflow_{result.outcome}", unit=MetricUnit.Count, value=1)
         logger.info("workflow command run", extra={"sk": sk, "outcome": result.outcome})
         return
-    delivery = default_notifier().deliver(pk, sk)
+    delivery = bootstrap.notifier().deliver(pk, sk)
     metrics.add_metric(name=f"Mail_{delivery.outcome}", unit=MetricUnit.Count, value=1)
     logger.info("outbox delivered", extra={"sk": sk, "outcome": delivery.outcome})
 

@@ -18,11 +18,8 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from helpdesk.adapters import aws_clients
-from helpdesk.adapters.dynamo import DynamoStore
+from helpdesk import bootstrap
 from helpdesk.quote_approval import QuoteApprovalSteps
-from helpdesk.service import HelpdeskService
-from helpdesk.settings import get_settings
 
 logger = Logger()
 metrics = Metrics()
@@ -34,9 +31,7 @@ class BadStepEvent(ValueError):
 
 @lru_cache(maxsize=1)
 def default_steps() -> QuoteApprovalSteps:
-    settings = get_settings()
-    client = aws_clients.client("dynamodb", settings)
-    return QuoteApprovalSteps(HelpdeskService(DynamoStore(client, settings.table_name)))
+    return QuoteApprovalSteps(bootstrap.service())
 
 
 def parse_event(event: dict[str, Any]) -> tuple[str, int, int, int]:

@@ -10,7 +10,6 @@ from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
 from helpdesk.domain.model import Caller, Ticket
 from helpdesk.service import HelpdeskService
-from helpdesk.settings import get_settings
 
 from .context import caller_from_event
 from .schemas import ticket_out
@@ -31,13 +30,9 @@ def get_service() -> HelpdeskService:
     """The container's service, built on first use from the environment (helpdesk.settings)."""
     global _service
     if _service is None:
-        # imported here: nothing talks to AWS before the first request
-        from helpdesk.adapters import aws_clients
-        from helpdesk.adapters.dynamo import DynamoStore
+        from helpdesk import bootstrap  # nothing talks to AWS before the first request
 
-        settings = get_settings()
-        client = aws_clients.client("dynamodb", settings)
-        _service = HelpdeskService(DynamoStore(client, settings.table_name))
+        _service = bootstrap.service()
     return _service
 
 

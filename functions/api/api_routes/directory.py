@@ -8,9 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from helpdesk.domain.directory import new_consultant, new_organisation
 from helpdesk.domain.errors import InvalidInput
-from helpdesk.service import HelpdeskService
 
 from .deps import current_caller, get_service, listing, ok
 from .schemas import (
@@ -37,18 +35,18 @@ Identifier = Annotated[str, Path(min_length=1, max_length=128)]
 )
 def put_org(org_id: Identifier, body: OrgIn) -> Response[OrgOut]:
     caller = current_caller(router)
-    HelpdeskService.require_manager(caller)  # the role first: 403 before any body check
     if body.org_id is not None and body.org_id != org_id:
         raise InvalidInput("org_id", "'org_id' in the body differs from the path's.")
-    org = new_organisation(
+    org = get_service().put_org(
+        caller,
         org_id,
-        body.name,
-        body.email_domains,
-        body.auto_close_days,
-        body.hourly_rate,
-        body.currency,
+        name=body.name,
+        email_domains=body.email_domains,
+        auto_close_days=body.auto_close_days,
+        hourly_rate=body.hourly_rate,
+        currency=body.currency,
     )
-    return ok(org_out(get_service().put_org(caller, org)))
+    return ok(org_out(org))
 
 
 @router.get(
@@ -70,11 +68,12 @@ def get_org(org_id: Identifier) -> Response[OrgOut]:
 )
 def put_consultant(id: Identifier, body: ConsultantIn) -> Response[ConsultantOut]:
     caller = current_caller(router)
-    HelpdeskService.require_manager(caller)
     if body.id is not None and body.id != id:
         raise InvalidInput("id", "'id' in the body differs from the path's.")
-    consultant = new_consultant(id, body.name, body.email, body.level)
-    return ok(consultant_out(get_service().put_consultant(caller, consultant)))
+    consultant = get_service().put_consultant(
+        caller, id, name=body.name, email=body.email, level=body.level
+    )
+    return ok(consultant_out(consultant))
 
 
 @router.get(

@@ -13,7 +13,7 @@ from helpdesk.domain.calendar import iso
 from helpdesk.domain.comments import Comment
 from helpdesk.domain.directory import Consultant, Organisation
 from helpdesk.domain.model import HistoryEvent, Priority, Quote, Ticket, TicketType
-from helpdesk.domain.timekeeping import TimeEntry, TimeKind
+from helpdesk.domain.timekeeping import Task, TimeEntry, TimeKind
 
 # ---------------------------------------------------------------- requests
 
@@ -328,6 +328,10 @@ def time_entry_out(entry: TimeEntry) -> dict[str, Any]:
         "billable": entry.billable,
         "created_at": iso(entry.created_at),
     }
+
+
+def task_out(task: Task) -> dict[str, Any]:
+    return {"month": task.month, "title": task.title, "minutes": task.minutes}
 
 
 def org_out(org: Organisation) -> dict[str, Any]:

@@ -10,14 +10,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from helpdesk.adapters import schedule_queries as queries
-from helpdesk.adapters.dynamo import DynamoStore, TicketChanged
+from helpdesk import side_effects
 from helpdesk.domain.calendar import ensure_utc, iso, paris_month, task_title
-from helpdesk.domain.errors import ActionNotAllowed
+from helpdesk.domain.errors import ActionNotAllowed, Conflict, InvalidInput
 from helpdesk.domain.model import SYSTEM, Status, Ticket
 from helpdesk.domain.workflow import Action, ActionContext, ActionInput, Transition, decide
+from helpdesk.ports import AlreadyExists, CommitFailed, TaskEnsured, UnitOfWork
 
 REMINDER_AHEAD = timedelta(days=1)
+FIRST_YEAR, LAST_YEAR = 2000, 2999
+
+
+def check_run_time(at: datetime) -> datetime:
+    """A job runs "as of" a time of this millennium (a replay for a year 9999 or 1969 is
+    a mistake, not a date to close tickets or name tasks by)."""
+    at = ensure_utc(at)
+    if not FIRST_YEAR <= at.year <= LAST_YEAR:
+        raise InvalidInput("at", f"'at' must fall in the years {FIRST_YEAR}-{LAST_YEAR}.")
+    return at
 
 
 @dataclass
@@ -43,24 +53,28 @@ class AutoCloseJob:
     The client's messages (closure, reminder) are committed with each change (the outbox).
     """
 
-    def __init__(self, store: DynamoStore) -> None:
-        self.store = store
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
 
     def run(self, now: datetime) -> JobReport:
-        now = ensure_utc(now)
+        now = check_run_time(now)
         report = JobReport(job="auto-close", at=iso(now))
-        for ticket in queries.due_tickets(self.store, until=now, report=report):
+        tickets = self.uow.tickets
+        for ticket in list(tickets.due_for_auto_close(until=now, counter=report)):
             report.examined += 1
             self._close(ticket, now, report)
-        for ticket in queries.due_tickets(
-            self.store,
-            after=now, until=now + REMINDER_AHEAD, report=report, unreminded_only=True
-        ):
+        upcoming = tickets.due_for_auto_close(
+            after=now, until=now + REMINDER_AHEAD, counter=report, unreminded_only=True
+        )
+        for ticket in list(upcoming):
             report.examined += 1
-            if queries.mark_reminded(self.store, ticket, now):
-                report.reminded += 1
-            else:
-                report.conflicts += 1
+            self.uow.add(*side_effects.of_auto_close_reminder(ticket, now))
+            try:
+                self.uow.commit()
+            except (CommitFailed, Conflict):
+                report.conflicts += 1  # reminded already, or the ticket moved on
+                continue
+            report.reminded += 1
         return report
 
     def _close(self, ticket: Ticket, now: datetime, report: JobReport) -> None:
@@ -71,10 +85,13 @@ class AutoCloseJob:
         except ActionNotAllowed:
             report.conflicts += 1  # the index entry was older than the ticket
             return
+        self.uow.add(*side_effects.of_transition(transition))
         try:
-            self.store.commit(transition)
-        except TicketChanged:
-            report.conflicts += 1  # a confirm, reopen or comment got there first
+            self.uow.commit()
+        except (CommitFailed, Conflict):
+            # A confirm, reopen or comment got there first (or is being written right now):
+            # this ticket is skipped, the others are closed, the run does not fail.
+            report.conflicts += 1
             return
         report.closed += 1
         report.closed_tickets.append(ticket.number)
@@ -83,20 +100,23 @@ class AutoCloseJob:
 class TaskRolloverJob:
     """Gives every ticket taken in charge and not closed the task of the current month."""
 
-    def __init__(self, store: DynamoStore) -> None:
-        self.store = store
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
 
     def run(self, now: datetime) -> JobReport:
-        now = ensure_utc(now)
+        now = check_run_time(now)
         month = paris_month(now)
         report = JobReport(job="task-rollover", at=iso(now))
-        for ticket in queries.open_tickets(self.store, report=report):
+        for ticket in list(self.uow.tickets.not_closed(report)):
             report.examined += 1
             if ticket.taken_at is None or ticket.status is Status.CLOSED:
                 continue
             title = task_title(ticket.number, ticket.title, month)
-            if self.store.ensure_task(ticket, month, title):
-                report.tasks_created += 1
-            else:
+            self.uow.add(TaskEnsured(ticket.number, month, title, only_if_missing=True))
+            try:
+                self.uow.commit()
+            except AlreadyExists:
                 report.tasks_existing += 1
+                continue
+            report.tasks_created += 1
         return report

@@ -8,24 +8,18 @@ client decided (or anything else changed the ticket) in the meantime.
 
 from __future__ import annotations
 
-from typing import Any
-
-from botocore.exceptions import ClientError
-
-from helpdesk.adapters import items as it
-from helpdesk.adapters import keys
-from helpdesk.adapters.dynamo import marshal
-from helpdesk.domain import notifications
+from helpdesk import side_effects
 from helpdesk.domain.errors import ActionNotAllowed, NotFound
-from helpdesk.domain.model import SYSTEM, Status
+from helpdesk.domain.model import SYSTEM, QuoteOutcome, Status
 from helpdesk.domain.workflow import Action, ActionInput
+from helpdesk.ports import AlreadyExists, ConditionNotMet
 from helpdesk.service import HelpdeskService
 
 
 class QuoteApprovalSteps:
     def __init__(self, service: HelpdeskService) -> None:
         self.service = service
-        self.store = service.store
+        self.uow = service.uow
         self.clock = service.clock
 
     def remind(self, number: int, version: int, reminder: int) -> bool:
@@ -34,50 +28,25 @@ class QuoteApprovalSteps:
         Returns whether it still awaits it (False: the execution has nothing left to do).
         """
         try:
-            ticket = self.store.get_ticket(number)
+            ticket = self.uow.tickets.get(number)
         except NotFound:
             return False
-        if it.awaiting_quote_version(ticket) != version:
+        quote = ticket.quote
+        awaiting = (
+            ticket.status is Status.AWAITING_QUOTE_APPROVAL
+            and quote is not None
+            and quote.version == version
+            and quote.outcome is QuoteOutcome.PENDING
+        )
+        if not awaiting:
             return False
-        operations: list[dict[str, Any]] = [
-            {
-                "ConditionCheck": {
-                    "TableName": self.store.table,
-                    "Key": marshal(keys.ticket_key(number)),
-                    "ConditionExpression": "#status = :awaiting AND awaiting_quote_version = :v",
-                    "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": marshal(
-                        {":awaiting": Status.AWAITING_QUOTE_APPROVAL.value, ":v": version}
-                    ),
-                }
-            }
-        ]
-        message = notifications.quote_reminder(ticket, reminder)
-        if message is not None:
-            # Keyed by the ticket's version (unchanged while it awaits) and the reminder's
-            # number: a retried step finds it there and queues nothing more.
-            item = it.outbox_to_item(message, ticket.version, self.clock())
-            operations.append(
-                {
-                    "Put": {
-                        "TableName": self.store.table,
-                        "Item": marshal(item),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-            )
+        self.uow.add(*side_effects.of_quote_reminder(ticket, version, reminder, self.clock()))
         try:
-            self.store.client.transact_write_items(TransactItems=operations)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            reasons = exc.response.get("CancellationReasons") or []
-            codes = [r.get("Code", "None") for r in reasons]
-            if codes and codes[0] == "ConditionalCheckFailed":
-                return False  # decided (or expired) meanwhile
-            if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
-                return True  # this reminder was queued by an earlier try
-            raise
+            self.uow.commit()
+        except ConditionNotMet:
+            return False  # decided (or expired) meanwhile
+        except AlreadyExists:
+            return True  # this reminder was queued by an earlier try
         return True
 
     def expire(self, number: int, version: int) -> bool:

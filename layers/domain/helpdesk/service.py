@@ -1,28 +1,45 @@
-"""Use cases: load what an operation needs, ask the domain, commit one unit of work."""
+"""Use cases: load what an operation needs, ask the domain, commit one unit of work.
+
+Who may do what is checked here, and only here: the HTTP routes call these methods and
+nothing else decides a role (DESIGN.md §4: 401/403/404 in that order).
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
-from helpdesk.adapters import items as it
-from helpdesk.adapters import keys
-from helpdesk.adapters.dynamo import DynamoStore, Page, TicketChanged
+from helpdesk import side_effects
 from helpdesk.domain.calendar import DEFAULT_AUTO_CLOSE_DAYS, task_title
 from helpdesk.domain.comments import Comment, new_comment, visible_to
-from helpdesk.domain.directory import Consultant, Organisation
+from helpdesk.domain.directory import (
+    Consultant,
+    Organisation,
+    new_consultant,
+    new_organisation,
+)
 from helpdesk.domain.errors import (
+    Conflict,
     Forbidden,
     InvalidInput,
     NotFound,
     StaleVersion,
     StatusConflict,
 )
-from helpdesk.domain.model import Caller, HistoryEvent, Role, Status, Ticket, TicketType
+from helpdesk.domain.model import (
+    Caller,
+    HistoryEvent,
+    Role,
+    Source,
+    Status,
+    Ticket,
+    TicketType,
+)
 from helpdesk.domain.tickets import draft_ticket
-from helpdesk.domain.timekeeping import TimeEntry, TimeKind, new_time_entry
+from helpdesk.domain.timekeeping import Task, TimeEntry, TimeKind, new_time_entry
 from helpdesk.domain.workflow import (
     Action,
     ActionContext,
@@ -33,8 +50,24 @@ from helpdesk.domain.workflow import (
     restart_countdown,
     suspend_countdown,
 )
+from helpdesk.ports import (
+    AlreadyExists,
+    Change,
+    CommentAdded,
+    ConsultantSaved,
+    NumberTaken,
+    OrgSaved,
+    TicketChanged,
+    TicketQuery,
+    TimeLogged,
+    UnitOfWork,
+)
 
 MAX_RETRIES_ON_CHANGE = 3
+MAX_NUMBER_ATTEMPTS = 200
+
+# Changes a caller adds to a use case's own commit (mail ingestion's outcome record).
+Extra = Callable[[Ticket], Sequence[Change]]
 
 
 def utc_now() -> datetime:
@@ -46,6 +79,10 @@ def new_id() -> str:
     return f"{int(datetime.now(UTC).timestamp() * 1000):013d}-{uuid.uuid4().hex[:12]}"
 
 
+def _nothing(_ticket: Ticket) -> Sequence[Change]:
+    return ()
+
+
 @dataclass(frozen=True)
 class TicketFilters:
     status: Status | None = None
@@ -55,44 +92,56 @@ class TicketFilters:
     org_id: str | None = None
 
 
+# ---------------------------------------------------------------- who may do what
+
+
+def require_ticket_reader(caller: Caller) -> None:
+    if caller.role not in (Role.CLIENT, Role.CONSULTANT, Role.MANAGER, Role.SYSTEM):
+        raise Forbidden("Finance reaches billing only.")
+
+
+def require_staff(caller: Caller) -> None:
+    if not caller.is_staff:
+        raise Forbidden("Only consultants and managers do this.")
+
+
+def require_manager(caller: Caller) -> None:
+    if caller.role is not Role.MANAGER:
+        raise Forbidden("Only managers do this.")
+
+
+def require_billing_reader(caller: Caller) -> None:
+    if caller.role not in (Role.FINANCE, Role.MANAGER, Role.SYSTEM):
+        raise Forbidden("Only finance and managers reach the billing exports.")
+
+
+def check_visible(ticket: Ticket, caller: Caller) -> Ticket:
+    """Another organisation's ticket does not exist, as far as a client knows."""
+    if caller.role is Role.CLIENT and ticket.org_id != caller.org_id:
+        raise NotFound(f"Ticket #{ticket.number} does not exist.")
+    return ticket
+
+
 class HelpdeskService:
     def __init__(
         self,
-        store: DynamoStore,
+        uow: UnitOfWork,
         clock: Callable[[], datetime] = utc_now,
         ids: Callable[[], str] = new_id,
     ) -> None:
-        self.store = store
+        self.uow = uow
         self.clock = clock
         self.ids = ids
 
+    def _commit(self, changes: Sequence[Change]) -> None:
+        self.uow.add(*changes)
+        self.uow.commit()
+
     # ---------- visibility ----------
 
-    @staticmethod
-    def require_ticket_reader(caller: Caller) -> None:
-        if caller.role not in (Role.CLIENT, Role.CONSULTANT, Role.MANAGER, Role.SYSTEM):
-            raise Forbidden("Finance reaches billing only.")
-
-    @staticmethod
-    def require_staff(caller: Caller) -> None:
-        if not caller.is_staff:
-            raise Forbidden("Only consultants and managers do this.")
-
-    @staticmethod
-    def require_manager(caller: Caller) -> None:
-        if caller.role is not Role.MANAGER:
-            raise Forbidden("Only managers do this.")
-
-    @staticmethod
-    def check_visible(ticket: Ticket, caller: Caller) -> Ticket:
-        """Another organisation's ticket does not exist, as far as a client knows."""
-        if caller.role is Role.CLIENT and ticket.org_id != caller.org_id:
-            raise NotFound(f"Ticket #{ticket.number} does not exist.")
-        return ticket
-
     def get_ticket(self, caller: Caller, number: int) -> Ticket:
-        self.require_ticket_reader(caller)
-        return self.check_visible(self.store.get_ticket(number), caller)
+        require_ticket_reader(caller)
+        return check_visible(self.uow.tickets.get(number), caller)
 
     def allowed(self, ticket: Ticket, caller: Caller) -> list[str]:
         return allowed_actions(ticket, caller, self.clock())
@@ -107,8 +156,12 @@ class HelpdeskService:
         description: str,
         type: TicketType,
         org_id: str | None = None,
-        source: str = "api",
+        source: Source = Source.API,
+        extra: Extra = _nothing,
+        linked_ticket: int | None = None,
+        attachments: tuple[str, ...] = (),
     ) -> Ticket:
+        """Number the draft with the next sequential number, atomically with the counter."""
         draft = draft_ticket(
             caller,
             title=title,
@@ -118,14 +171,23 @@ class HelpdeskService:
             now=self.clock(),
             source=source,
         )
-        if caller.role is not Role.CLIENT and self.store.get_org(draft.org_id) is None:
+        if linked_ticket is not None or attachments:
+            draft = replace(draft, linked_ticket=linked_ticket, attachments=attachments)
+        if caller.role is not Role.CLIENT and self.uow.directory.get_org(draft.org_id) is None:
             raise InvalidInput("org_id", f"Organisation '{draft.org_id}' does not exist.")
-        return self.store.create_ticket(draft)
+        for _attempt in range(MAX_NUMBER_ATTEMPTS):
+            ticket, event = draft.numbered(self.uow.tickets.next_number())
+            try:
+                self._commit([*side_effects.of_creation(ticket, event), *extra(ticket)])
+                return ticket
+            except NumberTaken:
+                continue
+        raise Conflict("Too many tickets are being created at once; try again.")
 
     def list_tickets(
         self, caller: Caller, filters: TicketFilters, cursor: str | None, limit: int
     ) -> tuple[list[Ticket], str | None]:
-        self.require_ticket_reader(caller)
+        require_ticket_reader(caller)
         if not 1 <= limit <= 100:
             raise InvalidInput("limit", "'limit' must be between 1 and 100.")
         org_id = filters.org_id
@@ -133,42 +195,15 @@ class HelpdeskService:
             if org_id is not None and org_id != caller.org_id:
                 return [], None
             org_id = caller.org_id
-        conditions: list[str] = []
-        names: dict[str, str] = {}
-        values: dict[str, object] = {}
-        for name, value in (
-            ("status", filters.status.value if filters.status else None),
-            ("type", filters.type.value if filters.type else None),
-            ("support_level", filters.level),
-            ("assignee", filters.assignee),
-        ):
-            if value is not None:
-                names[f"#{name}"] = name
-                values[f":{name}"] = value
-                conditions.append(f"#{name} = :{name}")
-        if org_id is not None:
-            index, condition = "by_org", "org_pk = :ipk"
-            values[":ipk"] = keys.org_index_pk(org_id)
-        elif filters.level is not None and filters.status is not Status.CLOSED:
-            index, condition = "queue", "queue_pk = :ipk"
-            values[":ipk"] = keys.queue_pk(filters.level)
-            if filters.status is None:
-                # The queue holds open tickets only; closed ones of the level are on all_tickets.
-                index, condition = "all_tickets", "all_pk = :ipk"
-                values[":ipk"] = keys.ALL_TICKETS_PK
-        else:
-            index, condition = "all_tickets", "all_pk = :ipk"
-            values[":ipk"] = keys.ALL_TICKETS_PK
-        page: Page = self.store.query_page(
-            index=index,
-            key_condition=condition,
-            values=values,
-            names=names or None,
-            filter_expression=" AND ".join(conditions) or None,
-            cursor=cursor,
-            limit=limit,
+        query = TicketQuery(
+            status=filters.status,
+            type=filters.type,
+            level=filters.level,
+            assignee=filters.assignee,
+            org_id=org_id,
         )
-        return [it.ticket_from_item(i) for i in page.items], page.next_cursor
+        page = self.uow.tickets.find(query, cursor, limit)
+        return page.items, page.next_cursor
 
     def perform(
         self,
@@ -179,7 +214,7 @@ class HelpdeskService:
         expected_version: int | None = None,
     ) -> Transition:
         """Apply an action; one conditional transaction, retried only while the status holds."""
-        self.require_ticket_reader(caller)
+        require_ticket_reader(caller)
         ticket, assignee_level = self._load_for_action(caller, number, params)
         for _attempt in range(MAX_RETRIES_ON_CHANGE):
             if expected_version is not None and ticket.version != expected_version:
@@ -195,7 +230,7 @@ class HelpdeskService:
             )
             transition = decide(ticket, caller, action, params, context)
             try:
-                self._commit(transition)
+                self._commit(side_effects.of_transition(transition))
                 return transition
             except TicketChanged as changed:
                 ticket = changed.current
@@ -219,28 +254,23 @@ class HelpdeskService:
         self, caller: Caller, number: int, params: ActionInput
     ) -> tuple[Ticket, int | None]:
         if params.assignee is None:
-            return self.check_visible(self.store.get_ticket(number), caller), None
-        ticket, consultant = self.store.get_ticket_and_consultant(number, params.assignee)
-        self.check_visible(ticket, caller)
+            return check_visible(self.uow.tickets.get(number), caller), None
+        ticket, consultant = self.uow.tickets.get_with_consultant(number, params.assignee)
+        check_visible(ticket, caller)
         return ticket, consultant.level if consultant else None
 
     def _auto_close_days(self, ticket: Ticket, action: Action) -> int:
         if action is not Action.SEND_ANSWER:
             return DEFAULT_AUTO_CLOSE_DAYS
-        org = self.store.get_org(ticket.org_id)
-        return org.auto_close_days if org else DEFAULT_AUTO_CLOSE_DAYS
+        return self._org_auto_close_days(ticket.org_id)
 
-    def _commit(self, transition: Transition) -> None:
-        task = None
-        ensure = transition.effect("ensure_task")
-        if ensure is not None:
-            month = ensure.data["month"]
-            task = (month, task_title(transition.ticket.number, transition.ticket.title, month))
-        self.store.commit(transition, task=task)
+    def _org_auto_close_days(self, org_id: str) -> int:
+        org = self.uow.directory.get_org(org_id)
+        return org.auto_close_days if org else DEFAULT_AUTO_CLOSE_DAYS
 
     def history(self, caller: Caller, number: int) -> list[HistoryEvent]:
         self.get_ticket(caller, number)
-        return self.store.history(number)
+        return self.uow.tickets.history(number)
 
     # ---------- comments ----------
 
@@ -251,8 +281,9 @@ class HelpdeskService:
         *,
         body: str,
         internal: bool = False,
-        source: str = "api",
+        source: Source = Source.API,
         message_id: str | None = None,
+        extra: Sequence[Change] = (),
     ) -> Comment:
         """Store a comment; a client's reply suspends the auto-close countdown, a consultant's
         public reply to it starts the countdown again."""
@@ -269,12 +300,17 @@ class HelpdeskService:
                 source=source,
                 message_id=message_id,
             )
+            changes: list[Change] = [CommentAdded(comment), *extra]
             changed = self._countdown_change(ticket, caller, comment, now)
+            if changed is not None:
+                changes += side_effects.of_countdown_change(ticket, changed)
             try:
-                self.store.put_comment(comment, (ticket, changed) if changed else None)
+                self._commit(changes)
                 return comment
             except TicketChanged as exc:
                 ticket = exc.current
+            except AlreadyExists as exc:
+                raise Conflict("This comment was already recorded.") from exc
         raise StaleVersion(f"Ticket #{number} keeps changing; try again.", ticket.version)
 
     def _countdown_change(
@@ -283,16 +319,20 @@ class HelpdeskService:
         if caller.role is Role.CLIENT:
             return suspend_countdown(ticket, now)
         if caller.is_staff and not comment.internal and ticket.countdown_suspended:
-            org = self.store.get_org(ticket.org_id)
-            days = org.auto_close_days if org else DEFAULT_AUTO_CLOSE_DAYS
-            return restart_countdown(ticket, now, days)
+            return restart_countdown(ticket, now, self._org_auto_close_days(ticket.org_id))
         return None
 
     def comments(self, caller: Caller, number: int) -> list[Comment]:
         self.get_ticket(caller, number)
-        return [c for c in self.store.comments(number) if visible_to(c, caller)]
+        return [c for c in self.uow.tickets.comments(number) if visible_to(c, caller)]
 
     # ---------- time ----------
+
+    def _staff_ticket(self, caller: Caller, number: int) -> None:
+        """Another organisation's ticket is 404 on every route; then the role decides (403)."""
+        if not caller.is_staff:
+            self.get_ticket(caller, number)
+        require_staff(caller)
 
     def log_time(
         self,
@@ -304,8 +344,8 @@ class HelpdeskService:
         comment: str = "",
         day: date | None = None,
     ) -> TimeEntry:
-        self.require_staff(caller)
-        ticket = self.store.get_ticket(number)
+        self._staff_ticket(caller, number)
+        ticket = self.uow.tickets.get(number)
         entry = new_time_entry(
             ticket,
             caller,
@@ -316,39 +356,53 @@ class HelpdeskService:
             now=self.clock(),
             day=day,
         )
-        self.store.add_time_entry(entry, ticket, task_title(ticket.number, ticket.title, entry.month))
+        title = task_title(ticket.number, ticket.title, entry.month)
+        self._commit([TimeLogged(entry, ticket, title)])
         return entry
 
     def time_entries(self, caller: Caller, number: int) -> list[TimeEntry]:
-        self.require_staff(caller)
-        return self.store.ticket_and_time_entries(number)[1]
+        self._staff_ticket(caller, number)
+        return self.uow.tickets.with_time_entries(number)[1]
 
-    def tasks(self, caller: Caller, number: int) -> list[dict[str, object]]:
-        self.require_staff(caller)
-        return [
-            {"month": t["month"], "title": t["title"], "minutes": int(t.get("minutes", 0))}
-            for t in self.store.ticket_and_tasks(number)[1]
-        ]
+    def tasks(self, caller: Caller, number: int) -> list[Task]:
+        self._staff_ticket(caller, number)
+        return self.uow.tickets.with_tasks(number)[1]
 
     # ---------- directory ----------
 
-    def put_org(self, caller: Caller, org: Organisation) -> Organisation:
-        self.require_manager(caller)
-        self.store.put_org(org, self.store.get_org(org.org_id))
+    def put_org(
+        self,
+        caller: Caller,
+        org_id: str,
+        *,
+        name: str,
+        email_domains: list[str],
+        auto_close_days: int = DEFAULT_AUTO_CLOSE_DAYS,
+        hourly_rate: Decimal | str | None = None,
+        currency: str = "EUR",
+    ) -> Organisation:
+        require_manager(caller)  # the role first: 403 before any check of the fields
+        org = new_organisation(
+            org_id, name, email_domains, auto_close_days, hourly_rate, currency
+        )
+        self._commit([OrgSaved(org, self.uow.directory.get_org(org.org_id))])
         return org
 
     def get_org(self, caller: Caller, org_id: str) -> Organisation:
-        self.require_manager(caller)
-        org = self.store.get_org(org_id)
+        require_manager(caller)
+        org = self.uow.directory.get_org(org_id)
         if org is None:
             raise NotFound(f"Organisation '{org_id}' does not exist.")
         return org
 
-    def put_consultant(self, caller: Caller, consultant: Consultant) -> Consultant:
-        self.require_manager(caller)
-        self.store.put_consultant(consultant)
+    def put_consultant(
+        self, caller: Caller, consultant_id: str, *, name: str, email: str, level: int
+    ) -> Consultant:
+        require_manager(caller)
+        consultant = new_consultant(consultant_id, name, email, level)
+        self._commit([ConsultantSaved(consultant)])
         return consultant
 
     def list_consultants(self, caller: Caller) -> list[Consultant]:
-        self.require_manager(caller)
-        return self.store.list_consultants()
+        require_manager(caller)
+        return self.uow.directory.list_consultants()

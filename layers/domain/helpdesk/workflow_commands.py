@@ -7,29 +7,28 @@ sent). So a function that dies between the write and the call loses nothing (the
 retries), and a replayed record does nothing more:
 
 - `quote_approval_start` starts the execution `ticket-<n>-quote-<v>`: the name is
-  deterministic, so ExecutionAlreadyExists means it was started already.
-- `quote_approval_decision` resumes the execution waiting for that quote version with
-  SendTaskSuccess `{"decision": "approved" | "refused"}`, with the task token the state machine
-  stored on the ticket. No token for that version yet, or a token that no longer waits
-  (TaskDoesNotExist, TaskTimedOut, InvalidToken): nothing to resume. The execution's next
+  deterministic, so an execution that exists already means it was started.
+- `quote_approval_decision` resumes the execution waiting for that quote version with the
+  client's decision, with the task token the state machine stored on the ticket. No token for
+  that version yet, or a token that no longer waits: nothing to resume. The execution's next
   conditional write of its token then sees that the ticket moved on, and it ends cleanly.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from helpdesk.adapters.dynamo import DynamoStore, unmarshal
-from helpdesk.adapters.items import OUTBOX_WORKFLOW
-from helpdesk.adapters.outbox_claim import DeliveryInProgress, OutboxClaim
-
-NOTHING_TO_RESUME = frozenset({"TaskDoesNotExist", "TaskTimedOut", "InvalidToken"})
+from helpdesk.domain.outbox import CommandKind, Delivery
+from helpdesk.ports import (
+    DeliveryInProgress,
+    OutboxClaims,
+    OutboxKey,
+    QuoteApprovals,
+    TicketRepository,
+)
 
 
 def execution_name(ticket_number: int, quote_version: int) -> str:
@@ -50,74 +49,46 @@ class UnknownCommand(ValueError):
 class WorkflowCommands:
     def __init__(
         self,
-        store: DynamoStore,
-        sfn: Any,
-        state_machine_arn: str,
+        claims: OutboxClaims,
+        tickets: TicketRepository,
+        approvals: QuoteApprovals,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.store = store
-        self.sfn = sfn
-        self.state_machine_arn = state_machine_arn
+        self.claims = claims
+        self.tickets = tickets
+        self.approvals = approvals
         self.clock = clock
-        self.claims = OutboxClaim(store, OUTBOX_WORKFLOW)
 
     def execute(self, pk: str, sk: str) -> CommandResult:
         now = self.clock()
-        key = {"pk": pk, "sk": sk}
-        claimed = self.claims.claim(key, now)
-        if claimed is None:
-            stored = self.claims.delivery_state(key)
-            if stored.get("delivery", {}).get("S") == "sent":
+        key: OutboxKey = {"pk": pk, "sk": sk}
+        command = self.claims.claim(key, now)
+        if command is None:
+            if self.claims.delivery(key).get("delivery") == Delivery.SENT.value:
                 return CommandResult("already_done")
             raise DeliveryInProgress(f"{pk} {sk} is being executed by another run")
         try:
-            outcome = self._run(unmarshal(claimed))
+            outcome = self._run(command)
         except Exception:
             self.claims.release(key)
             raise
-        self.claims.finish(key, now, "sent", {"result": outcome})
+        self.claims.finish(key, now, Delivery.SENT, {"result": outcome})
         return CommandResult(outcome)
 
     def _run(self, command: dict[str, Any]) -> str:
-        kind = command["kind"]
         number = int(command["ticket_number"])
         version = int(command["quote_version"])
-        if kind == "quote_approval_start":
-            return self._start(number, version, int(command.get("validity_days", 30)))
-        if kind == "quote_approval_decision":
-            return self._resume(number, version, str(command["outcome"]), command.get("reason"))
-        raise UnknownCommand(f"unknown workflow command {kind!r}")
-
-    def _start(self, number: int, version: int, validity_days: int) -> str:
-        payload = {
-            "ticket_number": number,
-            "quote_version": version,
-            "validity_days": validity_days,
-        }
         try:
-            self.sfn.start_execution(
-                stateMachineArn=self.state_machine_arn,
-                name=execution_name(number, version),
-                input=json.dumps(payload),
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ExecutionAlreadyExists":
-                return "already_started"
-            raise
-        return "started"
-
-    def _resume(self, number: int, version: int, outcome: str, reason: str | None) -> str:
-        ticket = self.store.get_ticket_item(number) or {}
-        token = ticket.get("quote_task_token")
-        if not token or int(ticket.get("quote_task_version", 0)) != version:
+            kind = CommandKind(command["kind"])
+        except ValueError:
+            raise UnknownCommand(f"unknown workflow command {command['kind']!r}") from None
+        if kind is CommandKind.QUOTE_APPROVAL_START:
+            validity = int(command.get("validity_days", 30))
+            started = self.approvals.start(execution_name(number, version), number, version, validity)
+            return "started" if started else "already_started"
+        token = self.tickets.quote_task_token(number, version)
+        if token is None:
             return "nothing_to_resume"  # the execution will find the ticket moved on
-        output: dict[str, Any] = {"decision": outcome}
-        if reason:
-            output["reason"] = reason
-        try:
-            self.sfn.send_task_success(taskToken=str(token), output=json.dumps(output))
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] in NOTHING_TO_RESUME:
-                return "nothing_to_resume"
-            raise
-        return "resumed"
+        reason = command.get("reason")
+        resumed = self.approvals.resume(token, str(command["outcome"]), reason)
+        return "resumed" if resumed else "nothing_to_resume"

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from helpdesk.domain.calendar import ensure_utc
 from helpdesk.domain.errors import Forbidden, InvalidInput
-from helpdesk.domain.model import Caller, Role, Ticket
+from helpdesk.domain.model import Caller, Role, Source, Ticket
 
 MAX_BODY = 20000
 
@@ -21,7 +21,7 @@ class Comment:
     body: str
     internal: bool
     at: datetime
-    source: str = "api"
+    source: Source = Source.API
     message_id: str | None = None
 
 
@@ -33,7 +33,7 @@ def new_comment(
     body: str,
     internal: bool,
     now: datetime,
-    source: str = "api",
+    source: Source = Source.API,
     message_id: str | None = None,
 ) -> Comment:
     if caller.role is Role.FINANCE:

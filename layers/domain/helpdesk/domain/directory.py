@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from helpdesk.domain.calendar import DEFAULT_AUTO_CLOSE_DAYS
 from helpdesk.domain.errors import InvalidInput
-from helpdesk.domain.workflow import parse_money
+from helpdesk.domain.money import parse_money
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")

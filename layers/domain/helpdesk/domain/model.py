@@ -67,6 +67,13 @@ STATUS_LABELS = {
 }
 
 
+class Source(StrEnum):
+    """Where a ticket or a comment came from."""
+
+    API = "api"
+    EMAIL = "email"
+
+
 class Priority(StrEnum):
     LOW = "low"
     NORMAL = "normal"
@@ -156,7 +163,7 @@ class Ticket:
     assignee: str | None = None
     version: int = 1
     requester_email: str = ""
-    source: str = "api"
+    source: Source = Source.API
     held_from: Status | None = None
     taken_at: datetime | None = None
     answered_at: datetime | None = None

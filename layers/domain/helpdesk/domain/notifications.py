@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from helpdesk.domain.calendar import PARIS
 from helpdesk.domain.model import ClosureReason, Ticket
@@ -24,17 +25,36 @@ CLOSURE_TEXT = {
 }
 
 
+class NotificationKind(StrEnum):
+    # To the client
+    CREATED = "created"
+    TAKEN = "taken"
+    QUOTE_SUBMITTED = "quote_submitted"
+    QUOTE_REMINDER = "quote_reminder"  # numbered: quote_reminder_<n>
+    QUOTE_EXPIRED = "quote_expired"
+    ANSWER_SENT = "answer_sent"
+    CLOSED = "closed"
+    AUTO_CLOSE_REMINDER = "auto_close_reminder"
+    # To the assignee
+    ASSIGNEE_QUOTE_APPROVED = "assignee_quote_approved"
+    ASSIGNEE_QUOTE_REFUSED = "assignee_quote_refused"
+    ASSIGNEE_QUOTE_EXPIRED = "assignee_quote_expired"
+
+
 @dataclass(frozen=True)
 class Notification:
-    # To the client: created | taken | quote_submitted | quote_reminder_<n> | quote_expired |
-    # answer_sent | closed | auto_close_reminder. To the assignee: assignee_quote_approved |
-    # assignee_quote_refused | assignee_quote_expired.
-    kind: str
+    kind: NotificationKind
     ticket_number: int
     to: str  # an address; "" when `to_consultant` names the recipient
     subject: str
     body: str
     to_consultant: str | None = None  # a roster id, resolved to its email at send time
+    sequence: int | None = None  # the reminder's number, for the kinds sent more than once
+
+    @property
+    def key(self) -> str:
+        """Unique among the messages of one ticket version (the outbox item's key)."""
+        return self.kind.value if self.sequence is None else f"{self.kind.value}_{self.sequence}"
 
 
 def _paris(moment: datetime | None) -> str:
@@ -67,7 +87,11 @@ def acknowledgement(ticket: Ticket) -> Notification | None:
         ]
     )
     return Notification(
-        "created", ticket.number, ticket.requester_email, _subject(ticket, "Demande reçue"), body
+        NotificationKind.CREATED,
+        ticket.number,
+        ticket.requester_email,
+        _subject(ticket, "Demande reçue"),
+        body,
     )
 
 
@@ -85,7 +109,7 @@ def _for_client(transition: Transition) -> Notification | None:
     if action == "take":
         return _message(
             ticket,
-            "taken",
+            NotificationKind.TAKEN,
             "Demande prise en charge",
             [
                 f"Votre demande #{ticket.number} est prise en charge ({ticket.status.label}).",
@@ -97,7 +121,7 @@ def _for_client(transition: Transition) -> Notification | None:
         days = f" pour {quote.days} jour(s)" if quote.days is not None else ""
         return _message(
             ticket,
-            "quote_submitted",
+            NotificationKind.QUOTE_SUBMITTED,
             "Chiffrage à valider",
             [
                 f"Le chiffrage de votre demande #{ticket.number} (version {quote.version}) "
@@ -112,7 +136,7 @@ def _for_client(transition: Transition) -> Notification | None:
     if action == "expire-quote" and ticket.quote is not None:
         return _message(
             ticket,
-            "quote_expired",
+            NotificationKind.QUOTE_EXPIRED,
             "Chiffrage expiré",
             [
                 f"Sans réponse de votre part, le chiffrage de votre demande #{ticket.number} "
@@ -123,7 +147,7 @@ def _for_client(transition: Transition) -> Notification | None:
     if action == "send-answer":
         return _message(
             ticket,
-            "answer_sent",
+            NotificationKind.ANSWER_SENT,
             "Réponse à votre demande",
             [
                 transition.event.details.get("message", ""),
@@ -137,7 +161,7 @@ def _for_client(transition: Transition) -> Notification | None:
     if ticket.closure_reason is not None and transition.before.closure_reason is None:
         return _message(
             ticket,
-            "closed",
+            NotificationKind.CLOSED,
             "Demande fermée",
             [
                 f"Votre demande #{ticket.number} est fermée : "
@@ -156,20 +180,20 @@ def _for_assignee(transition: Transition) -> Notification | None:
         return None
     version = f"version {quote.version}, {quote.amount:.2f} EUR"
     if action == "approve-quote":
-        kind, subject = "assignee_quote_approved", "Chiffrage accepté"
+        kind, subject = NotificationKind.ASSIGNEE_QUOTE_APPROVED, "Chiffrage accepté"
         lines = [
             f"Le client a accepté le chiffrage de la demande #{ticket.number} ({version}).",
             f"La réalisation commence : statut {ticket.status.label}.",
         ]
     elif action == "refuse-quote":
-        kind, subject = "assignee_quote_refused", "Chiffrage refusé"
+        kind, subject = NotificationKind.ASSIGNEE_QUOTE_REFUSED, "Chiffrage refusé"
         lines = [
             f"Le client a refusé le chiffrage de la demande #{ticket.number} ({version}).",
             f"Raison : {quote.reason or '-'}",
             f"L'analyse reprend avec le client : statut {ticket.status.label}.",
         ]
     elif action == "expire-quote":
-        kind, subject = "assignee_quote_expired", "Chiffrage expiré"
+        kind, subject = NotificationKind.ASSIGNEE_QUOTE_EXPIRED, "Chiffrage expiré"
         lines = [
             f"Le chiffrage de la demande #{ticket.number} ({version}) a expiré sans réponse "
             "du client malgré les relances.",
@@ -190,7 +214,7 @@ def quote_reminder(ticket: Ticket, reminder_number: int) -> Notification | None:
         return None
     return _message(
         ticket,
-        f"quote_reminder_{reminder_number}",
+        NotificationKind.QUOTE_REMINDER,
         "Chiffrage à valider (rappel)",
         [
             f"Le chiffrage de votre demande #{ticket.number} (version {quote.version}, "
@@ -199,6 +223,7 @@ def quote_reminder(ticket: Ticket, reminder_number: int) -> Notification | None:
             f"pour le refuser : POST /tickets/{ticket.number}/actions/refuse-quote "
             "avec la raison.",
         ],
+        sequence=reminder_number,
     )
 
 
@@ -207,7 +232,7 @@ def reminder(ticket: Ticket) -> Notification | None:
         return None
     return _message(
         ticket,
-        "auto_close_reminder",
+        NotificationKind.AUTO_CLOSE_REMINDER,
         "Fermeture prochaine",
         [
             f"Votre demande #{ticket.number} sera fermée automatiquement le "
@@ -217,8 +242,19 @@ def reminder(ticket: Ticket) -> Notification | None:
     )
 
 
-def _message(ticket: Ticket, kind: str, subject: str, lines: list[str]) -> Notification:
+def _message(
+    ticket: Ticket,
+    kind: NotificationKind,
+    subject: str,
+    lines: list[str],
+    sequence: int | None = None,
+) -> Notification:
     body = _sign(["Bonjour,", "", *[line for line in lines if line is not None]])
     return Notification(
-        kind, ticket.number, ticket.requester_email, _subject(ticket, subject), body
+        kind,
+        ticket.number,
+        ticket.requester_email,
+        _subject(ticket, subject),
+        body,
+        sequence=sequence,
     )

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from helpdesk.domain.calendar import ensure_utc
 from helpdesk.domain.errors import Forbidden, InvalidInput
-from helpdesk.domain.model import Caller, Role, TicketType
+from helpdesk.domain.model import Caller, HistoryEvent, Role, Source, Status, Ticket, TicketType
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 20000
@@ -22,9 +22,37 @@ class TicketDraft:
     requester: str
     requester_email: str
     created_at: datetime
-    source: str = "api"
+    source: Source = Source.API
     linked_ticket: int | None = None
     attachments: tuple[str, ...] = ()
+
+    def numbered(self, number: int) -> tuple[Ticket, HistoryEvent]:
+        """The ticket this draft becomes under `number`, and its first history event."""
+        ticket = Ticket(
+            number=number,
+            title=self.title,
+            description=self.description,
+            type=self.type,
+            org_id=self.org_id,
+            requester=self.requester,
+            requester_email=self.requester_email,
+            source=self.source,
+            created_at=self.created_at,
+            updated_at=self.created_at,
+            support_level=self.type.base_level,
+            linked_ticket=self.linked_ticket,
+            attachments=self.attachments,
+        )
+        event = HistoryEvent(
+            version=1,
+            at=self.created_at,
+            actor=self.requester,
+            action="create",
+            from_status=Status.OPEN,
+            to_status=Status.OPEN,
+            details={"source": self.source.value},
+        )
+        return ticket, event
 
 
 def draft_ticket(
@@ -35,7 +63,7 @@ def draft_ticket(
     type: TicketType,
     org_id: str | None,
     now: datetime,
-    source: str = "api",
+    source: Source = Source.API,
 ) -> TicketDraft:
     """Check who may open a ticket for which organisation, and the text fields."""
     if caller.role is Role.CLIENT:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -21,6 +19,16 @@ MINUTES_PER_HOUR = Decimal(60)
 class TimeKind(StrEnum):
     ANALYSIS = "analysis"
     REALISATION = "realisation"
+
+
+@dataclass(frozen=True)
+class Task:
+    """A ticket's time task of one month ("imputation"): its title and the minutes logged."""
+
+    ticket_number: int
+    month: str
+    title: str
+    minutes: int = 0
 
 
 @dataclass(frozen=True)
@@ -105,33 +113,4 @@ def amount_for(minutes: int, hourly_rate: Decimal | None) -> Decimal | None:
         return None
     return (Decimal(minutes) * hourly_rate / MINUTES_PER_HOUR).quantize(
         CENT, rounding=ROUND_HALF_UP
-    )
-
-
-@dataclass(frozen=True)
-class MonthTotals:
-    month: str
-    minutes: int
-    by_ticket: dict[int, int]
-    by_consultant: dict[str, int]
-
-    @property
-    def hours(self) -> Decimal:
-        return hours(self.minutes)
-
-
-def month_totals(entries: Iterable[TimeEntry], month: str, *, billable_only: bool) -> MonthTotals:
-    """Totals of one month's entries, per ticket and per consultant."""
-    by_ticket: dict[int, int] = defaultdict(int)
-    by_consultant: dict[str, int] = defaultdict(int)
-    for entry in entries:
-        if entry.month != month or (billable_only and not entry.billable):
-            continue
-        by_ticket[entry.ticket_number] += entry.minutes
-        by_consultant[entry.consultant] += entry.minutes
-    return MonthTotals(
-        month=month,
-        minutes=sum(by_ticket.values()),
-        by_ticket=dict(by_ticket),
-        by_consultant=dict(by_consultant),
     )

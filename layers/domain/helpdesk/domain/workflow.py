@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from helpdesk.domain.calendar import (
     DEFAULT_AUTO_CLOSE_DAYS,
@@ -17,6 +17,7 @@ from helpdesk.domain.calendar import (
     paris_month,
 )
 from helpdesk.domain.errors import ActionNotAllowed, Forbidden, InvalidInput
+from helpdesk.domain.events import DomainEvent, QuoteDecided, QuoteSubmitted, TaskNeeded
 from helpdesk.domain.model import (
     Caller,
     ClosureReason,
@@ -29,6 +30,7 @@ from helpdesk.domain.model import (
     Ticket,
     TicketType,
 )
+from helpdesk.domain.money import parse_money
 
 
 class Action(StrEnum):
@@ -103,23 +105,22 @@ class ActionContext:
     auto_close_days: int = DEFAULT_AUTO_CLOSE_DAYS
 
 
-@dataclass(frozen=True)
-class Effect:
-    """Something to do besides storing the ticket and its history event."""
-
-    kind: str  # ensure_task | notify | start_quote_approval | quote_decided
-    data: dict[str, str] = field(default_factory=dict)
+E = TypeVar("E", TaskNeeded, QuoteSubmitted, QuoteDecided)
 
 
 @dataclass(frozen=True)
 class Transition:
+    """An applied action: the ticket before and after, its history event, and what it causes
+    besides (domain events, turned into tasks and outbox items by helpdesk.side_effects)."""
+
     before: Ticket
     ticket: Ticket
     event: HistoryEvent
-    effects: tuple[Effect, ...] = ()
+    events: tuple[DomainEvent, ...] = ()
 
-    def effect(self, kind: str) -> Effect | None:
-        return next((e for e in self.effects if e.kind == kind), None)
+    def caused(self, kind: type[E]) -> E | None:
+        """The domain event of this kind the transition caused, if any."""
+        return next((e for e in self.events if isinstance(e, kind)), None)
 
 
 def _always(_ticket: Ticket, _now: datetime) -> bool:
@@ -377,7 +378,7 @@ def decide(
         if value is None or (isinstance(value, str) and not value.strip()):
             raise InvalidInput(name, f"'{name}' is required to '{action.value}'.")
     apply = _APPLIERS[action]
-    changes, details, effects = apply(ticket, caller, params, context)
+    changes, details, events = apply(ticket, caller, params, context)
     popped = changes.pop("status", ticket.status)
     target = rule.to if rule.to is not None else cast(Status, popped)
     if "assignee" in changes:
@@ -408,12 +409,10 @@ def decide(
         to_status=after.status,
         details={k: v for k, v in details.items() if v != ""},
     )
-    if target is not ticket.status:
-        effects = [*effects, Effect("notify", {"event": action.value})]
-    return Transition(before=ticket, ticket=after, event=event, effects=tuple(effects))
+    return Transition(before=ticket, ticket=after, event=event, events=tuple(events))
 
 
-Applied = tuple[dict[str, object], dict[str, str], list[Effect]]
+Applied = tuple[dict[str, object], dict[str, str], list[DomainEvent]]
 
 
 def _text(value: str | None) -> str:
@@ -450,7 +449,7 @@ def _take(ticket: Ticket, caller: Caller, params: ActionInput, ctx: ActionContex
     details = {"assignee": assignee, "priority": str(changes["priority"]), "task_month": month}
     if new_type is not ticket.type:
         details["type"] = f"{ticket.type.value} -> {new_type.value}"
-    return changes, details, [Effect("ensure_task", {"month": month})]
+    return changes, details, [TaskNeeded(month)]
 
 
 def _no_change(ticket: Ticket, caller: Caller, params: ActionInput, ctx: ActionContext) -> Applied:
@@ -477,22 +476,6 @@ def _resume(ticket: Ticket, caller: Caller, params: ActionInput, ctx: ActionCont
     return {"status": ticket.held_from, "held_from": None}, {}, []
 
 
-def parse_money(value: Decimal | str | int, field_name: str) -> Decimal:
-    """A positive amount with at most two decimals, as an exact Decimal."""
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError) as exc:
-        raise InvalidInput(field_name, f"'{field_name}' must be a decimal amount.") from exc
-    if not amount.is_finite() or amount <= 0:
-        raise InvalidInput(field_name, f"'{field_name}' must be greater than zero.")
-    # Size first: quantizing a huge value overflows the context and raises InvalidOperation.
-    if amount >= Decimal("1000000000"):
-        raise InvalidInput(field_name, f"'{field_name}' is too large.")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise InvalidInput(field_name, f"'{field_name}' has more than two decimals.")
-    return amount.quantize(Decimal("0.01"))
-
-
 def _submit_quote(
     ticket: Ticket, caller: Caller, params: ActionInput, ctx: ActionContext
 ) -> Applied:
@@ -516,8 +499,7 @@ def _submit_quote(
     details = {"quote_version": str(quote.version), "amount": f"{amount:.2f}"}
     if days is not None:
         details["days"] = str(days)
-    effect = Effect("start_quote_approval", {"quote_version": str(quote.version)})
-    return {"quotes": (*ticket.quotes, quote)}, details, [effect]
+    return {"quotes": (*ticket.quotes, quote)}, details, [QuoteSubmitted(quote.version)]
 
 
 def _decide_quote(
@@ -544,10 +526,8 @@ def _decide_quote(
         details["reason"] = reason
     if outcome is QuoteOutcome.APPROVED:
         details["amount"] = f"{current.amount:.2f}"
-    effect = Effect(
-        "quote_decided", {"quote_version": str(current.version), "outcome": outcome.value}
-    )
-    return {"quotes": (*ticket.quotes[:-1], decided)}, details, [effect]
+    event = QuoteDecided(current.version, outcome)
+    return {"quotes": (*ticket.quotes[:-1], decided)}, details, [event]
 
 
 def _approve(ticket: Ticket, caller: Caller, params: ActionInput, ctx: ActionContext) -> Applied:

@@ -1,6 +1,8 @@
-"""Single-table keys (see docs/data-model.md)."""
+"""Single-table keys (see docs/data-model.md): every key of every item is built here."""
 
 from __future__ import annotations
+
+import hashlib
 
 TICKET_SK = "TICKET"
 COUNTER_KEY = {"pk": "COUNTER", "sk": "TICKET_NUMBER"}
@@ -43,6 +45,34 @@ def message_id_key(message_id: str) -> dict[str, str]:
     return {"pk": f"MSGID#{message_id}", "sk": "MSGID"}
 
 
+MAX_KEY_PART = 512
+
+
+def bounded(value: str) -> str:
+    """A key part DynamoDB accepts: long values (hostile headers) become their hash."""
+    if len(value.encode()) <= MAX_KEY_PART:
+        return value
+    return "sha256:" + hashlib.sha256(value.encode()).hexdigest()
+
+
+def mail_key(sha256: str) -> dict[str, str]:
+    """One received message, by the SHA-256 of its raw bytes."""
+    return {"pk": f"MAIL#{sha256}", "sk": "MAIL"}
+
+
+def inbound_message_key(message_id: str) -> dict[str, str]:
+    """A Message-ID handled (so another delivery of it is a duplicate)."""
+    return {"pk": f"MSGIN#{bounded(message_id)}", "sk": "MSGIN"}
+
+
+def mail_rate_key(sender: str, hour: str) -> dict[str, str]:
+    return {"pk": f"MAILRATE#{bounded(sender)}", "sk": f"HOUR#{hour}"}
+
+
+def month_lock_history_prefix(month: str) -> str:
+    return f"HISTORY#{month}#"
+
+
 def comment_sk(at: str, comment_id: str) -> str:
     return f"COMMENT#{at}#{comment_id}"
 
@@ -63,8 +93,11 @@ def consultant_day_key(consultant_id: str, day: str) -> dict[str, str]:
     return {"pk": f"CONSULTANT#{consultant_id}", "sk": f"DAY#{day}"}
 
 
+LOCK_PK = "LOCK"
+
+
 def month_lock_key(month: str) -> dict[str, str]:
-    return {"pk": "LOCK", "sk": f"MONTH#{month}"}
+    return {"pk": LOCK_PK, "sk": f"MONTH#{month}"}
 
 
 def org_index_pk(org_id: str) -> str:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from helpdesk.adapters import keys
+from helpdesk.adapters.dynamodb import keys
 from helpdesk.domain.calendar import iso, paris_month, parse_instant
 from helpdesk.domain.comments import Comment
 from helpdesk.domain.directory import Consultant, Organisation
@@ -16,12 +16,14 @@ from helpdesk.domain.model import (
     Priority,
     Quote,
     QuoteOutcome,
+    Source,
     Status,
     Ticket,
     TicketType,
 )
 from helpdesk.domain.notifications import Notification
-from helpdesk.domain.timekeeping import TimeEntry, TimeKind
+from helpdesk.domain.outbox import Channel, Delivery, WorkflowCommand
+from helpdesk.domain.timekeeping import Task, TimeEntry, TimeKind
 
 Item = dict[str, Any]
 
@@ -154,7 +156,7 @@ def ticket_to_fields(ticket: Ticket) -> Item:
         "org_id": ticket.org_id,
         "requester": ticket.requester,
         "requester_email": ticket.requester_email,
-        "source": ticket.source,
+        "source": ticket.source.value,
         "assignee": ticket.assignee,
         "version": ticket.version,
         "created_at": iso(ticket.created_at),
@@ -206,7 +208,7 @@ def ticket_from_item(item: Item) -> Ticket:
         org_id=item["org_id"],
         requester=item["requester"],
         requester_email=item.get("requester_email", ""),
-        source=item.get("source", "api"),
+        source=Source(item.get("source", "api")),
         created_at=parse_instant(item["created_at"]),
         updated_at=parse_instant(item["updated_at"]),
         status=Status(item["status"]),
@@ -352,7 +354,7 @@ def comment_to_item(comment: Comment) -> Item:
         "body": comment.body,
         "internal": comment.internal,
         "at": at,
-        "source": comment.source,
+        "source": comment.source.value,
     }
     if comment.message_id:
         item["message_id"] = comment.message_id
@@ -368,28 +370,33 @@ def comment_from_item(item: Item) -> Comment:
         body=item["body"],
         internal=bool(item.get("internal", False)),
         at=parse_instant(item["at"]),
-        source=item.get("source", "api"),
+        source=Source(item.get("source", "api")),
         message_id=item.get("message_id"),
     )
 
 
-OUTBOX_MAIL = "mail"  # an outbox item without `channel` is a mail (items stored before it)
-OUTBOX_WORKFLOW = "workflow"
+def task_from_item(item: Item) -> Task:
+    return Task(
+        ticket_number=int(item["ticket_number"]),
+        month=item["month"],
+        title=item["title"],
+        minutes=int(item.get("minutes", 0)),
+    )
 
 
 def outbox_to_item(notification: Notification, version: int, created_at: datetime) -> Item:
     """A message to send, stored with the change that causes it (the transactional outbox)."""
     item: Item = {
         "pk": keys.ticket_pk(notification.ticket_number),
-        "sk": keys.outbox_sk(version, notification.kind),
+        "sk": keys.outbox_sk(version, notification.key),
         "entity": "outbox",
-        "channel": OUTBOX_MAIL,
-        "kind": notification.kind,
+        "channel": Channel.MAIL.value,
+        "kind": notification.key,
         "ticket_number": notification.ticket_number,
         "subject": notification.subject,
         "body": notification.body,
         "created_at": iso(created_at),
-        "delivery": "pending",
+        "delivery": Delivery.PENDING.value,
     }
     if notification.to:
         item["to"] = notification.to
@@ -398,22 +405,16 @@ def outbox_to_item(notification: Notification, version: int, created_at: datetim
     return item
 
 
-def workflow_command_to_item(
-    number: int, version: int, kind: str, data: Item, created_at: datetime
-) -> Item:
-    """A command to the quote-approval state machine, stored with the change that causes it.
-
-    `kind` is `quote_approval_start` (data: quote_version, validity_days) or
-    `quote_approval_decision` (data: quote_version, outcome, reason).
-    """
+def command_to_item(command: WorkflowCommand, version: int, created_at: datetime) -> Item:
+    """A command to the quote-approval state machine, stored with the change that causes it."""
     return {
-        "pk": keys.ticket_pk(number),
-        "sk": keys.outbox_sk(version, kind),
+        "pk": keys.ticket_pk(command.ticket_number),
+        "sk": keys.outbox_sk(version, command.kind.value),
         "entity": "outbox",
-        "channel": OUTBOX_WORKFLOW,
-        "kind": kind,
-        "ticket_number": number,
-        **{k: v for k, v in data.items() if v is not None},
+        "channel": Channel.WORKFLOW.value,
+        "kind": command.kind.value,
+        "ticket_number": command.ticket_number,
+        **{k: v for k, v in command.data.items() if v is not None},
         "created_at": iso(created_at),
-        "delivery": "pending",
+        "delivery": Delivery.PENDING.value,
     }

@@ -1,10 +1,9 @@
-"""Sending mail through SES (v2), with the headers that thread replies and stop loops."""
+"""Composing the raw mail we send, with the headers that thread replies and stop loops."""
 
 from __future__ import annotations
 
 from email.message import EmailMessage
 from email.utils import formatdate
-from typing import Any
 
 
 def render(
@@ -31,16 +30,3 @@ def render(
     message["X-Auto-Response-Suppress"] = "All"
     message.set_content(body)
     return bytes(message)
-
-
-class SesMailer:
-    def __init__(self, client: Any, sender: str) -> None:
-        self.client = client
-        self.sender = sender
-
-    def send(self, to: str, raw: bytes) -> None:
-        self.client.send_email(
-            FromEmailAddress=self.sender,
-            Destination={"ToAddresses": [to]},
-            Content={"Raw": {"Data": raw}},
-        )

@@ -1,0 +1,1 @@
+"""The DynamoDB adapters: one table, read through repositories, written by one unit of work."""

@@ -1,0 +1,265 @@
+"""DynamoDB items of inbound mail (same table; see docs/data-model.md).
+
+| item | pk | sk | what |
+|---|---|---|---|
+| mail record | `MAIL#<sha256 of the raw bytes>` | `MAIL` | one per distinct raw message: where it is kept (S3), its outcome and reason |
+| inbound message | `MSGIN#<message-id>` | `MSGIN` | one per Message-ID handled: the outcome, the mail record that got it |
+| thread link | `MSGID#<message-id>` | `MSGID` | written by the outbound notifier for each mail it sends: `ticket_number` |
+| sender counter | `MAILRATE#<sender>` | `HOUR#<yyyy-mm-ddThh>` | `count` (ADD), TTL `expires_at` |
+
+A mail record is `pending` from the moment the message is seen, `failed` after an error that a
+retry may fix, and final (every other outcome) once its effect and its outcome were written in
+one transaction. Keys longer than DynamoDB allows (hostile Message-IDs, senders) are hashed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from helpdesk.adapters.dynamodb import keys
+from helpdesk.adapters.dynamodb.toolkit import (
+    Item,
+    Operation,
+    Table,
+    condition_failed,
+    marshal,
+    unmarshal,
+)
+from helpdesk.domain.calendar import iso
+from helpdesk.domain.mail import MailOutcome
+from helpdesk.ports import AlreadyRecorded, MailHandled
+
+log = logging.getLogger(__name__)
+
+PENDING = "pending"
+FAILED = "failed"
+OPEN_OUTCOMES = (PENDING, FAILED)
+MAX_TEXT = 1000
+RATE_TTL = timedelta(days=1)
+
+
+mail_key = keys.mail_key
+message_key = keys.inbound_message_key
+thread_key = keys.message_id_key
+rate_key = keys.mail_rate_key
+
+
+def outcome_fields(outcome: MailOutcome) -> Item:
+    values: Item = {
+        "outcome": outcome.outcome,
+        "reason": outcome.reason,
+        "detail": outcome.detail[:MAX_TEXT] if outcome.detail else None,
+        "ticket_number": outcome.ticket_number,
+        "linked_ticket": outcome.linked_ticket,
+        "comment_id": outcome.comment_id,
+        "duplicate_of": outcome.duplicate_of,
+        "attachments_pending": outcome.attachments_pending or None,
+    }
+    return {k: v for k, v in values.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class MailRecord:
+    sha256: str
+    outcome: str
+    s3_bucket: str
+    s3_key: str
+    reason: str | None = None
+    detail: str | None = None
+    ticket_number: int | None = None
+    linked_ticket: int | None = None
+    comment_id: str | None = None
+    duplicate_of: str | None = None
+    attachments_pending: bool = False
+    rate_count: int | None = None
+
+    @property
+    def final(self) -> bool:
+        return self.outcome not in OPEN_OUTCOMES
+
+    @classmethod
+    def from_item(cls, item: Item) -> MailRecord:
+        def number(name: str) -> int | None:
+            return int(item[name]) if item.get(name) is not None else None
+
+        return cls(
+            sha256=item["sha256"],
+            outcome=item["outcome"],
+            s3_bucket=item.get("s3_bucket", ""),
+            s3_key=item.get("s3_key", ""),
+            reason=item.get("reason"),
+            detail=item.get("detail"),
+            ticket_number=number("ticket_number"),
+            linked_ticket=number("linked_ticket"),
+            comment_id=item.get("comment_id"),
+            duplicate_of=item.get("duplicate_of"),
+            attachments_pending=bool(item.get("attachments_pending", False)),
+            rate_count=number("rate_count"),
+        )
+
+
+def mail_handled_operations(
+    table: Table, change: MailHandled
+) -> list[tuple[Operation, Callable[[dict[str, Any]], Exception]]]:
+    """Mark the mail (and its Message-ID) handled, on condition that neither was yet."""
+    fields = {**outcome_fields(change.outcome), "handled_at": iso(change.at)}
+    names = {f"#a{i}": k for i, k in enumerate(fields)}
+    values: Item = {f":v{i}": v for i, v in enumerate(fields.values())}
+    values.update({":pending": PENDING, ":failed": FAILED})
+    record = table.update(
+        mail_key(change.sha256),
+        "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(fields))) + " REMOVE #error",
+        condition="#outcome IN (:pending, :failed)",
+        names={**names, "#outcome": "outcome", "#error": "error"},
+        values=values,
+    )
+    operations: list[tuple[Operation, Callable[[dict[str, Any]], Exception]]] = [
+        (record, lambda _r: AlreadyRecorded(message_taken=False))
+    ]
+    if change.message_id is not None:
+        item = {
+            **message_key(change.message_id),
+            "entity": "inbound_message",
+            "message_id": change.message_id[:MAX_TEXT],
+            "mail_sha256": change.sha256,
+            **fields,
+        }
+        operations.append((table.put_new(item), lambda _r: AlreadyRecorded(message_taken=True)))
+    return operations
+
+
+class DynamoMailRepository:
+    """The mail items, next to the tickets, in the same table."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    # ---------- the mail record ----------
+
+    def begin(self, sha256: str, bucket: str, key: str, size: int, now: datetime) -> MailRecord:
+        """Record the message as seen (once); the record as it stands."""
+        item: Item = {
+            **mail_key(sha256),
+            "entity": "mail",
+            "sha256": sha256,
+            "s3_bucket": bucket,
+            "s3_key": key,
+            "size": size,
+            "received_at": iso(now),
+            "outcome": PENDING,
+        }
+        try:
+            self.table.client.put_item(
+                TableName=self.table.name,
+                Item=marshal(item),
+                ConditionExpression="attribute_not_exists(pk)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if not condition_failed(exc):
+                raise
+            stored = exc.response.get("Item")
+            return MailRecord.from_item(unmarshal(stored) if stored else self._get_mail(sha256))
+        return MailRecord.from_item(item)
+
+    def _get_mail(self, sha256: str) -> Item:
+        item = self.table.get(mail_key(sha256))
+        if item is None:
+            raise RuntimeError(f"mail record {sha256} vanished")
+        return item
+
+    def get(self, sha256: str) -> MailRecord:
+        return MailRecord.from_item(self._get_mail(sha256))
+
+    def describe(self, sha256: str, summary: Item) -> None:
+        """Who sent it, to whom, about what: for the people who read quarantine."""
+        fields = {k: str(v)[:MAX_TEXT] for k, v in summary.items() if v}
+        if not fields:
+            return
+        names = {f"#a{i}": k for i, k in enumerate(fields)}
+        values = {f":v{i}": v for i, v in enumerate(fields.values())}
+        expression = "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(fields)))
+        self.table.write(self.table.update(mail_key(sha256), expression, names=names, values=values))
+
+    def fail(self, sha256: str, error: str, now: datetime) -> None:
+        """Note an error on a mail not handled yet (best effort: it may be the error itself)."""
+        try:
+            self.table.write(
+                self.table.update(
+                    mail_key(sha256),
+                    "SET #outcome = :failed, #error = :error, failed_at = :now",
+                    condition="#outcome IN (:pending, :failed)",
+                    names={"#outcome": "outcome", "#error": "error"},
+                    values={
+                        ":failed": FAILED,
+                        ":pending": PENDING,
+                        ":error": error[:MAX_TEXT],
+                        ":now": iso(now),
+                    },
+                )
+            )
+        except (ClientError, BotoCoreError):
+            log.exception("could not record the failure of mail %s", sha256)
+
+    def attachments_stored(self, sha256: str) -> None:
+        self.table.write(self.table.update(mail_key(sha256), "REMOVE attachments_pending"))
+
+    # ---------- Message-IDs ----------
+
+    def handled_message(self, message_id: str) -> Item | None:
+        """The record of a Message-ID already handled, if any."""
+        return self.table.get(message_key(message_id))
+
+    def thread_ticket(self, message_ids: Sequence[str], limit: int = 20) -> int | None:
+        """The ticket of the first of these ids that is one of our own sent messages.
+
+        Looked up with and without angle brackets, in one batch read.
+        """
+        ids = [m for m in message_ids if len(m.encode()) <= keys.MAX_KEY_PART][:limit]
+        if not ids:
+            return None
+        candidates = [(m, form) for m in ids for form in (m, f"<{m}>")]
+        found = self.table.batch_get([thread_key(form) for _, form in candidates])
+        for _, form in candidates:
+            item = found.get((thread_key(form)["pk"], "MSGID"))
+            if item is not None and item.get("ticket_number") is not None:
+                return int(item["ticket_number"])
+        return None
+
+    # ---------- the sender's rate ----------
+
+    def count_sender(self, sha256: str, sender: str, now: datetime) -> int:
+        """This message's rank among the sender's messages of the hour (UTC), counted once:
+        a retry of the same mail reuses the rank it was given."""
+        hour = now.strftime("%Y-%m-%dT%H")
+        expires = int((now.replace(minute=0, second=0, microsecond=0) + RATE_TTL).timestamp())
+        counted = self.table.write(
+            self.table.update(
+                rate_key(sender, hour),
+                "SET entity = :entity, expires_at = :expires ADD #count :one",
+                names={"#count": "count"},
+                values={":entity": "mail_rate", ":expires": expires, ":one": 1},
+            )
+        )
+        count = int((counted or {})["count"])
+        try:
+            self.table.write(
+                self.table.update(
+                    mail_key(sha256),
+                    "SET rate_count = :count",
+                    condition="attribute_not_exists(rate_count)",
+                    values={":count": count},
+                )
+            )
+        except ClientError as exc:
+            if not condition_failed(exc):
+                raise
+            stored = self.get(sha256).rate_count
+            return stored if stored is not None else count
+        return count

@@ -1,0 +1,358 @@
+"""The ports the use cases depend on: repositories to read, one unit of work to write.
+
+A use case reads what it needs through the unit of work's repositories, decides with the
+domain, `add`s the resulting changes and `commit`s them: one conditional transaction, all or
+nothing. The DynamoDB adapter implements these protocols (helpdesk.adapters.dynamodb); the
+service tests use an in-memory fake (tests/unit/fakes.py). No use case names a table, an
+index or an expression.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from helpdesk.domain.comments import Comment
+from helpdesk.domain.directory import Consultant, Organisation
+from helpdesk.domain.mail import MailOutcome
+from helpdesk.domain.model import HistoryEvent, Priority, Status, Ticket, TicketType
+from helpdesk.domain.notifications import Notification
+from helpdesk.domain.outbox import Delivery, WorkflowCommand
+from helpdesk.domain.timekeeping import Task, TimeEntry
+
+T = TypeVar("T")
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class TicketQuery:
+    """What `GET /tickets` asks for, already scoped to the caller (org_id for a client)."""
+
+    status: Status | None = None
+    type: TicketType | None = None
+    level: int | None = None
+    priority: Priority | None = None
+    assignee: str | None = None
+    org_id: str | None = None
+
+
+class ReadCounter(Protocol):
+    items_read: int
+
+
+class TicketRepository(Protocol):
+    def get(self, number: int) -> Ticket:
+        """The ticket, read consistently; NotFound when there is none."""
+        ...
+
+    def get_with_consultant(
+        self, number: int, consultant_id: str
+    ) -> tuple[Ticket, Consultant | None]: ...
+
+    def history(self, number: int) -> list[HistoryEvent]: ...
+
+    def comments(self, number: int) -> list[Comment]: ...
+
+    def with_tasks(self, number: int) -> tuple[Ticket, list[Task]]: ...
+
+    def with_time_entries(self, number: int) -> tuple[Ticket, list[TimeEntry]]: ...
+
+    def find(self, query: TicketQuery, cursor: str | None, limit: int) -> Page[Ticket]: ...
+
+    def due_for_auto_close(
+        self,
+        *,
+        until: datetime,
+        counter: ReadCounter,
+        after: datetime | None = None,
+        unreminded_only: bool = False,
+    ) -> Iterator[Ticket]:
+        """Tickets whose auto-close countdown ends in (after, until]."""
+        ...
+
+    def not_closed(self, counter: ReadCounter) -> Iterator[Ticket]: ...
+
+    def next_number(self) -> int:
+        """The number the next ticket would get (the counter + 1); NumberTaken at commit
+        when another ticket took it meanwhile."""
+        ...
+
+    def quote_task_token(self, number: int, quote_version: int) -> str | None:
+        """The task token the approval execution of this quote version stored, if any."""
+        ...
+
+
+class DirectoryRepository(Protocol):
+    def get_org(self, org_id: str) -> Organisation | None: ...
+
+    def org_for_domain(self, domain: str) -> str | None: ...
+
+    def list_orgs(self) -> list[Organisation]: ...
+
+    def get_consultant(self, consultant_id: str) -> Consultant | None: ...
+
+    def list_consultants(self) -> list[Consultant]: ...
+
+    def consultant_day_minutes(self, consultant_id: str, day: str) -> int: ...
+
+
+# ---------------------------------------------------------------- writing: the changes
+
+
+@dataclass(frozen=True)
+class TicketCreated:
+    """A new ticket, numbered with the counter's next value, and its first history event."""
+
+    ticket: Ticket
+    event: HistoryEvent
+
+
+@dataclass(frozen=True)
+class TicketUpdated:
+    """`after` replaces `before`, on condition that `before` (version and status) is stored.
+
+    Fails with TicketChanged (carrying the stored ticket) otherwise.
+    """
+
+    before: Ticket
+    after: Ticket
+
+
+@dataclass(frozen=True)
+class EventRecorded:
+    ticket_number: int
+    event: HistoryEvent
+
+
+@dataclass(frozen=True)
+class TaskEnsured:
+    """The month's time task exists: created if missing, never twice. Never fails, unless
+    `only_if_missing` (AlreadyExists then: the caller counts what it created)."""
+
+    ticket_number: int
+    month: str
+    title: str
+    only_if_missing: bool = False
+
+
+@dataclass(frozen=True)
+class CommentAdded:
+    comment: Comment
+
+
+@dataclass(frozen=True)
+class TimeLogged:
+    """The entry, its task's and ticket's totals, the consultant's day (never over 24 h) and
+    the check that its month is not locked. Fails with MonthLocked, DayFull, AlreadyExists or
+    TicketNotTaken."""
+
+    entry: TimeEntry
+    ticket: Ticket
+    task_title: str
+
+
+@dataclass(frozen=True)
+class MailQueued:
+    """A message to send, stored with the change that causes it (the transactional outbox).
+
+    Fails with AlreadyExists when the same message (ticket, version, kind) is queued already.
+    """
+
+    notification: Notification
+    version: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CommandQueued:
+    """A command to the quote-approval state machine, stored with the change causing it."""
+
+    command: WorkflowCommand
+    version: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AwaitingQuote:
+    """A check, no write: the ticket still awaits the client's decision on this version."""
+
+    ticket_number: int
+    quote_version: int
+
+
+@dataclass(frozen=True)
+class AutoCloseReminded:
+    """The client's reminder for this due time is recorded on the ticket (once)."""
+
+    ticket: Ticket
+    at: datetime
+
+
+@dataclass(frozen=True)
+class MailHandled:
+    """An inbound mail's outcome, and its Message-ID marked handled: on condition that
+    neither was yet (AlreadyRecorded otherwise), so a mail's effect and "this mail was
+    handled" commit together or not at all."""
+
+    sha256: str
+    message_id: str | None
+    outcome: MailOutcome
+    at: datetime
+
+
+@dataclass(frozen=True)
+class OrgSaved:
+    org: Organisation
+    previous: Organisation | None
+
+
+@dataclass(frozen=True)
+class ConsultantSaved:
+    consultant: Consultant
+
+
+Change = (
+    TicketCreated
+    | TicketUpdated
+    | EventRecorded
+    | TaskEnsured
+    | CommentAdded
+    | TimeLogged
+    | MailQueued
+    | CommandQueued
+    | AwaitingQuote
+    | AutoCloseReminded
+    | MailHandled
+    | OrgSaved
+    | ConsultantSaved
+)
+
+
+# ---------------------------------------------------------------- writing: why it failed
+
+
+class CommitFailed(Exception):
+    """The unit of work was not committed: nothing of it was written."""
+
+
+class TicketChanged(CommitFailed):
+    """The ticket's stored state is not the one the change was decided on."""
+
+    def __init__(self, current: Ticket, status_changed: bool) -> None:
+        super().__init__(f"ticket #{current.number} changed (version {current.version})")
+        self.current = current
+        self.status_changed = status_changed
+
+
+class NumberTaken(CommitFailed):
+    """Another ticket took the number meanwhile: number again and retry."""
+
+
+class AlreadyExists(CommitFailed):
+    """A change that creates an item found it there (a retried request, a replay)."""
+
+    def __init__(self, change: object) -> None:
+        super().__init__(f"already recorded: {type(change).__name__}")
+        self.change = change
+
+
+class ConditionNotMet(CommitFailed):
+    """A check or a conditional update found the stored item otherwise."""
+
+    def __init__(self, change: object) -> None:
+        super().__init__(f"condition not met: {type(change).__name__}")
+        self.change = change
+
+
+class AlreadyRecorded(CommitFailed):
+    """The mail (or its Message-ID) was handled by another delivery: nothing applied."""
+
+    def __init__(self, message_taken: bool) -> None:
+        super().__init__("message already handled" if message_taken else "mail already handled")
+        self.message_taken = message_taken
+
+
+class UnitOfWork(Protocol):
+    @property
+    def tickets(self) -> TicketRepository: ...
+
+    @property
+    def directory(self) -> DirectoryRepository: ...
+
+    def add(self, *changes: Change) -> None: ...
+
+    def commit(self) -> None:
+        """Write every change added since the last commit, in one transaction (or raise a
+        CommitFailed naming the change that failed; nothing is written then)."""
+        ...
+
+    def rollback(self) -> None:
+        """Forget the changes added since the last commit."""
+        ...
+
+
+# ---------------------------------------------------------------- performing the outbox
+
+OutboxKey = Mapping[str, str]
+
+
+class DeliveryInProgress(Exception):
+    """Another run holds the outbox item's lease; retrying later is the answer."""
+
+
+class OutboxClaims(Protocol):
+    """The lease on outbox items of one channel (pending -> sending -> final)."""
+
+    def claim(
+        self, key: OutboxKey, now: datetime, set_once: Mapping[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        """The item once claimed; None when it is pending nowhere (final, or leased)."""
+        ...
+
+    def delivery(self, key: OutboxKey) -> dict[str, Any]:
+        """The item as stored now ({} when absent): why a claim failed."""
+        ...
+
+    def release(self, key: OutboxKey) -> None: ...
+
+    def finish(
+        self,
+        key: OutboxKey,
+        now: datetime,
+        delivery: Delivery,
+        results: Mapping[str, Any] | None = None,
+    ) -> None: ...
+
+    def finish_sent_mail(
+        self, key: OutboxKey, now: datetime, message_id: str, ticket_number: int, kind: str
+    ) -> None:
+        """Sent, with the Message-ID -> ticket record that threads the replies."""
+        ...
+
+
+class Mailer(Protocol):
+    sender: str
+
+    def send(self, to: str, raw: bytes) -> None: ...
+
+
+class QuoteApprovals(Protocol):
+    """The quote-approval state machine's executions."""
+
+    def start(self, name: str, ticket_number: int, quote_version: int, validity_days: int) -> bool:
+        """Start the execution; False when one of that name exists already."""
+        ...
+
+    def resume(self, task_token: str, decision: str, reason: str | None) -> bool:
+        """Resume a waiting execution with the decision; False when nothing waits on it."""
+        ...

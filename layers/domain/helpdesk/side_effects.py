@@ -1,0 +1,109 @@
+"""The one place that decides what a change causes besides itself.
+
+A ticket's creation or transition becomes the changes a unit of work commits together: the
+ticket and its history event, the month's time task, and the outbox items (mails to the client
+and the assignee, commands to the quote-approval state machine) that the table's stream hands
+to the notifier after the commit. Adapters only persist what this module lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from helpdesk.domain import notifications
+from helpdesk.domain.calendar import task_title
+from helpdesk.domain.events import QuoteDecided, QuoteSubmitted, TaskNeeded
+from helpdesk.domain.model import HistoryEvent, QuoteOutcome, Ticket
+from helpdesk.domain.notifications import Notification
+from helpdesk.domain.outbox import CommandKind, WorkflowCommand
+from helpdesk.domain.workflow import Transition
+from helpdesk.ports import (
+    AutoCloseReminded,
+    AwaitingQuote,
+    Change,
+    CommandQueued,
+    EventRecorded,
+    MailQueued,
+    TaskEnsured,
+    TicketCreated,
+    TicketUpdated,
+)
+
+
+def _mails(
+    messages: Sequence[Notification | None], version: int, at: datetime
+) -> list[Change]:
+    return [MailQueued(m, version, at) for m in messages if m is not None]
+
+
+def of_creation(ticket: Ticket, event: HistoryEvent) -> list[Change]:
+    """A new ticket, its first event and the requester's acknowledgement."""
+    acknowledgement = notifications.acknowledgement(ticket)
+    return [
+        TicketCreated(ticket, event),
+        *_mails([acknowledgement], ticket.version, ticket.created_at),
+    ]
+
+
+def of_transition(transition: Transition) -> list[Change]:
+    """An applied action: the ticket, its event, its task, its mails and its commands."""
+    ticket = transition.ticket
+    changes: list[Change] = [
+        TicketUpdated(transition.before, ticket),
+        EventRecorded(ticket.number, transition.event),
+    ]
+    needed = transition.caused(TaskNeeded)
+    if needed is not None:
+        title = task_title(ticket.number, ticket.title, needed.month)
+        changes.append(TaskEnsured(ticket.number, needed.month, title))
+    changes += _mails(notifications.for_transition(transition), ticket.version, ticket.updated_at)
+    changes += [CommandQueued(c, ticket.version, ticket.updated_at) for c in _commands(transition)]
+    return changes
+
+
+def _commands(transition: Transition) -> list[WorkflowCommand]:
+    """The quote-approval state machine is started on a submission and resumed on the
+    client's decision. An expiry is decided by the state machine itself: nothing to resume."""
+    ticket = transition.ticket
+    commands: list[WorkflowCommand] = []
+    submitted = transition.caused(QuoteSubmitted)
+    if submitted is not None and ticket.quote is not None:
+        data: dict[str, object] = {
+            "quote_version": submitted.quote_version,
+            "validity_days": ticket.quote.validity_days,
+        }
+        commands.append(WorkflowCommand(ticket.number, CommandKind.QUOTE_APPROVAL_START, data))
+    decided = transition.caused(QuoteDecided)
+    if decided is not None and decided.outcome in (QuoteOutcome.APPROVED, QuoteOutcome.REFUSED):
+        quote = next((q for q in ticket.quotes if q.version == decided.quote_version), None)
+        data = {
+            "quote_version": decided.quote_version,
+            "outcome": decided.outcome.value,
+            "reason": quote.reason if quote is not None else None,
+        }
+        commands.append(WorkflowCommand(ticket.number, CommandKind.QUOTE_APPROVAL_DECISION, data))
+    return commands
+
+
+def of_countdown_change(before: Ticket, after: Ticket) -> list[Change]:
+    """A ticket change that is not an action (a comment suspends or restarts the countdown)."""
+    return [TicketUpdated(before, after)]
+
+
+def of_quote_reminder(ticket: Ticket, quote_version: int, reminder: int, at: datetime) -> list[Change]:
+    """The client's reminder of a pending quote, on condition that it is still pending. Keyed
+    by the ticket's version (unchanged while it awaits) and the reminder's number: a retried
+    step finds it queued."""
+    return [
+        AwaitingQuote(ticket.number, quote_version),
+        *_mails([notifications.quote_reminder(ticket, reminder)], ticket.version, at),
+    ]
+
+
+def of_auto_close_reminder(ticket: Ticket, at: datetime) -> list[Change]:
+    """The client's reminder that the ticket closes tomorrow, recorded once per due time."""
+    return [
+        AutoCloseReminded(ticket, at),
+        *_mails([notifications.reminder(ticket)], ticket.version, at),
+    ]
