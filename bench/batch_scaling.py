@@ -108,8 +108,8 @@ def seed_tickets(count: int) -> None:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
-    from helpdesk.adapters import items as it
-    from helpdesk.adapters.dynamo import marshal
+    from helpdesk.adapters.dynamodb import items as it
+    from helpdesk.adapters.dynamodb.toolkit import marshal
     from helpdesk.domain.model import ClosureReason, Status, Ticket, TicketType
 
     base = Ticket(
@@ -161,7 +161,8 @@ def run_jobs(count: int, template: Any) -> list[JobRun]:
     import boto3
     from moto import mock_aws
 
-    from helpdesk.adapters.dynamo import DynamoStore
+    from helpdesk.adapters.dynamodb.toolkit import Table
+    from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
     from helpdesk.jobs import AutoCloseJob, JobReport, TaskRolloverJob
     from infra.cfn_template import create_table_from_template
 
@@ -169,12 +170,12 @@ def run_jobs(count: int, template: Any) -> list[JobRun]:
         client = boto3.client("dynamodb", region_name=REGION)
         create_table_from_template(client, template, "TicketsTable", TABLE)
         seed_tickets(count)
-        store = DynamoStore(client, TABLE)
+        uow = DynamoUnitOfWork(Table(client, TABLE))
         reads = QueryReads(client)
         runs = []
         jobs: list[tuple[str, Callable[[], JobReport], str]] = [
-            ("auto-close", lambda: AutoCloseJob(store).run(AUTO_CLOSE_AT), "closed"),
-            ("task-rollover", lambda: TaskRolloverJob(store).run(ROLLOVER_AT), "tasks_created"),
+            ("auto-close", lambda: AutoCloseJob(uow).run(AUTO_CLOSE_AT), "closed"),
+            ("task-rollover", lambda: TaskRolloverJob(uow).run(ROLLOVER_AT), "tasks_created"),
         ]
         for name, job, changed in jobs:
             reads.items = 0

@@ -11,7 +11,9 @@ For each size it reports, in one process and one run:
   consultant) line, never the entries.
 
 Entries go straight into moto's backend (as tests/integration/test_jobs.py seeds), in the
-exact shape the store writes them (`items.time_entry_to_item`).
+exact shape the adapters write them (`items.time_entry_to_item`). The exporter is the one the
+composition root builds (`bootstrap_billing.exporter_over`); `read` is its month read
+(`DynamoBillingRepository.month_items`).
 
     python -m bench                      # 50,000 and 200,000 entries
     python -m bench 2000 8000            # other sizes
@@ -30,6 +32,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
+from helpdesk.domain.model import Caller, Role
+
 DEFAULT_SIZES = (50_000, 200_000)
 MONTH = "2026-10"
 AFTER = datetime(2026, 11, 1, 1, 0, tzinfo=UTC)
@@ -38,6 +42,7 @@ TABLE = "helpdesk-bench"
 BUCKET = "helpdesk-bench-exports"
 TICKETS = 500  # tickets of the month (3 organisations, 12 consultants)
 CONSULTANTS = tuple(f"cons-{i:02d}" for i in range(12))
+MANAGER = Caller(id="bench", role=Role.MANAGER, email="bench@consult.example")
 T = TypeVar("T")
 
 
@@ -114,17 +119,23 @@ def _seed(client: Any, count: int) -> None:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
-    from helpdesk.adapters import items as it
-    from helpdesk.adapters.dynamo import DynamoStore, marshal
-    from helpdesk.domain.directory import new_organisation
-    from helpdesk.domain.model import Caller, Role, TicketType
+    from helpdesk.adapters.dynamodb import items as it
+    from helpdesk.adapters.dynamodb.toolkit import Table, marshal
+    from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
+    from helpdesk.domain.model import TicketType
     from helpdesk.domain.timekeeping import TimeEntry, TimeKind
     from helpdesk.service import HelpdeskService
 
-    manager = Caller(id="bench", role=Role.MANAGER, email="bench@consult.example")
-    service = HelpdeskService(DynamoStore(client, TABLE))
+    service = HelpdeskService(DynamoUnitOfWork(Table(client, TABLE)))
     for org, rate in (("acme", "90.00"), ("initech", "72.50"), ("globex", None)):
-        service.put_org(manager, new_organisation(org, org.title(), [f"{org}.example"], 7, rate))
+        service.put_org(
+            MANAGER,
+            org,
+            name=org.title(),
+            email_domains=[f"{org}.example"],
+            auto_close_days=7,
+            hourly_rate=rate,
+        )
     orgs = ("acme", "initech", "globex")
     types = (TicketType.ASSISTANCE, TicketType.INCIDENT, TicketType.EVOLUTION)
     backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION]
@@ -164,9 +175,9 @@ def run_size(count: int, template: Any, with_read_peak: bool = True) -> Result:
     import boto3
     from moto import mock_aws
 
-    from helpdesk.adapters.dynamo import DynamoStore
+    from helpdesk.adapters.dynamodb.toolkit import Table
     from helpdesk.adapters.exports_store import ExportsStore
-    from helpdesk.billing_export import BillingExporter
+    from helpdesk.bootstrap_billing import exporter_over
     from infra.cfn_template import create_table_from_template
 
     with mock_aws():
@@ -176,18 +187,18 @@ def run_size(count: int, template: Any, with_read_peak: bool = True) -> Result:
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         _seed(client, count)
-        exporter = BillingExporter(DynamoStore(client, TABLE), ExportsStore(s3, BUCKET))
+        exporter = exporter_over(Table(client, TABLE), ExportsStore(s3, BUCKET))
 
         def read() -> int:
-            return sum(1 for _ in exporter.month_items(MONTH))
+            return sum(1 for _ in exporter.billing.month_items(MONTH))
 
         def export() -> int:
-            result = exporter.export(MONTH, AFTER, "bench")
+            result = exporter.export(MANAGER, MONTH, AFTER)
             assert result.created
             return int(result.document["row_counts"]["lines"])
 
         def unlock() -> None:
-            exporter.unlock(MONTH, "bench", "benchmark pass", AFTER)
+            exporter.unlock(MANAGER, MONTH, "benchmark pass", AFTER)
 
         read_seconds, read_count = _timed(read)
         assert read_count == count, (read_count, count)

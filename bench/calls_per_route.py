@@ -381,7 +381,8 @@ def api_over_moto() -> Iterator[tuple[ApiHarness, CallCounter]]:
     from botocore.config import Config
     from moto import mock_aws
 
-    from helpdesk.adapters.dynamo import DynamoStore
+    from helpdesk.adapters.dynamodb.toolkit import Table
+    from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
     from helpdesk.adapters.exports_store import ExportsStore
     from helpdesk.service import HelpdeskService
     from helpdesk.settings import get_settings
@@ -399,7 +400,7 @@ def api_over_moto() -> Iterator[tuple[ApiHarness, CallCounter]]:
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         get_settings.cache_clear()
         module = _load_api_module()
-        module.set_service(HelpdeskService(DynamoStore(client, TABLE)))
+        module.set_service(HelpdeskService(DynamoUnitOfWork(Table(client, TABLE))))
         module.reset_idempotency()
         presign = boto3.client("s3", region_name=REGION, config=Config(signature_version="s3v4"))
         module.billing.set_exports(ExportsStore(s3, BUCKET, presign))
@@ -712,8 +713,11 @@ def deliveries_report(found: Deliveries) -> str:
 def measure_notifier() -> Deliveries:
     """The notifier delivering every pending mail of a run of the API flows (as the table's
     stream hands them over): the AWS requests of all deliveries, averaged per mail below."""
-    from helpdesk.adapters.dynamo import DynamoStore, unmarshal
-    from helpdesk.adapters.mailer import SesMailer
+    from helpdesk.adapters.dynamodb.outbox import DynamoOutboxClaims
+    from helpdesk.adapters.dynamodb.repositories import DynamoDirectoryRepository
+    from helpdesk.adapters.dynamodb.toolkit import Table, unmarshal
+    from helpdesk.adapters.ses import SesMailer
+    from helpdesk.domain.outbox import Channel
     from helpdesk.notifier import Notifier
 
     with api_over_moto() as (api, counter):
@@ -734,7 +738,13 @@ def measure_notifier() -> Deliveries:
             and item.get("delivery") == "pending"
         ]
         mailer = SesMailer(ses, SENDER)
-        notifier = Notifier(DynamoStore(api.client, TABLE), mailer, "helpdesk.example")
+        dynamodb = Table(api.client, TABLE)
+        notifier = Notifier(
+            DynamoOutboxClaims(dynamodb, Channel.MAIL),
+            DynamoDirectoryRepository(dynamodb),
+            mailer,
+            "helpdesk.example",
+        )
         for item in pending:
             notifier.deliver(item["pk"], item["sk"])
         calls = counter.take()

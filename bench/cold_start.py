@@ -251,7 +251,8 @@ class Fixtures:
     def __init__(self, endpoint: str, runs: int, big_mails: bool = True) -> None:
         import boto3
 
-        from helpdesk.adapters.dynamo import DynamoStore
+        from helpdesk.adapters.dynamodb.toolkit import Table
+        from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
         from helpdesk.service import HelpdeskService
         from infra.cfn_template import create_table_from_template, load_template
 
@@ -269,7 +270,7 @@ class Fixtures:
         for bucket in ("ExportsBucket", "InboundMailBucket", "AttachmentsBucket"):
             self.s3.create_bucket(Bucket=RESOURCE_NAMES[bucket], CreateBucketConfiguration=location)
         self.client("ses", endpoint).verify_domain_identity(Domain=MAIL_DOMAIN)
-        self.service = HelpdeskService(DynamoStore(self.dynamodb, TABLE))
+        self.service = HelpdeskService(DynamoUnitOfWork(Table(self.dynamodb, TABLE)))
         self.readable_ticket = 0
         self.outbox: list[dict[str, Any]] = []
         self.quotes: list[int] = []
@@ -280,7 +281,6 @@ class Fixtures:
         return self.session.client(service, endpoint_url=endpoint)
 
     def _seed(self, runs: int, big_mails: bool) -> None:
-        from helpdesk.domain.directory import new_consultant, new_organisation
         from helpdesk.domain.model import Caller, Role, TicketType
         from helpdesk.domain.workflow import Action, ActionInput
 
@@ -289,8 +289,15 @@ class Fixtures:
             id="client-acme", role=Role.CLIENT, org_id="acme", email="fabrice@acme.example"
         )
         l2 = Caller(id="cons-l2", role=Role.CONSULTANT, level=2, email="l2@consult.example")
-        self.service.put_org(manager, new_organisation("acme", "Acme", ["acme.example"], 7, "90"))
-        self.service.put_consultant(manager, new_consultant(l2.id, "L2", l2.email, 2))
+        self.service.put_org(
+            manager,
+            "acme",
+            name="Acme",
+            email_domains=["acme.example"],
+            auto_close_days=7,
+            hourly_rate="90",
+        )
+        self.service.put_consultant(manager, l2.id, name="L2", email=l2.email, level=2)
         self.readable_ticket = self.service.create_ticket(
             client, title="Imprimante", description="Bloquée.", type=TicketType.ASSISTANCE
         ).number

@@ -10,8 +10,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from helpdesk.adapters.dynamo import DynamoStore
-from helpdesk.domain.directory import new_consultant, new_organisation
+from helpdesk.adapters.dynamodb.toolkit import Table
+from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 from helpdesk.domain.model import Caller, Role
 from helpdesk.service import HelpdeskService
 from infra.cfn_template import create_table_from_template, load_template
@@ -63,8 +63,15 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def store(dynamodb: Any) -> DynamoStore:
-    return DynamoStore(dynamodb, TABLE_NAME)
+def table(dynamodb: Any) -> Table:
+    """The moto table through the adapters' gateway (tests may read raw items with it)."""
+    return Table(dynamodb, TABLE_NAME)
+
+
+@pytest.fixture
+def uow(table: Table) -> DynamoUnitOfWork:
+    """The unit of work the `service` fixture commits through (its repositories read)."""
+    return DynamoUnitOfWork(table)
 
 
 MANAGER = Caller(id="manager-1", role=Role.MANAGER, email="boss@consult.example")
@@ -81,14 +88,28 @@ FINANCE = Caller(id="finance-1", role=Role.FINANCE, email="finance@consult.examp
 
 
 @pytest.fixture
-def service(store: DynamoStore, clock: Clock) -> HelpdeskService:
+def service(uow: DynamoUnitOfWork, clock: Clock) -> HelpdeskService:
     """A service over a seeded table: two organisations and a roster at every level."""
-    svc = HelpdeskService(store, clock=clock)
-    svc.put_org(MANAGER, new_organisation("acme", "Acme", ["acme.example"], 7, "90.00"))
-    svc.put_org(MANAGER, new_organisation("globex", "Globex", ["globex.example"], 1))
+    svc = HelpdeskService(uow, clock=clock)
+    seed_directory(svc)
+    return svc
+
+
+def seed_directory(service: HelpdeskService) -> None:
+    """Two organisations (acme: 7 days, 90.00 an hour; globex: 1 day) and the roster."""
+    service.put_org(
+        MANAGER,
+        "acme",
+        name="Acme",
+        email_domains=["acme.example"],
+        auto_close_days=7,
+        hourly_rate="90.00",
+    )
+    service.put_org(
+        MANAGER, "globex", name="Globex", email_domains=["globex.example"], auto_close_days=1
+    )
     for caller in (L1, L1B, L2, L2B, L3):
         assert caller.level is not None
-        svc.put_consultant(
-            MANAGER, new_consultant(caller.id, caller.id.upper(), caller.email, caller.level)
+        service.put_consultant(
+            MANAGER, caller.id, name=caller.id.upper(), email=caller.email, level=caller.level
         )
-    return svc

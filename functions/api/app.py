@@ -53,6 +53,7 @@ _lock = threading.Lock()
     correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
 )
 @tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     with _lock:
         try:
@@ -68,8 +69,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         if body_problem is not None:
             return errors.as_lambda_response(body_problem)
         app.append_context(**{CALLER_KEY: caller})
-        try:
-            return app.resolve(event, context)
-        finally:
-            if metrics.metric_set:
-                metrics.flush_metrics()
+        return app.resolve(event, context)

@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -21,9 +21,10 @@ from helpdesk.jobs import AutoCloseJob, JobReport, TaskRolloverJob
 
 if TYPE_CHECKING:  # the monthly export's modules load on its run only (hourly runs' cold start)
     from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
-    from helpdesk.adapters.exports_store import ExportsStore
 
 logger = Logger()
+# botocore only: patch_all() would import and patch every library X-Ray knows.
+tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
 
 METRICS = {
@@ -45,18 +46,12 @@ def default_uow() -> DynamoUnitOfWork:
     return bootstrap.unit_of_work()
 
 
-@lru_cache(maxsize=1)
-def default_exports() -> ExportsStore:
-    from helpdesk.adapters.exports_store import ExportsStore
-
-    return ExportsStore.from_settings()
-
-
 def run_job(name: str, at: datetime, uow: DynamoUnitOfWork) -> JobReport:
     if name == "billing-export":
-        from helpdesk.billing_export import BillingExporter, BillingExportJob
+        from helpdesk import bootstrap_billing
+        from helpdesk.billing_export import BillingExportJob
 
-        return BillingExportJob(BillingExporter(uow.table, default_exports())).run(at)
+        return BillingExportJob(bootstrap_billing.billing_exporter()).run(at)
     if name == "auto-close":
         return AutoCloseJob(uow).run(at)
     if name == "task-rollover":
@@ -71,7 +66,8 @@ def parse_event(event: dict[str, Any]) -> tuple[str, datetime]:
         raise BadScheduleEvent(f"not a schedule event: {event!r}") from exc
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
     name, at = parse_event(event)

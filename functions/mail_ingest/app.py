@@ -6,27 +6,55 @@ Two event shapes reach it, each naming one stored message:
   `Records[].ses.receipt.recipients` the envelope recipients;
 - an S3 notification (and the local SMTP server): `Records[].s3.bucket.name` and
   `Records[].s3.object.key` (URL-encoded).
-Each message is read from S3 and handed to the ingestion (helpdesk.mail_ingest), which records
-an outcome for every one of them and raises only on transient AWS errors, so that a retry helps.
+Each message is read from S3 and handed to the ingestion (helpdesk.mail_ingest, built by
+helpdesk.bootstrap_mail from helpdesk.settings), which records an outcome for every one of them
+and raises only on transient errors, so that a retry helps.
+
+Metrics (namespace POWERTOOLS_METRICS_NAMESPACE), one count per message and delivery:
+MailAccepted (a ticket or a comment), MailQuarantined, MailFailed (recorded `failed`, or a
+transient error raised for a retry), MailDuplicate, MailIgnored (auto-replies, bounces),
+MailRateLimited, and MailReplayed for a delivery of a message already handled (its outcome was
+counted when it was decided); MailBadEvent for an event that names no stored message.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict
 from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from helpdesk.adapters import aws_clients
-from helpdesk.adapters.dynamo import DynamoStore
-from helpdesk.mail_ingest import MailConfig, MailIngestion, MailSource
+from helpdesk import bootstrap_mail
+from helpdesk.domain.mail import MailOutcomeKind
+from helpdesk.mail_ingest import IngestResult, MailIngestion, MailSource
 from helpdesk.settings import get_settings
 
 logger = Logger()
+# botocore only: patch_all() would import and patch every library X-Ray knows.
+tracer = Tracer(patch_modules=("botocore",))
+metrics = Metrics()
+
+# The SES message id, else the S3 notification's request id, else the object's key.
+CORRELATION_ID_PATH = (
+    "Records[0].ses.mail.messageId"
+    ' || Records[0].responseElements."x-amz-request-id"'
+    " || Records[0].s3.object.key"
+)
+OUTCOME_METRICS = {
+    MailOutcomeKind.TICKET_CREATED: "MailAccepted",
+    MailOutcomeKind.COMMENT_ADDED: "MailAccepted",
+    MailOutcomeKind.QUARANTINED: "MailQuarantined",
+    MailOutcomeKind.FAILED: "MailFailed",
+    MailOutcomeKind.DUPLICATE: "MailDuplicate",
+    MailOutcomeKind.IGNORED_AUTO_REPLY: "MailIgnored",
+    MailOutcomeKind.RATE_LIMITED: "MailRateLimited",
+}
+REPLAYED_METRIC = "MailReplayed"
+BAD_EVENT_METRIC = "MailBadEvent"  # an event naming no stored message (a misconfiguration)
 
 
 class BadMailEvent(ValueError):
@@ -35,25 +63,21 @@ class BadMailEvent(ValueError):
 
 @lru_cache(maxsize=1)
 def s3_client() -> Any:
-    return aws_clients.client("s3", get_settings())
+    return bootstrap_mail.s3_client()
 
 
 @lru_cache(maxsize=1)
 def ingestion() -> MailIngestion:
-    settings = get_settings()
-    client = aws_clients.client("dynamodb", settings)
-    store = DynamoStore(client, settings.table_name)
-    return MailIngestion(store, MailConfig.from_env(os.environ), s3=s3_client())
+    return bootstrap_mail.mail_ingestion(s3=s3_client())
 
 
 def _ses_source(ses: dict[str, Any]) -> MailSource:
-    bucket = os.environ.get("INBOUND_BUCKET", "")
-    if not bucket:
+    settings = get_settings()
+    if not settings.inbound_bucket:
         raise BadMailEvent("INBOUND_BUCKET is not set")
-    prefix = os.environ.get("INBOUND_PREFIX", "inbound/")
     message_id = str(ses["mail"]["messageId"])
     recipients = tuple(str(r).lower() for r in ses.get("receipt", {}).get("recipients", []))
-    return MailSource(bucket, f"{prefix}{message_id}", recipients)
+    return MailSource(settings.inbound_bucket, f"{settings.inbound_prefix}{message_id}", recipients)
 
 
 def _s3_source(s3: dict[str, Any]) -> MailSource:
@@ -72,12 +96,31 @@ def sources(event: dict[str, Any]) -> list[MailSource]:
     return found
 
 
-@logger.inject_lambda_context
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    results = []
-    for source in sources(event):
-        raw = s3_client().get_object(Bucket=source.bucket, Key=source.key)["Body"].read()
+def count(result: IngestResult) -> None:
+    name = REPLAYED_METRIC if result.replayed else OUTCOME_METRICS[result.outcome]
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+
+def ingest(source: MailSource) -> dict[str, Any]:
+    raw = s3_client().get_object(Bucket=source.bucket, Key=source.key)["Body"].read()
+    try:
         result = ingestion().ingest(raw, source)
-        logger.info("mail handled", extra={"key": source.key, **asdict(result)})
-        results.append({"key": source.key, **asdict(result)})
-    return {"results": results}
+    except Exception:  # transient (the ingestion raises nothing else): Lambda retries
+        metrics.add_metric(name="MailFailed", unit=MetricUnit.Count, value=1)
+        raise
+    count(result)
+    reply = {"key": source.key, **asdict(result), "outcome": result.outcome.value}
+    logger.info("mail handled", extra=reply)
+    return reply
+
+
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH, clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        found = sources(event)
+    except BadMailEvent:
+        metrics.add_metric(name=BAD_EVENT_METRIC, unit=MetricUnit.Count, value=1)
+        raise
+    return {"results": [ingest(source) for source in found]}

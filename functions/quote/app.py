@@ -14,7 +14,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -22,6 +22,8 @@ from helpdesk import bootstrap
 from helpdesk.quote_approval import QuoteApprovalSteps
 
 logger = Logger()
+# botocore only: patch_all() would import and patch every library X-Ray knows.
+tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
 
 
@@ -46,7 +48,8 @@ def parse_event(event: dict[str, Any]) -> tuple[str, int, int, int]:
     return action, number, version, reminder
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, bool]:
     action, number, version, reminder = parse_event(event)

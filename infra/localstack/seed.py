@@ -1,12 +1,13 @@
-"""Demo data, written through the real service (HelpdeskService over DynamoStore)."""
+"""Demo data, written through the real service (HelpdeskService over the DynamoDB unit of
+work)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from helpdesk.adapters.dynamo import DynamoStore
-from helpdesk.domain.directory import new_consultant, new_organisation
+from helpdesk.adapters.dynamodb.toolkit import Table
+from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 from helpdesk.domain.model import Caller, Role
 from helpdesk.service import HelpdeskService
 from infra.localstack.auth import TokenRequest
@@ -26,9 +27,18 @@ class DemoUser:
         return TokenRequest(self.sub, self.email, (self.group,), self.org_id)
 
 
+@dataclass(frozen=True)
+class DemoOrganisation:
+    org_id: str
+    name: str
+    email_domains: tuple[str, ...]
+    auto_close_days: int
+    hourly_rate: str | None = None
+
+
 ORGANISATIONS = (
-    new_organisation("acme", "Acme Industries", ["acme.test"], 7, "90.00"),
-    new_organisation("globex", "Globex Corporation", ["globex.test"], 3),
+    DemoOrganisation("acme", "Acme Industries", ("acme.test",), 7, "90.00"),
+    DemoOrganisation("globex", "Globex Corporation", ("globex.test",), 3),
 )
 
 CONSULTANTS = (
@@ -52,10 +62,18 @@ SEED_CALLER = Caller(id="maxime", role=Role.MANAGER, email="maxime@helpdesk.test
 
 def seed(dynamodb: Any, table_name: str) -> None:
     """Two organisations and a roster with every level."""
-    service = HelpdeskService(DynamoStore(dynamodb, table_name))
+    service = HelpdeskService(DynamoUnitOfWork(Table(dynamodb, table_name)))
     for org in ORGANISATIONS:
-        service.put_org(SEED_CALLER, org)
+        service.put_org(
+            SEED_CALLER,
+            org.org_id,
+            name=org.name,
+            email_domains=list(org.email_domains),
+            auto_close_days=org.auto_close_days,
+            hourly_rate=org.hourly_rate,
+        )
     for user in CONSULTANTS:
         assert user.level is not None
-        consultant = new_consultant(user.sub, user.display_name, user.email, user.level)
-        service.put_consultant(SEED_CALLER, consultant)
+        service.put_consultant(
+            SEED_CALLER, user.sub, name=user.display_name, email=user.email, level=user.level
+        )

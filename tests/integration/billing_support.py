@@ -1,5 +1,5 @@
 """Builders of the billing tests: tickets, time entries and closed evolutions, in the shapes the
-store writes them, and the exports bucket in moto."""
+adapters write them, the exports bucket in moto, and the exporter over both."""
 
 from __future__ import annotations
 
@@ -13,12 +13,17 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from helpdesk.adapters import items as it
-from helpdesk.adapters.dynamo import DynamoStore, marshal
+from helpdesk import bootstrap_billing
+from helpdesk.adapters.dynamodb import items as it
+from helpdesk.adapters.dynamodb.repositories import DynamoTicketRepository
+from helpdesk.adapters.dynamodb.toolkit import Table
+from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 from helpdesk.adapters.exports_store import ExportsStore
+from helpdesk.billing_export import BillingExporter
 from helpdesk.domain.calendar import task_title
 from helpdesk.domain.model import ClosureReason, Quote, QuoteOutcome, Status, Ticket, TicketType
 from helpdesk.domain.timekeeping import TimeEntry, TimeKind
+from helpdesk.ports import TimeLogged
 
 BUCKET = "helpdesk-exports-test"
 REGION = "eu-west-1"
@@ -36,6 +41,11 @@ def exports_store(s3: Any, bucket: str = BUCKET) -> ExportsStore:
     return ExportsStore(s3, bucket, presign)
 
 
+def exporter_over(table: Table, s3: Any, bucket: str = BUCKET) -> BillingExporter:
+    """The exporter as the composition root builds it, over moto's table and bucket."""
+    return bootstrap_billing.exporter_over(table, exports_store(s3, bucket))
+
+
 def quote(amount: str, outcome: QuoteOutcome, version: int = 1) -> Quote:
     return Quote(
         version=version,
@@ -51,9 +61,9 @@ def quote(amount: str, outcome: QuoteOutcome, version: int = 1) -> Quote:
 
 @dataclass
 class World:
-    """Writes tickets and entries; `add_entry` goes through the store (the lock check)."""
+    """Writes tickets and entries; `entry` goes through the unit of work (the lock check)."""
 
-    store: DynamoStore
+    table: Table
     next_number: int = 1
     tickets: dict[int, Ticket] = field(default_factory=dict)
     entry_seq: int = 0
@@ -80,13 +90,13 @@ class World:
 
     def _put(self, ticket: Ticket) -> None:
         self.tickets[ticket.number] = ticket
-        self.store.client.put_item(TableName=self.store.table, Item=marshal(it.ticket_to_item(ticket)))
+        self.table.write(self.table.put(it.ticket_to_item(ticket)))
 
     def close_evolution(
         self, ticket: Ticket, closed_at: datetime, quotes: tuple[Quote, ...],
         reason: ClosureReason = ClosureReason.CONFIRMED,
     ) -> Ticket:
-        spent = self.store.get_ticket(ticket.number).time_spent_minutes
+        spent = DynamoTicketRepository(self.table).get(ticket.number).time_spent_minutes
         closed = replace(
             ticket, status=Status.CLOSED, closed_at=closed_at, closure_reason=reason,
             quotes=quotes, time_spent_minutes=spent,
@@ -108,7 +118,9 @@ class World:
             billable=ticket.type.billed_on_time,
             created_at=datetime(day.year, day.month, day.day, 12, tzinfo=UTC),
         )
-        self.store.add_time_entry(entry, ticket, task_title(ticket.number, ticket.title, entry.month))
+        uow = DynamoUnitOfWork(self.table)
+        uow.add(TimeLogged(entry, ticket, task_title(ticket.number, ticket.title, entry.month)))
+        uow.commit()
         return entry
 
 

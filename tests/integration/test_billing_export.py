@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -16,21 +17,26 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from helpdesk.adapters.dynamo import DynamoStore
+from helpdesk import bootstrap_billing
+from helpdesk.adapters.dynamodb.billing import DynamoBillingRepository
+from helpdesk.adapters.dynamodb.repositories import DynamoTicketRepository
+from helpdesk.adapters.dynamodb.toolkit import Table
+from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 from helpdesk.billing_export import BillingExporter, BillingExportJob
-from helpdesk.domain.calendar import paris_month
-from helpdesk.domain.directory import new_organisation
-from helpdesk.domain.errors import Conflict, InvalidInput, MonthLocked
-from helpdesk.domain.model import ClosureReason, QuoteOutcome
+from helpdesk.domain.calendar import paris_month, previous_month
+from helpdesk.domain.errors import Conflict, Forbidden, InvalidInput, MonthLocked
+from helpdesk.domain.model import SYSTEM, ClosureReason, QuoteOutcome
+from helpdesk.ports_billing import LockAction, LockStatus
 from helpdesk.service import HelpdeskService
+from helpdesk.settings import get_settings
 from infra.cfn_template import create_table_from_template
-from tests.conftest import MANAGER, REGION, TABLE_NAME
+from tests.conftest import CLIENT, FINANCE, L1, MANAGER, REGION, TABLE_NAME
 from tests.integration.billing_support import (
     BUCKET,
     World,
     create_bucket,
     csv_rows,
-    exports_store,
+    exporter_over,
     quote,
 )
 from tests.support.functions import load_function
@@ -41,7 +47,8 @@ RATES = {"acme": Decimal("90.00"), "initech": Decimal("72.50"), "globex": None}
 
 
 def _orgs(service: HelpdeskService) -> None:
-    service.put_org(MANAGER, new_organisation("initech", "Initech", ["initech.example"], 7, "72.50"))
+    service.put_org(MANAGER, "initech", name="Initech", email_domains=["initech.example"],
+                    auto_close_days=7, hourly_rate="72.50")
 
 
 @pytest.fixture
@@ -52,9 +59,14 @@ def s3(dynamodb: Any) -> Any:
 
 
 @pytest.fixture
-def exporter(service: HelpdeskService, store: DynamoStore, s3: Any) -> BillingExporter:
+def exporter(service: HelpdeskService, table: Table, s3: Any) -> BillingExporter:
     _orgs(service)
-    return BillingExporter(store, exports_store(s3))
+    return exporter_over(table, s3)
+
+
+def _locked(table: Table) -> bool:
+    """The month has its lock item (no time entry lands in it)."""
+    return DynamoBillingRepository(table).lock(MONTH) is not None
 
 
 def _object(s3: Any, name: str) -> bytes:
@@ -104,12 +116,12 @@ def test_export_totals_reconcile_with_the_months_entries(
         create_table_from_template(dynamodb, template, "TicketsTable", TABLE_NAME)
         s3 = boto3.client("s3", region_name=REGION)
         create_bucket(s3)
-        store = DynamoStore(dynamodb, TABLE_NAME)
-        service = HelpdeskService(store)
+        table = Table(dynamodb, TABLE_NAME)
+        service = HelpdeskService(DynamoUnitOfWork(table))
         for org, rate in RATES.items():
-            service.put_org(MANAGER, new_organisation(org, org.title(), [f"{org}.example"], 7,
-                                                      None if rate is None else str(rate)))
-        world = World(store)
+            service.put_org(MANAGER, org, name=org.title(), email_domains=[f"{org}.example"],
+                            auto_close_days=7, hourly_rate=None if rate is None else str(rate))
+        world = World(table)
         made = [world.ticket(kind, org) for kind, org, *_ in tickets]
         expected_minutes: dict[str, int] = defaultdict(int)
         exact: dict[str, Decimal] = defaultdict(Decimal)
@@ -141,7 +153,7 @@ def test_export_totals_reconcile_with_the_months_entries(
             if paris_month(closed_at) == MONTH:
                 expected_quotes[ticket.number] = Decimal(amount)
 
-        result = BillingExporter(store, exports_store(s3)).export(MONTH, AFTER, "system")
+        result = exporter_over(table, s3).export(SYSTEM, MONTH, AFTER)
         manifest = result.document
         rows = csv_rows(_object(s3, f"billing-{MONTH}.csv"))
 
@@ -178,8 +190,8 @@ def test_export_totals_reconcile_with_the_months_entries(
 
 
 # ----------------------------------------------------------------- scenarios
-def _month_of_work(service: HelpdeskService, store: DynamoStore) -> World:
-    world = World(store)
+def _month_of_work(service: HelpdeskService, table: Table) -> World:
+    world = World(table)
     a = world.ticket("assistance", "acme")
     i = world.ticket("incident", "initech")
     g = world.ticket("assistance", "globex")
@@ -203,12 +215,12 @@ def _month_of_work(service: HelpdeskService, store: DynamoStore) -> World:
 
 
 def test_export_writes_the_three_files_and_locks_the_month(
-    service: HelpdeskService, store: DynamoStore, exporter: BillingExporter, s3: Any,
+    service: HelpdeskService, table: Table, exporter: BillingExporter, s3: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    world = _month_of_work(service, store)
-    monkeypatch.setattr(store.client, "scan", None)  # no production path scans
-    result = exporter.export(MONTH, AFTER, "finance-1")
+    world = _month_of_work(service, table)
+    monkeypatch.setattr(table.client, "scan", None)  # no production path scans
+    result = exporter.export(FINANCE, MONTH, AFTER)
     assert result.created
     data = _object(s3, f"billing-{MONTH}.csv")
     assert data.startswith(b"month,org_id,ticket_number,type,basis,consultant,minutes,hours,"
@@ -240,19 +252,19 @@ def test_export_writes_the_three_files_and_locks_the_month(
         assert entry["size"] == len(body) and len(entry["sha256"]) == 64
     assert manifest["row_counts"] == {"lines": 5, "time": 4, "quote": 1, "margin": 2}
     assert manifest["entries"]["read"] == 8  # 7 October entries and the closed evolution
-    assert store.is_month_locked(MONTH)
+    assert _locked(table)
     # Which export billed an entry: the lock of its month names it.
-    entry = store.time_entries(1)[0]
+    entry = DynamoTicketRepository(table).with_time_entries(1)[1][0]
     assert exporter.billed_by(entry) == manifest["export_id"]
     assert exporter.verify(MONTH)
     assert world.tickets
 
 
 def test_workbook_opens_and_its_totals_equal_the_csvs(
-    service: HelpdeskService, store: DynamoStore, exporter: BillingExporter, s3: Any
+    service: HelpdeskService, table: Table, exporter: BillingExporter, s3: Any
 ) -> None:
-    _month_of_work(service, store)
-    exporter.export(MONTH, AFTER, "finance-1")
+    _month_of_work(service, table)
+    exporter.export(FINANCE, MONTH, AFTER)
     rows = csv_rows(_object(s3, f"billing-{MONTH}.csv"))
     book = openpyxl.load_workbook(io.BytesIO(_object(s3, f"billing-{MONTH}.xlsx")))
     assert book.sheetnames == ["Synthèse", "acme", "globex", "initech", "Marge (interne)"]
@@ -277,14 +289,14 @@ def test_workbook_opens_and_its_totals_equal_the_csvs(
 
 
 def test_rerun_of_an_exported_month_is_byte_identical_and_writes_nothing(
-    service: HelpdeskService, store: DynamoStore, exporter: BillingExporter, s3: Any
+    service: HelpdeskService, table: Table, exporter: BillingExporter, s3: Any
 ) -> None:
-    _month_of_work(service, store)
-    first = exporter.export(MONTH, AFTER, "system")
+    _month_of_work(service, table)
+    first = exporter.export(SYSTEM, MONTH, AFTER)
     files = {n: _object(s3, n) for n in (f"billing-{MONTH}.csv", f"billing-{MONTH}.xlsx",
                                            "manifest.json")}
     versions = _versions(s3)
-    again = exporter.export(MONTH, AFTER + timedelta(days=3), "finance-1")
+    again = exporter.export(FINANCE, MONTH, AFTER + timedelta(days=3))
     assert not again.created
     assert again.manifest == first.manifest == files["manifest.json"]
     assert _versions(s3) == versions
@@ -292,10 +304,10 @@ def test_rerun_of_an_exported_month_is_byte_identical_and_writes_nothing(
 
 
 def test_a_time_entry_into_a_locked_month_is_refused_and_writes_nothing(
-    service: HelpdeskService, store: DynamoStore, exporter: BillingExporter, dynamodb: Any
+    service: HelpdeskService, table: Table, exporter: BillingExporter, dynamodb: Any
 ) -> None:
-    world = _month_of_work(service, store)
-    exporter.export(MONTH, AFTER, "system")
+    world = _month_of_work(service, table)
+    exporter.export(SYSTEM, MONTH, AFTER)
     before = sorted(dynamodb.scan(TableName=TABLE_NAME)["Items"], key=repr)  # test only
     with pytest.raises(MonthLocked) as caught:
         world.entry(world.tickets[1], "lea", date(2026, 10, 30), 15)
@@ -304,23 +316,23 @@ def test_a_time_entry_into_a_locked_month_is_refused_and_writes_nothing(
     world.entry(world.tickets[1], "lea", date(2026, 11, 2), 15)  # November is open
 
 
-def test_a_month_that_has_not_ended_is_refused(exporter: BillingExporter, store: DynamoStore) -> None:
+def test_a_month_that_has_not_ended_is_refused(exporter: BillingExporter, table: Table) -> None:
     with pytest.raises(InvalidInput) as caught:
-        exporter.export(MONTH, datetime(2026, 10, 31, 22, 59, tzinfo=UTC), "finance-1")
+        exporter.export(FINANCE, MONTH, datetime(2026, 10, 31, 22, 59, tzinfo=UTC))
     assert caught.value.field == "month"
-    assert not store.is_month_locked(MONTH)
+    assert not _locked(table)
     with pytest.raises(InvalidInput):
-        exporter.export("2026-13", AFTER, "finance-1")
+        exporter.export(FINANCE, "2026-13", AFTER)
     # 23:00Z on October 31st is already November 1st in Paris.
-    assert exporter.export(MONTH, datetime(2026, 10, 31, 23, 0, tzinfo=UTC), "x").created
+    assert exporter.export(FINANCE, MONTH, datetime(2026, 10, 31, 23, 0, tzinfo=UTC)).created
 
 
 def test_a_crash_mid_export_is_completed_by_the_rerun(
-    service: HelpdeskService, store: DynamoStore, s3: Any, monkeypatch: pytest.MonkeyPatch
+    service: HelpdeskService, table: Table, s3: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _orgs(service)
-    _month_of_work(service, store)
-    crashing = BillingExporter(store, exports_store(s3))
+    _month_of_work(service, table)
+    crashing = exporter_over(table, s3)
     real_put = crashing.exports.put
 
     def put(key: str, body: bytes, **kwargs: Any) -> Any:
@@ -330,18 +342,16 @@ def test_a_crash_mid_export_is_completed_by_the_rerun(
 
     monkeypatch.setattr(crashing.exports, "put", put)
     with pytest.raises(RuntimeError):
-        crashing.export(MONTH, AFTER, "system")
-    lock = crashing._lock(MONTH)
-    assert lock is not None and lock["status"] == "exporting" and store.is_month_locked(MONTH)
+        crashing.export(SYSTEM, MONTH, AFTER)
+    lock = crashing.billing.lock(MONTH)
+    assert lock is not None and lock.status is LockStatus.EXPORTING and _locked(table)
     csv_before = _object(s3, f"billing-{MONTH}.csv")
 
-    rerun = BillingExporter(store, exports_store(s3)).export(
-        MONTH, AFTER + timedelta(hours=1), "system"
-    )
+    rerun = exporter_over(table, s3).export(SYSTEM, MONTH, AFTER + timedelta(hours=1))
     assert rerun.created
     manifest = rerun.document
     assert (manifest["export_id"], manifest["generated_at"]) == (
-        lock["export_id"], "2026-11-01T01:00:00Z"
+        lock.export_id, "2026-11-01T01:00:00Z"
     )
     csv_after = _object(s3, f"billing-{MONTH}.csv")
     assert csv_after == csv_before  # same bytes; the objects were not written again
@@ -355,15 +365,15 @@ def test_a_crash_mid_export_is_completed_by_the_rerun(
 
 
 def test_unlock_records_who_and_why_and_regeneration_writes_new_versions(
-    service: HelpdeskService, store: DynamoStore, exporter: BillingExporter, s3: Any
+    service: HelpdeskService, table: Table, exporter: BillingExporter, s3: Any
 ) -> None:
-    world = _month_of_work(service, store)
-    first = exporter.export(MONTH, AFTER, "system")
-    unlocked = exporter.unlock(MONTH, "manager-1", "Heures oubliées", AFTER + timedelta(days=1))
+    world = _month_of_work(service, table)
+    first = exporter.export(SYSTEM, MONTH, AFTER)
+    unlocked = exporter.unlock(MANAGER, MONTH, "Heures oubliées", AFTER + timedelta(days=1))
     assert unlocked["previous_export_id"] == first.document["export_id"]
-    assert not store.is_month_locked(MONTH)
+    assert not _locked(table)
     world.entry(world.tickets[1], "lea", date(2026, 10, 30), 15)
-    second = exporter.export(MONTH, AFTER + timedelta(days=2), "manager-1")
+    second = exporter.export(MANAGER, MONTH, AFTER + timedelta(days=2))
     assert second.created and second.document["totals"]["minutes"] == 228 + 15
     assert second.document["export_id"] != first.document["export_id"]
     versions = s3.list_object_versions(Bucket=BUCKET, Prefix="exports/2026/10/")["Versions"]
@@ -373,45 +383,87 @@ def test_unlock_records_who_and_why_and_regeneration_writes_new_versions(
                         next(v["VersionId"] for v in versions
                              if v["Key"].endswith("manifest.json") and not v["IsLatest"]))
     assert old["Body"].read() == first.manifest
-    unlock = [h for h in exporter.history(MONTH) if h["action"] == "unlock"]
-    assert [(h["actor"], h["reason"]) for h in unlock] == [("manager-1", "Heures oubliées")]
+    unlock = [h for h in exporter.history(MONTH) if h.action is LockAction.UNLOCK]
+    assert [(h.actor, h.details["reason"]) for h in unlock] == [("manager-1", "Heures oubliées")]
+
+
+@pytest.fixture
+def composed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The composition root builds the exporter from the settings (moto's table and bucket)."""
+    monkeypatch.setenv("TABLE_NAME", TABLE_NAME)
+    monkeypatch.setenv("EXPORTS_BUCKET", BUCKET)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+    def forget() -> None:
+        get_settings.cache_clear()
+        bootstrap_billing.reset()
+
+    forget()
+    yield
+    forget()
 
 
 def test_billing_export_job_exports_the_month_before_its_time(
-    service: HelpdeskService, store: DynamoStore, s3: Any, monkeypatch: pytest.MonkeyPatch
+    service: HelpdeskService, table: Table, s3: Any, composed: None
 ) -> None:
     _orgs(service)
-    _month_of_work(service, store)
-    monkeypatch.setenv("TABLE_NAME", TABLE_NAME)
-    monkeypatch.setenv("EXPORTS_BUCKET", BUCKET)
+    _month_of_work(service, table)
     jobs = load_function("jobs")
-    monkeypatch.setattr(jobs, "default_store", lambda: store)
-    monkeypatch.setattr(jobs, "default_exports", lambda: exports_store(s3))
-    report = jobs.run_job("billing-export", AFTER, store).as_dict()
+    report = jobs.run_job("billing-export", AFTER, DynamoUnitOfWork(table)).as_dict()
     assert (report["month"], report["outcome"], report["lines"], report["amount"]) == (
         MONTH, "exported", 5, "1681.71"
     )
     assert report["items_read"] == 8
-    replay = BillingExportJob(BillingExporter(store, exports_store(s3))).run(AFTER)
+    replay = BillingExportJob(exporter_over(table, s3)).run(AFTER)
     assert replay.outcome == "already_exported" and replay.export_id == report["export_id"]
 
 
+@pytest.mark.parametrize("at", [datetime(1999, 12, 1, tzinfo=UTC),
+                                datetime(3000, 1, 1, tzinfo=UTC)])
+def test_billing_export_job_refuses_times_outside_2000_2999(
+    exporter: BillingExporter, table: Table, s3: Any, at: datetime
+) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        BillingExportJob(exporter).run(at)
+    assert caught.value.field == "at"
+    assert DynamoBillingRepository(table).lock(previous_month(paris_month(at))) is None
+    assert "Versions" not in s3.list_object_versions(Bucket=BUCKET)
+
+
+def test_only_finance_managers_and_the_system_export_and_only_managers_unlock(
+    service: HelpdeskService, table: Table, exporter: BillingExporter, s3: Any
+) -> None:
+    _month_of_work(service, table)
+    for caller in (CLIENT, L1):
+        with pytest.raises(Forbidden):
+            exporter.export(caller, MONTH, AFTER)
+        with pytest.raises(Forbidden):
+            exporter.manifest(caller, MONTH)
+    assert not _locked(table)  # refused before anything is read or written
+    exporter.export(FINANCE, MONTH, AFTER)
+    assert exporter.manifest(FINANCE, MONTH).document["month"] == MONTH
+    for caller in (FINANCE, SYSTEM, L1):
+        with pytest.raises(Forbidden):
+            exporter.unlock(caller, MONTH, "pas moi", AFTER)
+    assert _locked(table)
+
+
 def test_an_index_lagging_behind_the_lock_exports_nothing_until_it_catches_up(
-    service: HelpdeskService, store: DynamoStore, exporter: BillingExporter, s3: Any,
+    service: HelpdeskService, table: Table, exporter: BillingExporter, s3: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    _month_of_work(service, store)
-    complete = exporter.month_items
+    _month_of_work(service, table)
+    complete = exporter.billing.month_items
 
     def lagging(month: str) -> Any:
         items = list(complete(month))
         return iter(items[1:])  # one of ticket #1's entries is not in the index yet
 
-    monkeypatch.setattr(exporter, "month_items", lagging)
+    monkeypatch.setattr(exporter.billing, "month_items", lagging)
     with pytest.raises(Conflict, match="has not caught up"):
-        exporter.export(MONTH, AFTER, "system")
-    assert store.is_month_locked(MONTH)  # no entry can land meanwhile
+        exporter.export(SYSTEM, MONTH, AFTER)
+    assert _locked(table)  # no entry can land meanwhile
     assert "Versions" not in s3.list_object_versions(Bucket=BUCKET)
-    monkeypatch.setattr(exporter, "month_items", complete)
-    result = exporter.export(MONTH, AFTER, "system")
+    monkeypatch.setattr(exporter.billing, "month_items", complete)
+    result = exporter.export(SYSTEM, MONTH, AFTER)
     assert result.created and result.document["totals"]["minutes"] == 228

@@ -91,7 +91,8 @@ def test_a_run_failing_midway_is_completed_by_its_rerun_exactly_once(job: str) -
 
 def test_a_write_applied_but_answered_500_is_not_applied_twice() -> None:
     """The reply is lost after DynamoDB wrote: the retry meets its own write (a conditional
-    put: ConditionalCheckFailed) and the rollover counts the task as existing, not twice."""
+    put in the unit of work's transaction: ConditionalCheckFailed) and the rollover counts the
+    task as existing, not twice."""
     with world() as w, instant_backoff():
         for title in ("Serveur lent", "Sauvegarde"):
             number = w.service.create_ticket(
@@ -100,13 +101,13 @@ def test_a_write_applied_but_answered_500_is_not_applied_twice() -> None:
             w.service.perform(L2, number, Action.TAKE, ActionInput())
         injector = FaultInjector(
             DYNAMODB_FAULTS["InternalServerError"],
-            frozenset({"PutItem"}),
+            frozenset({"TransactWriteItems"}),
             lambda call, attempt: call == 1 and attempt == 1,
             applied=True,
         )
-        store = faulty_service(w, "standard", injector).store
-        report = TaskRolloverJob(store).run(datetime(2026, 10, 31, 23, 5, tzinfo=UTC))
-        tasks = [len(store.tasks(number)) for number in (1, 2)]
+        uow = faulty_service(w, "standard", injector).uow
+        report = TaskRolloverJob(uow).run(datetime(2026, 10, 31, 23, 5, tzinfo=UTC))
+        tasks = [len(uow.tickets.with_tasks(number)[1]) for number in (1, 2)]
     assert (injector.injected, injector.retries) == (1, 1)
     assert report.tasks_created + report.tasks_existing == 2
     assert tasks == [2, 2]  # October's and November's, each once

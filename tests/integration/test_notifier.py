@@ -13,16 +13,22 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from helpdesk.adapters import keys
-from helpdesk.adapters.dynamo import DynamoStore, unmarshal
-from helpdesk.adapters.mailer import SesMailer
+from helpdesk import bootstrap
+from helpdesk.adapters.dynamodb import keys
+from helpdesk.adapters.dynamodb.outbox import DynamoOutboxClaims
+from helpdesk.adapters.dynamodb.repositories import DynamoDirectoryRepository
+from helpdesk.adapters.dynamodb.toolkit import Table
+from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
+from helpdesk.adapters.ses import SesMailer
 from helpdesk.domain.model import Ticket, TicketType
+from helpdesk.domain.outbox import Channel
 from helpdesk.domain.workflow import Action, ActionInput
 from helpdesk.notifier import DeliveryInProgress, Notifier
 from helpdesk.service import HelpdeskService
 from infra import moto_streams
 from infra.moto_streams import matches_outbox_filter
 from tests.conftest import CLIENT, L1, REGION, TABLE_NAME, Clock
+from tests.integration.store_support import outbox_items
 from tests.support.functions import load_function
 
 DOMAIN = "helpdesk.localhost"
@@ -35,8 +41,14 @@ def ses(dynamodb: Any) -> Any:
 
 
 @pytest.fixture
-def notifier(store: DynamoStore, ses: Any, clock: Clock) -> Notifier:
-    return Notifier(store, SesMailer(ses, f"support@{DOMAIN}"), DOMAIN, clock=clock)
+def notifier(table: Table, ses: Any, clock: Clock) -> Notifier:
+    return Notifier(
+        DynamoOutboxClaims(table, Channel.MAIL),
+        DynamoDirectoryRepository(table),
+        SesMailer(ses, f"support@{DOMAIN}"),
+        DOMAIN,
+        clock=clock,
+    )
 
 
 def sent_mail() -> list[Message]:
@@ -47,8 +59,13 @@ def sent_mail() -> list[Message]:
     ]
 
 
-def outbox_keys(store: DynamoStore, number: int) -> Iterator[tuple[str, str]]:
-    for item in store.outbox(number):
+def stored_outbox(table: Table, number: int) -> list[dict[str, Any]]:
+    """The ticket's outbox items, oldest first, with their delivery state (raw items)."""
+    return outbox_items(table.client, number)
+
+
+def outbox_keys(table: Table, number: int) -> Iterator[tuple[str, str]]:
+    for item in stored_outbox(table, number):
         yield item["pk"], item["sk"]
 
 
@@ -59,10 +76,10 @@ def new_ticket(service: HelpdeskService) -> Ticket:
 
 
 def test_acknowledgement_is_sent_once_with_threading_headers(
-    service: HelpdeskService, store: DynamoStore, notifier: Notifier
+    service: HelpdeskService, table: Table, notifier: Notifier
 ) -> None:
     ticket = new_ticket(service)
-    [(pk, sk)] = list(outbox_keys(store, ticket.number))
+    [(pk, sk)] = list(outbox_keys(table, ticket.number))
     outcomes = [notifier.deliver(pk, sk).outcome for _ in range(3)]
     assert outcomes == ["sent", "already_sent", "already_sent"]
     [mail] = sent_mail()
@@ -71,15 +88,13 @@ def test_acknowledgement_is_sent_once_with_threading_headers(
     assert mail["Auto-Submitted"] == "auto-generated"
     message_id = mail["Message-ID"]
     assert message_id.endswith(f"@{DOMAIN}>")
-    record = store.client.get_item(
-        TableName=TABLE_NAME, Key=_marshal(keys.message_id_key(message_id))
-    )
-    assert int(unmarshal(record["Item"])["ticket_number"]) == ticket.number
-    assert store.outbox(ticket.number)[0]["delivery"] == "sent"
+    record = table.get(keys.message_id_key(message_id))
+    assert record is not None and int(record["ticket_number"]) == ticket.number
+    assert stored_outbox(table, ticket.number)[0]["delivery"] == "sent"
 
 
 def test_each_client_facing_change_queues_its_message(
-    service: HelpdeskService, store: DynamoStore
+    service: HelpdeskService, table: Table
 ) -> None:
     ticket = new_ticket(service)
     for action, params in (
@@ -90,7 +105,7 @@ def test_each_client_facing_change_queues_its_message(
     ):
         caller = CLIENT if action is Action.CONFIRM else L1
         service.perform(caller, ticket.number, action, params)
-    outbox = store.outbox(ticket.number)
+    outbox = stored_outbox(table, ticket.number)
     assert [m["kind"] for m in outbox] == ["created", "taken", "answer_sent", "closed"]
     answer = outbox[2]["body"]
     assert "Redémarrez le spouleur." in answer and "confirm" in answer and "reopen" in answer
@@ -98,12 +113,12 @@ def test_each_client_facing_change_queues_its_message(
 
 def test_a_failed_send_is_released_and_retried(
     service: HelpdeskService,
-    store: DynamoStore,
+    table: Table,
     notifier: Notifier,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ticket = new_ticket(service)
-    [(pk, sk)] = list(outbox_keys(store, ticket.number))
+    [(pk, sk)] = list(outbox_keys(table, ticket.number))
 
     def unavailable(to: str, raw: bytes) -> None:
         raise ConnectionError("SES unavailable")
@@ -111,17 +126,17 @@ def test_a_failed_send_is_released_and_retried(
     monkeypatch.setattr(notifier.mailer, "send", unavailable)
     with pytest.raises(ConnectionError):
         notifier.deliver(pk, sk)
-    assert store.outbox(ticket.number)[0]["delivery"] == "pending"
+    assert stored_outbox(table, ticket.number)[0]["delivery"] == "pending"
     monkeypatch.undo()
     assert notifier.deliver(pk, sk).outcome == "sent"
     assert len(sent_mail()) == 1
 
 
 def test_a_run_that_died_mid_send_is_taken_over_after_its_lease(
-    service: HelpdeskService, store: DynamoStore, notifier: Notifier, clock: Clock
+    service: HelpdeskService, table: Table, notifier: Notifier, clock: Clock
 ) -> None:
     ticket = new_ticket(service)
-    [(pk, sk)] = list(outbox_keys(store, ticket.number))
+    [(pk, sk)] = list(outbox_keys(table, ticket.number))
     assert notifier.claims.claim({"pk": pk, "sk": sk}, clock.now) is not None  # then the run died
     with pytest.raises(DeliveryInProgress):
         notifier.deliver(pk, sk)
@@ -132,14 +147,14 @@ def test_a_run_that_died_mid_send_is_taken_over_after_its_lease(
 
 def test_stream_event_delivered_three_times_sends_one_mail(
     service: HelpdeskService,
-    store: DynamoStore,
+    table: Table,
     notifier: Notifier,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     notifier_app = load_function("notifier")
-    monkeypatch.setattr(notifier_app, "default_notifier", lambda: notifier)
+    monkeypatch.setattr(bootstrap, "notifier", lambda: notifier)
     ticket = new_ticket(service)
-    event = {"Records": stream_records(store)}
+    event = {"Records": stream_records()}
     assert len(event["Records"]) == 1
     for _ in range(3):
         assert notifier_app.lambda_handler(event, _context()) == {"batchItemFailures": []}
@@ -150,14 +165,14 @@ def test_stream_event_delivered_three_times_sends_one_mail(
 
 def test_a_failed_record_is_reported_by_sequence_number_and_the_others_delivered(
     service: HelpdeskService,
-    store: DynamoStore,
+    table: Table,
     notifier: Notifier,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     notifier_app = load_function("notifier")
-    monkeypatch.setattr(notifier_app, "default_notifier", lambda: notifier)
+    monkeypatch.setattr(bootstrap, "notifier", lambda: notifier)
     first, second = new_ticket(service), new_ticket(service)
-    records = stream_records(store)
+    records = stream_records()
     assert len(records) == 2
     real_deliver = notifier.deliver
 
@@ -188,7 +203,7 @@ def test_records_that_are_not_outbox_inserts_are_ignored(
     notifier: Notifier, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     notifier_app = load_function("notifier")
-    monkeypatch.setattr(notifier_app, "default_notifier", lambda: notifier)
+    monkeypatch.setattr(bootstrap, "notifier", lambda: notifier)
     others = [
         {"dynamodb": {"SequenceNumber": "1", "NewImage": {"entity": {"S": "ticket"}}}},
         {"dynamodb": {"SequenceNumber": "2"}},
@@ -199,7 +214,11 @@ def test_records_that_are_not_outbox_inserts_are_ignored(
 
 
 def test_reminder_and_auto_closure_reach_the_client(
-    service: HelpdeskService, store: DynamoStore, notifier: Notifier, clock: Clock
+    service: HelpdeskService,
+    uow: DynamoUnitOfWork,
+    table: Table,
+    notifier: Notifier,
+    clock: Clock,
 ) -> None:
     from helpdesk.jobs import AutoCloseJob
 
@@ -209,9 +228,9 @@ def test_reminder_and_auto_closure_reach_the_client(
     answered = service.perform(L1, ticket.number, Action.SEND_ANSWER, ActionInput(message="ok"))
     due = answered.ticket.auto_close_at
     assert due is not None
-    AutoCloseJob(store).run(due - timedelta(hours=12))
-    AutoCloseJob(store).run(due)
-    for pk, sk in outbox_keys(store, ticket.number):
+    AutoCloseJob(uow).run(due - timedelta(hours=12))
+    AutoCloseJob(uow).run(due)
+    for pk, sk in outbox_keys(table, ticket.number):
         notifier.deliver(pk, sk)
     subjects = [m["Subject"].split("] ")[1] for m in sent_mail()]
     assert subjects == [
@@ -223,13 +242,9 @@ def test_reminder_and_auto_closure_reach_the_client(
     ]
 
 
-def stream_records(store: DynamoStore) -> list[dict[str, Any]]:
+def stream_records() -> list[dict[str, Any]]:
     """The table's stream, filtered as the template's event source mapping filters it."""
     return [r for r in moto_streams.stream_records(TABLE_NAME, REGION) if matches_outbox_filter(r)]
-
-
-def _marshal(key: dict[str, str]) -> dict[str, Any]:
-    return {k: {"S": v} for k, v in key.items()}
 
 
 def _context() -> Any:

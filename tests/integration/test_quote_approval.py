@@ -22,10 +22,20 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from helpdesk.adapters.dynamo import DynamoStore
-from helpdesk.adapters.mailer import SesMailer
+from helpdesk import bootstrap
+from helpdesk.adapters.dynamodb import keys
+from helpdesk.adapters.dynamodb.outbox import DynamoOutboxClaims
+from helpdesk.adapters.dynamodb.repositories import (
+    DynamoDirectoryRepository,
+    DynamoTicketRepository,
+)
+from helpdesk.adapters.dynamodb.toolkit import Item, Table
+from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
+from helpdesk.adapters.ses import SesMailer
+from helpdesk.adapters.stepfunctions import StepFunctionsQuoteApprovals
 from helpdesk.domain.errors import ActionNotAllowed
 from helpdesk.domain.model import SYSTEM, QuoteOutcome, Status, Ticket, TicketType
+from helpdesk.domain.outbox import Channel
 from helpdesk.domain.workflow import Action, ActionInput
 from helpdesk.notifier import Notifier
 from helpdesk.quote_approval import QuoteApprovalSteps
@@ -45,6 +55,7 @@ from infra.state_machines import (
     template_substitution_names,
 )
 from tests.conftest import CLIENT, L2, REGION, TABLE_NAME, Clock
+from tests.integration.store_support import outbox_items
 from tests.support.functions import load_function
 
 DOMAIN = "helpdesk.localhost"
@@ -68,10 +79,10 @@ class Harness:
     """The stack around the service: the machine, the QuoteFunction, the stream-driven notifier."""
 
     def __init__(
-        self, service: HelpdeskService, store: DynamoStore, clock: Clock, mp: pytest.MonkeyPatch
+        self, service: HelpdeskService, table: Table, clock: Clock, mp: pytest.MonkeyPatch
     ) -> None:
         self.service = service
-        self.store = store
+        self.table = table
         self.sfn = boto3.client("stepfunctions", region_name=REGION)
         self.machine_arn = ""
         self.position = 0
@@ -83,13 +94,23 @@ class Harness:
         )
         self.notifier_app = load_function("notifier")
         ses = boto3.client("sesv2", region_name=REGION)
-        notifier = Notifier(store, SesMailer(ses, f"support@{DOMAIN}"), DOMAIN, clock=clock)
-        mp.setattr(self.notifier_app, "default_notifier", lambda: notifier)
-        mp.setattr(self.notifier_app, "default_commands", lambda: self.commands)
+        notifier = Notifier(
+            DynamoOutboxClaims(table, Channel.MAIL),
+            DynamoDirectoryRepository(table),
+            SesMailer(ses, f"support@{DOMAIN}"),
+            DOMAIN,
+            clock=clock,
+        )
+        mp.setattr(bootstrap, "notifier", lambda: notifier)
+        mp.setattr(bootstrap, "workflow_commands", lambda: self.commands)
 
     @property
     def commands(self) -> WorkflowCommands:
-        return WorkflowCommands(self.store, self.sfn, self.machine_arn)
+        return WorkflowCommands(
+            DynamoOutboxClaims(self.table, Channel.WORKFLOW),
+            DynamoTicketRepository(self.table),
+            StepFunctionsQuoteApprovals(self.sfn, self.machine_arn),
+        )
 
     def create_machine(self, reminder_seconds: int = LONG_WAIT, max_reminders: int = 3) -> None:
         self.machine_arn, _ = create_quote_approval(
@@ -141,14 +162,19 @@ class Harness:
         return summary
 
     def outbox(self, number: int, channel: str) -> list[dict[str, Any]]:
-        return [i for i in self.store.outbox(number) if i.get("channel", "mail") == channel]
+        items = outbox_items(self.table.client, number)
+        return [i for i in items if i.get("channel", "mail") == channel]
+
+    def ticket_item(self, number: int) -> Item | None:
+        """The stored ticket item, raw (what the state machine's StoreToken step writes)."""
+        return self.table.get(keys.ticket_key(number))
 
 
 @pytest.fixture
 def harness(
-    service: HelpdeskService, store: DynamoStore, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    service: HelpdeskService, table: Table, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Harness]:
-    yield Harness(service, store, clock, monkeypatch)
+    yield Harness(service, table, clock, monkeypatch)
     moto_lambda.unregister(FUNCTION)
 
 
@@ -174,7 +200,7 @@ def evolution_in_progress(service: HelpdeskService) -> Ticket:
     )
     service.perform(L2, ticket.number, Action.TAKE, ActionInput())
     service.perform(L2, ticket.number, Action.START, ActionInput())
-    return service.store.get_ticket(ticket.number)
+    return service.uow.tickets.get(ticket.number)
 
 
 def submit(service: HelpdeskService, number: int, amount: str) -> Ticket:
@@ -190,8 +216,8 @@ def refuse(service: HelpdeskService, number: int, reason: str) -> Ticket:
     return service.perform(CLIENT, number, Action.REFUSE_QUOTE, ActionInput(reason=reason)).ticket
 
 
-def actions(store: DynamoStore, number: int) -> list[str]:
-    return [e.action for e in store.history(number)]
+def actions(uow: DynamoUnitOfWork, number: int) -> list[str]:
+    return [e.action for e in uow.tickets.history(number)]
 
 
 # ------------------------------------------------------------------ definition
@@ -251,13 +277,13 @@ def test_state_machine_iam_is_scoped_to_the_table_and_the_quote_function(
 
 
 # ------------------------------------------------------------------ scenarios
-def test_approve(harness: Harness, service: HelpdeskService, store: DynamoStore) -> None:
+def test_approve(harness: Harness, service: HelpdeskService, uow: DynamoUnitOfWork) -> None:
     harness.create_machine()
     number = evolution_in_progress(service).number
     submit(service, number, "1200.00")
     harness.pump()  # starts ticket-<n>-quote-1
     harness.wait_for_decision(number, 1)
-    stored = store.get_ticket_item(number)
+    stored = harness.ticket_item(number)
     assert stored is not None
     assert stored["awaiting_quote_version"] == 1 and stored["quote_task_version"] == 1
     assert stored["quote_task_token"]
@@ -270,12 +296,12 @@ def test_approve(harness: Harness, service: HelpdeskService, store: DynamoStore)
         "state": "Approved",
         "waiting_for_callback": False,
     }
-    ticket = store.get_ticket(number)
+    ticket = uow.tickets.get(number)
     assert ticket.status is Status.IN_REALISATION == approved.status
     assert [(q.version, q.outcome) for q in ticket.quotes] == [(1, QuoteOutcome.APPROVED)]
     assert ticket.approved_quote is not None and ticket.approved_quote.amount == Decimal("1200.00")
-    assert "awaiting_quote_version" not in (store.get_ticket_item(number) or {})
-    assert actions(store, number)[-2:] == ["submit-quote", "approve-quote"]
+    assert "awaiting_quote_version" not in (harness.ticket_item(number) or {})
+    assert actions(uow, number)[-2:] == ["submit-quote", "approve-quote"]
     assert [c["result"] for c in harness.outbox(number, "workflow")] == ["started", "resumed"]
     mails = [(m["to"], m["subject"].split("] ")[1].split(" : ")[0]) for m in sent_mail()]
     assert (CLIENT.email, "Chiffrage à valider") in mails
@@ -283,7 +309,7 @@ def test_approve(harness: Harness, service: HelpdeskService, store: DynamoStore)
 
 
 def test_refuse_then_requote_then_approve(
-    harness: Harness, service: HelpdeskService, store: DynamoStore
+    harness: Harness, service: HelpdeskService, uow: DynamoUnitOfWork
 ) -> None:
     harness.create_machine()
     number = evolution_in_progress(service).number
@@ -303,14 +329,14 @@ def test_refuse_then_requote_then_approve(
     end = harness.wait_for_end(number, 2)
     assert (end["status"], end["state"]) == ("SUCCEEDED", "Approved")
 
-    ticket = store.get_ticket(number)
+    ticket = uow.tickets.get(number)
     assert ticket.status is Status.IN_REALISATION
     assert [(q.version, q.amount, q.outcome, q.reason) for q in ticket.quotes] == [
         (1, Decimal("5000.00"), QuoteOutcome.REFUSED, "Trop cher pour ce périmètre"),
         (2, Decimal("3200.50"), QuoteOutcome.APPROVED, None),
     ]
     assert ticket.quote == ticket.approved_quote  # the billing basis: version 2
-    assert actions(store, number)[-4:] == [
+    assert actions(uow, number)[-4:] == [
         "submit-quote",
         "refuse-quote",
         "submit-quote",
@@ -321,7 +347,7 @@ def test_refuse_then_requote_then_approve(
 
 
 def test_expiry_after_reminders(
-    harness: Harness, service: HelpdeskService, store: DynamoStore
+    harness: Harness, service: HelpdeskService, uow: DynamoUnitOfWork
 ) -> None:
     harness.create_machine(reminder_seconds=1, max_reminders=2)
     number = evolution_in_progress(service).number
@@ -330,11 +356,11 @@ def test_expiry_after_reminders(
     end = harness.wait_for_end(number, 1, timeout=30)
     assert (end["status"], end["state"]) == ("SUCCEEDED", "Expired")
 
-    ticket = store.get_ticket(number)
+    ticket = uow.tickets.get(number)
     assert ticket.status is Status.IN_PROGRESS
     assert [(q.version, q.outcome) for q in ticket.quotes] == [(1, QuoteOutcome.EXPIRED)]
     assert ticket.approved_quote is None  # nothing to bill
-    last = store.history(number)[-1]
+    last = uow.tickets.history(number)[-1]
     assert (last.action, last.actor, last.to_status) == (
         "expire-quote",
         "system",
@@ -358,7 +384,7 @@ def test_expiry_after_reminders(
 
 
 def test_decision_before_the_token_is_stored(
-    harness: Harness, service: HelpdeskService, store: DynamoStore
+    harness: Harness, service: HelpdeskService, uow: DynamoUnitOfWork
 ) -> None:
     harness.create_machine()
     number = evolution_in_progress(service).number
@@ -371,14 +397,14 @@ def test_decision_before_the_token_is_stored(
         ("quote_approval_start", "started"),
         ("quote_approval_decision", "nothing_to_resume"),
     ]
-    ticket = store.get_ticket(number)
+    ticket = uow.tickets.get(number)
     assert ticket.status is Status.IN_REALISATION
     assert ticket.approved_quote is not None and ticket.approved_quote.amount == Decimal("450.00")
-    assert "quote_task_token" not in (store.get_ticket_item(number) or {})  # never stored
+    assert "quote_task_token" not in (harness.ticket_item(number) or {})  # never stored
 
 
 def test_duplicate_decision_changes_nothing(
-    harness: Harness, service: HelpdeskService, store: DynamoStore
+    harness: Harness, service: HelpdeskService, uow: DynamoUnitOfWork
 ) -> None:
     harness.create_machine()
     number = evolution_in_progress(service).number
@@ -388,7 +414,7 @@ def test_duplicate_decision_changes_nothing(
     approve(service, number)
     harness.pump()
     assert harness.wait_for_end(number, 1)["state"] == "Approved"
-    before = store.get_ticket(number)
+    before = uow.tickets.get(number)
     mails_before = len(sent_mail())
 
     for again in (lambda: approve(service, number), lambda: refuse(service, number, "non")):
@@ -396,7 +422,7 @@ def test_duplicate_decision_changes_nothing(
             again()
         assert "approve-quote" not in refused.value.allowed_actions
     assert harness.pump(replay=True) > 0  # every record delivered a second time
-    assert store.get_ticket(number) == before
+    assert uow.tickets.get(number) == before
     assert len(sent_mail()) == mails_before
     assert [c["result"] for c in harness.outbox(number, "workflow")] == ["started", "resumed"]
     assert harness.summary(number, 1)["state"] == "Approved"
@@ -405,7 +431,7 @@ def test_duplicate_decision_changes_nothing(
 
 
 def test_ticket_changed_elsewhere_ends_the_execution_cleanly(
-    harness: Harness, service: HelpdeskService, store: DynamoStore
+    harness: Harness, service: HelpdeskService, uow: DynamoUnitOfWork
 ) -> None:
     harness.create_machine(reminder_seconds=2, max_reminders=3)
     number = evolution_in_progress(service).number
@@ -417,7 +443,7 @@ def test_ticket_changed_elsewhere_ends_the_execution_cleanly(
     end = harness.wait_for_end(number, 1)
     assert (end["status"], end["state"]) == ("SUCCEEDED", "TicketMovedOn")
     harness.wait_for_decision(number, 2)  # version 2's execution is the one waiting
-    stored = store.get_ticket_item(number) or {}
+    stored = harness.ticket_item(number) or {}
     assert (stored["awaiting_quote_version"], stored["quote_task_version"]) == (2, 2)
 
     # While version 2's execution waits, the ticket moves on by a path that resumes nothing
@@ -433,7 +459,7 @@ def test_ticket_changed_elsewhere_ends_the_execution_cleanly(
     assert entered[-3:] == ["Remind", "StillAwaiting", "TicketMovedOn"]
     kinds = [m["kind"] for m in harness.outbox(number, "mail")]
     assert not any(k.startswith("quote_reminder") for k in kinds)
-    ticket = store.get_ticket(number)
+    ticket = uow.tickets.get(number)
     assert [(q.version, q.outcome) for q in ticket.quotes] == [
         (1, QuoteOutcome.REFUSED),
         (2, QuoteOutcome.EXPIRED),
@@ -442,7 +468,7 @@ def test_ticket_changed_elsewhere_ends_the_execution_cleanly(
 
 
 def test_start_command_replayed_after_the_execution_ended_starts_nothing(
-    harness: Harness, service: HelpdeskService, store: DynamoStore
+    harness: Harness, service: HelpdeskService, uow: DynamoUnitOfWork
 ) -> None:
     harness.create_machine()
     number = evolution_in_progress(service).number
@@ -452,7 +478,7 @@ def test_start_command_replayed_after_the_execution_ended_starts_nothing(
     harness.wait_for_end(number, 1)
     [start, _decision] = harness.outbox(number, "workflow")
     # A lost mark-done: the command is pending again, as if the run died after StartExecution.
-    store.client.update_item(
+    harness.table.client.update_item(
         TableName=TABLE_NAME,
         Key={"pk": {"S": start["pk"]}, "sk": {"S": start["sk"]}},
         UpdateExpression="SET delivery = :pending",

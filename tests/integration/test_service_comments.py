@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from helpdesk.adapters.dynamo import DynamoStore
+from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 from helpdesk.domain.errors import ActionNotAllowed, Forbidden, InvalidInput, NotFound
 from helpdesk.domain.model import SYSTEM, Status, TicketType
 from helpdesk.domain.workflow import Action, ActionInput
@@ -33,22 +33,22 @@ def answered(service: HelpdeskService) -> int:
 
 
 def test_client_reply_suspends_and_consultant_reply_restarts_the_countdown(
-    service: HelpdeskService, store: DynamoStore, dynamodb: Any, clock: Clock
+    service: HelpdeskService, uow: DynamoUnitOfWork, dynamodb: Any, clock: Clock
 ) -> None:
     n = answered(service)
-    before = store.get_ticket(n)
+    before = uow.tickets.get(n)
     assert due_numbers(dynamodb) == [n] and before.countdown_running
 
     clock.advance(days=2)
     service.add_comment(CLIENT, n, body="It still fails on Mondays")
-    suspended = store.get_ticket(n)
+    suspended = uow.tickets.get(n)
     assert (suspended.status, suspended.countdown_suspended) == (Status.ANSWER_SENT, True)
     assert suspended.version == before.version + 1
     assert due_numbers(dynamodb) == []
     assert "due_pk" not in ticket_item(dynamodb, n)
     # A second client comment changes nothing more; the scheduler cannot close it.
     service.add_comment(CLIENT, n, body="and on Tuesdays")
-    assert store.get_ticket(n).version == suspended.version
+    assert uow.tickets.get(n).version == suspended.version
     clock.advance(days=30)
     with pytest.raises(ActionNotAllowed):
         service.perform(SYSTEM, n, Action.AUTO_CLOSE, ActionInput())
@@ -58,22 +58,22 @@ def test_client_reply_suspends_and_consultant_reply_restarts_the_countdown(
     # A public reply starts the countdown again, from now.
     clock.now = datetime(2027, 1, 5, 15, 0, tzinfo=UTC)
     service.add_comment(L1, n, body="Fixed the Monday batch")
-    restarted = store.get_ticket(n)
+    restarted = uow.tickets.get(n)
     assert restarted.countdown_running
     assert restarted.auto_close_at == datetime(2027, 1, 12, 15, 0, tzinfo=UTC)
     assert index_sort_keys(dynamodb, "due", "DUE") == ["2027-01-12T15:00:00Z#0000000001"]
     # Comments are not actions: the history is untouched.
-    assert [e.action for e in store.history(n)] == ["create", "take", "start", "send-answer"]
+    assert [e.action for e in uow.tickets.history(n)] == ["create", "take", "start", "send-answer"]
     assert len(partition_items(dynamodb, n, "COMMENT#")) == 4
 
 
 def test_client_confirms_after_commenting(
-    service: HelpdeskService, store: DynamoStore, dynamodb: Any
+    service: HelpdeskService, uow: DynamoUnitOfWork, dynamodb: Any
 ) -> None:
     n = answered(service)
     service.add_comment(CLIENT, n, body="thanks, checking")
     service.perform(CLIENT, n, Action.CONFIRM, ActionInput())
-    closed = store.get_ticket(n)
+    closed = uow.tickets.get(n)
     assert (closed.status, closed.countdown_suspended, closed.auto_close_at) == (
         Status.CLOSED,
         False,

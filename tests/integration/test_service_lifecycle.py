@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from helpdesk.adapters import keys
+from helpdesk.adapters.dynamodb import keys
 from helpdesk.domain.errors import ActionNotAllowed
 from helpdesk.domain.model import (
     SYSTEM,
@@ -18,7 +18,7 @@ from helpdesk.domain.model import (
     Status,
     TicketType,
 )
-from helpdesk.domain.timekeeping import TimeKind
+from helpdesk.domain.timekeeping import Task, TimeKind
 from helpdesk.domain.workflow import Action, ActionInput
 from helpdesk.service import HelpdeskService
 from tests.conftest import CLIENT, L1, L2, L2B, L3, MANAGER, OTHER_CLIENT, Clock
@@ -65,11 +65,7 @@ def test_assistance_lifecycle(service: HelpdeskService, dynamodb: Any, clock: Cl
         1,
     )
     assert service.tasks(L1, n) == [
-        {
-            "month": "2026-11",
-            "title": "#1 - Création de l'utilisateur Fabrice - Novembre 2026",
-            "minutes": 0,
-        }
+        Task(n, "2026-11", "#1 - Création de l'utilisateur Fabrice - Novembre 2026", 0)
     ]
     t = act(service, L1, n, Action.START)
     assert t.status_label == "En Cours"
@@ -89,7 +85,7 @@ def test_assistance_lifecycle(service: HelpdeskService, dynamodb: Any, clock: Cl
     assert queued_numbers(dynamodb, 1) == []
     assert queued_numbers(dynamodb, 2) == [n]
     service.log_time(L2, n, minutes=70, kind=TimeKind.REALISATION)
-    assert service.store.get_ticket(n).time_spent_minutes == 120
+    assert service.uow.tickets.get(n).time_spent_minutes == 120
 
     t = act(service, L2, n, Action.SEND_ANSWER, message="Done, please check.")
     assert (t.status, t.status_label) == (Status.ANSWER_SENT, "Réponse Envoyée")
@@ -187,9 +183,9 @@ def test_incident_lifecycle_escalated_to_queue_then_closed_by_consultant(
         "send-answer",
         "close",
     ]
-    assert service.store.history(n)[-1].details == {"note": "client confirmed by phone"}
-    assert service.store.get_ticket(n).time_spent_minutes == 240
-    assert [task["month"] for task in service.tasks(L3, n)] == ["2026-11"]
+    assert service.uow.tickets.history(n)[-1].details == {"note": "client confirmed by phone"}
+    assert service.uow.tickets.get(n).time_spent_minutes == 240
+    assert [task.month for task in service.tasks(L3, n)] == ["2026-11"]
 
 
 def test_auto_close_and_cancel(service: HelpdeskService, dynamodb: Any, clock: Clock) -> None:
@@ -209,7 +205,7 @@ def test_auto_close_and_cancel(service: HelpdeskService, dynamodb: Any, clock: C
     assert (t.status, t.closure_reason) == (Status.CLOSED, ClosureReason.AUTO_CLOSED)
     assert due_numbers(dynamodb) == [] and queued_numbers(dynamodb, 2) == []
     assert history_actions(service, n)[-1] == (5, "auto-close", "answer_sent", "closed")
-    assert service.store.history(n)[-1].actor == "system"
+    assert service.uow.tickets.history(n)[-1].actor == "system"
 
     c = service.create_ticket(
         CLIENT, title="Oops", description="", type=TicketType.ASSISTANCE
@@ -311,7 +307,7 @@ def test_evolution_lifecycle_quote_refused_resubmitted_approved_billed_in_paris_
         "confirm",
     ]
     assert t.version == 13
-    assert service.store.history(n)[6].details == {
+    assert service.uow.tickets.history(n)[6].details == {
         "quote_version": "2",
         "outcome": "approved",
         "amount": "950.50",
@@ -355,7 +351,7 @@ def test_time_entries_are_in_by_month_of_their_paris_date(
     assert by_month_keys(dynamodb, "2026-11") == [f"acme#0000000001#{november.id}"]
     entries = {i["sk"]: i for i in partition_items(dynamodb, n, "TIME#")}
     assert entries[f"TIME#{october.id}"]["billable"] is True
-    assert {t["month"]: t["minutes"] for t in service.tasks(L1, n)} == {
+    assert {t.month: t.minutes for t in service.tasks(L1, n)} == {
         "2026-10": 30,
         "2026-11": 45,
     }

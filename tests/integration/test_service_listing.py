@@ -27,8 +27,10 @@ def list_all(
             return numbers
 
 
-def create(service: HelpdeskService, caller: Caller, kind: TicketType, **kw: str) -> Ticket:
-    return service.create_ticket(caller, title="t", description="", type=kind, **kw)
+def create(
+    service: HelpdeskService, caller: Caller, kind: TicketType, org_id: str | None = None
+) -> Ticket:
+    return service.create_ticket(caller, title="t", description="", type=kind, org_id=org_id)
 
 
 def encode(key: object) -> str:

@@ -8,16 +8,18 @@ from typing import Any
 
 import pytest
 
-from helpdesk.adapters import keys
-from helpdesk.adapters.dynamo import DynamoStore
+from helpdesk.adapters.dynamodb import keys
+from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 from helpdesk.domain.errors import ActionNotAllowed, Forbidden, InvalidInput, MonthLocked
 from helpdesk.domain.model import Caller, TicketType
-from helpdesk.domain.timekeeping import TimeKind
+from helpdesk.domain.timekeeping import Task, TimeKind
 from helpdesk.domain.workflow import Action, ActionInput
 from helpdesk.service import HelpdeskService
 from tests.conftest import CLIENT, L1, L1B, L2, MANAGER, TABLE_NAME, Clock
 from tests.integration.store_support import (
     index_sort_keys,
+    is_month_locked,
+    own_service,
     partition_items,
     raw_item,
     ticket_item,
@@ -34,8 +36,8 @@ def taken_ticket(service: HelpdeskService, title: str = TITLE) -> int:
     return number
 
 
-def task_minutes(store: DynamoStore, number: int) -> dict[str, int]:
-    return {t["month"]: int(t["minutes"]) for t in store.tasks(number)}
+def task_minutes(uow: DynamoUnitOfWork, number: int) -> dict[str, int]:
+    return {t.month: t.minutes for t in uow.tickets.with_tasks(number)[1]}
 
 
 def day_minutes(dynamodb: Any, consultant: str, day: str) -> int | None:
@@ -44,7 +46,7 @@ def day_minutes(dynamodb: Any, consultant: str, day: str) -> int | None:
 
 
 def test_entry_just_before_midnight_utc_lands_on_february_task(
-    service: HelpdeskService, store: DynamoStore, dynamodb: Any, clock: Clock
+    service: HelpdeskService, uow: DynamoUnitOfWork, dynamodb: Any, clock: Clock
 ) -> None:
     clock.now = datetime(2022, 1, 31, 12, 0, tzinfo=UTC)
     n = taken_ticket(service)
@@ -52,20 +54,20 @@ def test_entry_just_before_midnight_utc_lands_on_february_task(
     entry = service.log_time(L1, n, minutes=45, kind=TimeKind.ANALYSIS, comment=" checked ")
     assert (entry.day, entry.month, entry.comment) == (date(2022, 2, 1), "2022-02", "checked")
     assert service.tasks(L1, n) == [
-        {"month": "2022-01", "title": f"#1 - {TITLE} - Janvier 2022", "minutes": 0},
-        {"month": "2022-02", "title": f"#1 - {TITLE} - Février 2022", "minutes": 45},
+        Task(n, "2022-01", f"#1 - {TITLE} - Janvier 2022", 0),
+        Task(n, "2022-02", f"#1 - {TITLE} - Février 2022", 45),
     ]
     assert index_sort_keys(dynamodb, "by_month", keys.month_pk("2022-02")) == [
         f"acme#0000000001#{entry.id}"
     ]
     assert index_sort_keys(dynamodb, "by_month", keys.month_pk("2022-01")) == []
-    assert store.get_ticket(n).time_spent_minutes == 45
+    assert uow.tickets.get(n).time_spent_minutes == 45
     assert day_minutes(dynamodb, L1.id, "2022-02-01") == 45
     assert [e.id for e in service.time_entries(MANAGER, n)] == [entry.id]
 
 
 def test_day_never_exceeds_1440_minutes_across_tickets(
-    service: HelpdeskService, store: DynamoStore, dynamodb: Any
+    service: HelpdeskService, uow: DynamoUnitOfWork, dynamodb: Any
 ) -> None:
     first, second = taken_ticket(service, "first"), taken_ticket(service, "second")
     day = date(2026, 11, 26)
@@ -75,7 +77,7 @@ def test_day_never_exceeds_1440_minutes_across_tickets(
     assert refused.value.field == "minutes"
     assert "1441" in refused.value.detail
     # Nothing written.
-    assert task_minutes(store, second) == {"2026-11": 0}
+    assert task_minutes(uow, second) == {"2026-11": 0}
     assert ticket_item(dynamodb, second)["time_spent_minutes"] == 0
     assert partition_items(dynamodb, second, "TIME#") == []
     assert day_minutes(dynamodb, L1.id, day.isoformat()) == 1000
@@ -87,32 +89,32 @@ def test_day_never_exceeds_1440_minutes_across_tickets(
     # Another consultant and another day are separate.
     service.log_time(L1B, first, minutes=1440, kind=TimeKind.ANALYSIS, day=day)
     service.log_time(L1, first, minutes=1440, kind=TimeKind.ANALYSIS, day=date(2026, 11, 25))
-    assert store.get_ticket(first).time_spent_minutes == 1000 + 1440 + 1440
-    assert store.get_ticket(second).time_spent_minutes == 440
+    assert uow.tickets.get(first).time_spent_minutes == 1000 + 1440 + 1440
+    assert uow.tickets.get(second).time_spent_minutes == 440
     with pytest.raises(InvalidInput) as too_long:
         service.log_time(L2, first, minutes=1441, kind=TimeKind.ANALYSIS)
     assert too_long.value.field == "minutes"
 
 
 def test_locked_month_refuses_entries_and_writes_nothing(
-    service: HelpdeskService, store: DynamoStore, dynamodb: Any
+    service: HelpdeskService, uow: DynamoUnitOfWork, dynamodb: Any
 ) -> None:
     n = taken_ticket(service)
     dynamodb.put_item(
         TableName=TABLE_NAME, Item={"pk": {"S": "LOCK"}, "sk": {"S": "MONTH#2026-10"}}
     )
-    assert store.is_month_locked("2026-10")
+    assert is_month_locked(dynamodb, "2026-10")
     with pytest.raises(MonthLocked) as locked:
         service.log_time(L1, n, minutes=60, kind=TimeKind.ANALYSIS, day=date(2026, 10, 15))
     assert locked.value.month == "2026-10"
-    assert task_minutes(store, n) == {"2026-11": 0}  # no October task either
+    assert task_minutes(uow, n) == {"2026-11": 0}  # no October task either
     assert partition_items(dynamodb, n, "TIME#") == []
-    assert store.get_ticket(n).time_spent_minutes == 0
+    assert uow.tickets.get(n).time_spent_minutes == 0
     assert day_minutes(dynamodb, L1.id, "2026-10-15") is None
     assert index_sort_keys(dynamodb, "by_month", keys.month_pk("2026-10")) == []
     # November is open.
     service.log_time(L1, n, minutes=60, kind=TimeKind.ANALYSIS, day=date(2026, 11, 1))
-    assert task_minutes(store, n) == {"2026-11": 60}
+    assert task_minutes(uow, n) == {"2026-11": 60}
 
 
 def test_time_refused_before_take_for_clients_and_in_the_future(
@@ -127,13 +129,11 @@ def test_time_refused_before_take_for_clients_and_in_the_future(
     with pytest.raises(InvalidInput) as future:
         service.log_time(L1, n, minutes=5, kind=TimeKind.ANALYSIS, day=date(2026, 11, 28))
     assert future.value.field == "date"
-    assert service.tasks(L1, n) == [
-        {"month": "2026-11", "title": "#1 - t - Novembre 2026", "minutes": 0}
-    ]
+    assert service.tasks(L1, n) == [Task(n, "2026-11", "#1 - t - Novembre 2026", 0)]
 
 
 def test_twenty_threads_logging_on_one_ticket_add_up(
-    service: HelpdeskService, store: DynamoStore, dynamodb: Any
+    service: HelpdeskService, uow: DynamoUnitOfWork, dynamodb: Any
 ) -> None:
     n = taken_ticket(service)
     consultants: list[Caller] = [L1, L1B, L2, MANAGER]
@@ -143,7 +143,9 @@ def test_twenty_threads_logging_on_one_ticket_add_up(
     def log(i: int) -> None:
         try:
             barrier.wait()
-            service.log_time(consultants[i % 4], n, minutes=i + 1, kind=TimeKind.ANALYSIS)
+            own_service(service).log_time(
+                consultants[i % 4], n, minutes=i + 1, kind=TimeKind.ANALYSIS
+            )
         except BaseException as exc:  # collected for the assertion
             errors.append(exc)
 
@@ -153,12 +155,12 @@ def test_twenty_threads_logging_on_one_ticket_add_up(
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
-    entries = store.time_entries(n)
+    entries = uow.tickets.with_time_entries(n)[1]
     assert len(entries) == 20
     expected = sum(range(1, 21))
     assert sum(e.minutes for e in entries) == expected == 210
-    assert task_minutes(store, n) == {"2026-11": expected}
-    assert store.get_ticket(n).time_spent_minutes == expected
+    assert task_minutes(uow, n) == {"2026-11": expected}
+    assert uow.tickets.get(n).time_spent_minutes == expected
     for index, consultant in enumerate(consultants):
         assert day_minutes(dynamodb, consultant.id, "2026-11-27") == sum(
             i + 1 for i in range(20) if i % 4 == index

@@ -11,14 +11,22 @@ from typing import Any
 
 import pytest
 
-from helpdesk.adapters import keys
-from helpdesk.adapters.dynamo import DynamoStore, TicketChanged
+from helpdesk import side_effects
+from helpdesk.adapters.dynamodb import keys
+from helpdesk.adapters.dynamodb.repositories import DynamoTicketRepository
+from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 from helpdesk.domain.errors import StaleVersion, StatusConflict
 from helpdesk.domain.model import Caller, Status, Ticket, TicketType
-from helpdesk.domain.workflow import Action, ActionContext, ActionInput, decide
+from helpdesk.domain.workflow import Action, ActionContext, ActionInput, Transition, decide
+from helpdesk.ports import TicketChanged
 from helpdesk.service import HelpdeskService
 from tests.conftest import CLIENT, L1, L2, L2B, MANAGER, TABLE_NAME, Clock
-from tests.integration.store_support import partition_items, raw_item, ticket_item
+from tests.integration.store_support import (
+    own_service,
+    partition_items,
+    raw_item,
+    ticket_item,
+)
 
 BARRIER_TIMEOUT = 10
 
@@ -29,62 +37,68 @@ def in_progress_ticket(service: HelpdeskService, title: str = "race") -> Ticket:
     ).number
     for action in (Action.TAKE, Action.START):
         service.perform(L1, number, action, ActionInput())
-    return service.store.get_ticket(number)
+    return service.uow.tickets.get(number)
 
 
 def answered_ticket(service: HelpdeskService, title: str = "race") -> Ticket:
     number = in_progress_ticket(service, title).number
     service.perform(L1, number, Action.SEND_ANSWER, ActionInput(message="done"))
-    return service.store.get_ticket(number)
+    return service.uow.tickets.get(number)
 
 
-def events_for_version(store: DynamoStore, number: int, version: int) -> list[str]:
-    return [e.action for e in store.history(number) if e.version == version]
+def events_for_version(uow: DynamoUnitOfWork, number: int, version: int) -> list[str]:
+    return [e.action for e in uow.tickets.history(number) if e.version == version]
+
+
+def commit(uow: DynamoUnitOfWork, transition: Transition) -> None:
+    """What the service commits for an applied action: one unit of work."""
+    uow.add(*side_effects.of_transition(transition))
+    uow.commit()
 
 
 # ---------- deterministic: two transitions decided from the same loaded ticket ----------
 
 
 def test_second_commit_of_the_same_version_loses_with_the_stored_ticket(
-    service: HelpdeskService, store: DynamoStore, clock: Clock
+    service: HelpdeskService, uow: DynamoUnitOfWork, clock: Clock
 ) -> None:
     ticket = in_progress_ticket(service)
     context = ActionContext(now=clock())
     hold = decide(ticket, L1, Action.HOLD, ActionInput(reason="r"), context)
     answer = decide(ticket, L1, Action.SEND_ANSWER, ActionInput(message="m"), context)
-    store.commit(hold)
+    commit(uow, hold)
     with pytest.raises(TicketChanged) as lost:
-        store.commit(answer)
+        commit(uow, answer)
     assert lost.value.status_changed is True
     assert lost.value.current == hold.ticket  # the stored ticket, from the failed condition
-    stored = store.get_ticket(ticket.number)
+    stored = uow.tickets.get(ticket.number)
     assert (stored.status, stored.version) == (Status.ON_HOLD, ticket.version + 1)
-    assert events_for_version(store, ticket.number, ticket.version + 1) == ["hold"]
-    assert len(store.history(ticket.number)) == ticket.version + 1
+    assert events_for_version(uow, ticket.number, ticket.version + 1) == ["hold"]
+    assert len(uow.tickets.history(ticket.number)) == ticket.version + 1
 
 
 def test_version_only_conflict_is_reported_without_status_change(
-    service: HelpdeskService, store: DynamoStore, clock: Clock
+    service: HelpdeskService, uow: DynamoUnitOfWork, clock: Clock
 ) -> None:
     ticket = in_progress_ticket(service)
     context = ActionContext(now=clock())
     first = decide(ticket, MANAGER, Action.ESCALATE, ActionInput(), context)
     second = decide(ticket, L1, Action.ESCALATE, ActionInput(), context)
-    store.commit(first)
+    commit(uow, first)
     with pytest.raises(TicketChanged) as lost:
-        store.commit(second)
+        commit(uow, second)
     assert lost.value.status_changed is False
     assert lost.value.current.version == ticket.version + 1
-    assert events_for_version(store, ticket.number, ticket.version + 1) == ["escalate"]
-    assert store.history(ticket.number)[-1].actor == MANAGER.id
-    assert store.get_ticket(ticket.number).support_level == 2
+    assert events_for_version(uow, ticket.number, ticket.version + 1) == ["escalate"]
+    assert uow.tickets.history(ticket.number)[-1].actor == MANAGER.id
+    assert uow.tickets.get(ticket.number).support_level == 2
 
 
 def interleave(
-    store: DynamoStore, monkeypatch: pytest.MonkeyPatch, other: Callable[[], Any]
+    uow: DynamoUnitOfWork, monkeypatch: pytest.MonkeyPatch, other: Callable[[], Any]
 ) -> None:
     """Run `other` (another writer) right after the next ticket read, once."""
-    original = store.get_ticket
+    original = uow.tickets.get
     done = False
 
     def get_ticket(number: int) -> Ticket:
@@ -95,42 +109,42 @@ def interleave(
             other()
         return ticket
 
-    monkeypatch.setattr(store, "get_ticket", get_ticket)
+    monkeypatch.setattr(uow.tickets, "get", get_ticket)
 
 
 def test_service_status_conflict_is_409_with_allowed_actions(
-    service: HelpdeskService, store: DynamoStore, monkeypatch: pytest.MonkeyPatch
+    service: HelpdeskService, uow: DynamoUnitOfWork, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ticket = in_progress_ticket(service)
     n = ticket.number
-    interleave(store, monkeypatch, lambda: service.perform(L1, n, Action.HOLD, ActionInput()))
+    interleave(uow, monkeypatch, lambda: service.perform(L1, n, Action.HOLD, ActionInput()))
     with pytest.raises(StatusConflict) as conflict:
         service.perform(L1, n, Action.SEND_ANSWER, ActionInput(message="m"))
     assert "Un instant" in conflict.value.detail
     assert conflict.value.allowed_actions == ["resume"]
-    assert events_for_version(store, n, ticket.version + 1) == ["hold"]
-    assert len(store.history(n)) == ticket.version + 1
+    assert events_for_version(uow, n, ticket.version + 1) == ["hold"]
+    assert len(uow.tickets.history(n)) == ticket.version + 1
 
 
 def test_service_retries_when_only_the_version_changed(
-    service: HelpdeskService, store: DynamoStore, monkeypatch: pytest.MonkeyPatch
+    service: HelpdeskService, uow: DynamoUnitOfWork, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ticket = answered_ticket(service)
     n = ticket.number
     # A client comment suspends the countdown: version + 1, same status.
-    interleave(store, monkeypatch, lambda: service.add_comment(CLIENT, n, body="hm"))
+    interleave(uow, monkeypatch, lambda: service.add_comment(CLIENT, n, body="hm"))
     transition = service.perform(L1, n, Action.CLOSE, ActionInput(note="phoned"))
     assert transition.before.version == ticket.version + 1
-    stored = store.get_ticket(n)
+    stored = uow.tickets.get(n)
     assert (stored.status, stored.version) == (Status.CLOSED, ticket.version + 2)
-    assert events_for_version(store, n, ticket.version + 2) == ["close"]
-    assert len(partition_items(store.client, n, "COMMENT#")) == 1
+    assert events_for_version(uow, n, ticket.version + 2) == ["close"]
+    assert len(partition_items(uow.table.client, n, "COMMENT#")) == 1
 
 
 @pytest.mark.parametrize("status_changes", [False, True])
 def test_service_if_match_loser_gets_stale_version(
     service: HelpdeskService,
-    store: DynamoStore,
+    uow: DynamoUnitOfWork,
     monkeypatch: pytest.MonkeyPatch,
     status_changes: bool,
 ) -> None:
@@ -143,12 +157,12 @@ def test_service_if_match_loser_gets_stale_version(
         else:
             service.add_comment(CLIENT, n, body="hm")
 
-    interleave(store, monkeypatch, other)
+    interleave(uow, monkeypatch, other)
     with pytest.raises(StaleVersion) as stale:
         service.perform(L1, n, Action.CLOSE, ActionInput(note="x"), expected_version=ticket.version)
     assert stale.value.current_version == ticket.version + 1
-    assert store.get_ticket(n).version == ticket.version + 1
-    assert [e.action for e in store.history(n) if e.version > ticket.version] == (
+    assert uow.tickets.get(n).version == ticket.version + 1
+    assert [e.action for e in uow.tickets.history(n) if e.version > ticket.version] == (
         ["reopen"] if status_changes else []
     )
 
@@ -158,28 +172,30 @@ def test_service_if_match_mismatch_before_any_write(service: HelpdeskService) ->
     with pytest.raises(StaleVersion) as stale:
         service.perform(L1, ticket.number, Action.HOLD, ActionInput(), expected_version=1)
     assert stale.value.current_version == ticket.version
-    assert service.store.get_ticket(ticket.number).version == ticket.version
+    assert service.uow.tickets.get(ticket.number).version == ticket.version
 
 
 # ---------- real threads ----------
 
 
 @contextmanager
-def reading_together(store: DynamoStore, parties: int) -> Iterator[None]:
-    """Inside, `parties` threads' ticket reads wait for each other: they load one version."""
-    barrier = threading.Barrier(parties, timeout=BARRIER_TIMEOUT)
-    original = store.get_ticket
+def reading_together(parties: int) -> Iterator[None]:
+    """Inside, `parties` threads' ticket reads wait for each other: they load one version.
 
-    def get_ticket(number: int) -> Ticket:
-        ticket = original(number)
+    Each thread runs its own service (`perform_job`), so the read is patched on the class."""
+    barrier = threading.Barrier(parties, timeout=BARRIER_TIMEOUT)
+    original = DynamoTicketRepository.get
+
+    def get_ticket(self: DynamoTicketRepository, number: int) -> Ticket:
+        ticket = original(self, number)
         barrier.wait()
         return ticket
 
-    store.get_ticket = get_ticket  # type: ignore[method-assign]
+    DynamoTicketRepository.get = get_ticket  # type: ignore[method-assign]
     try:
         yield
     finally:
-        del store.get_ticket
+        DynamoTicketRepository.get = original  # type: ignore[method-assign]
 
 
 def run_together(jobs: list[Callable[[], Any]]) -> list[Any]:
@@ -208,20 +224,22 @@ def perform_job(
     params: ActionInput,
     expected_version: int | None = None,
 ) -> Callable[[], Any]:
-    return lambda: service.perform(caller, number, action, params, expected_version)
+    """The action, run by a service of its own (another Lambda environment)."""
+    own = own_service(service)
+    return lambda: own.perform(caller, number, action, params, expected_version)
 
 
 @pytest.mark.parametrize("if_match", [False, True])
 def test_threads_racing_on_one_version_one_wins(
     service: HelpdeskService,
-    store: DynamoStore,
+    uow: DynamoUnitOfWork,
     if_match: bool,
 ) -> None:
     tickets = [in_progress_ticket(service, f"race {i}") for i in range(10)]
     for ticket in tickets:
         n, version = ticket.number, ticket.version
         expected = version if if_match else None
-        with reading_together(store, 2):
+        with reading_together(2):
             results = run_together(
                 [
                     perform_job(service, L1, n, Action.HOLD, ActionInput(), expected),
@@ -234,21 +252,21 @@ def test_threads_racing_on_one_version_one_wins(
         losers = [r for r in results if isinstance(r, Exception)]
         assert len(winners) == 1 and len(losers) == 1, results
         assert isinstance(losers[0], StaleVersion if if_match else StatusConflict), losers
-        stored = store.get_ticket(n)
+        stored = uow.tickets.get(n)
         assert stored.version == version + 1
         assert stored.status is winners[0].ticket.status
-        assert events_for_version(store, n, version + 1) == [winners[0].event.action]
-        assert len(store.history(n)) == version + 1
+        assert events_for_version(uow, n, version + 1) == [winners[0].event.action]
+        assert len(uow.tickets.history(n)) == version + 1
 
 
 def test_threads_same_action_twice_applies_once(
-    service: HelpdeskService, store: DynamoStore
+    service: HelpdeskService, uow: DynamoUnitOfWork
 ) -> None:
     """Two consultants of the level take the same ticket at once: one take applies."""
     number = service.create_ticket(
         CLIENT, title="dup", description="", type=TicketType.INCIDENT
     ).number
-    with reading_together(store, 2):
+    with reading_together(2):
         results = run_together(
             [
                 perform_job(service, L2, number, Action.TAKE, ActionInput()),
@@ -257,26 +275,26 @@ def test_threads_same_action_twice_applies_once(
         )
     assert isinstance(next(r for r in results if isinstance(r, Exception)), StatusConflict)
     assert sum(not isinstance(r, Exception) for r in results) == 1, results
-    assert [e.action for e in store.history(number)] == ["create", "take"]
-    assert len(store.tasks(number)) == 1
+    assert [e.action for e in uow.tickets.history(number)] == ["create", "take"]
+    assert len(uow.tickets.with_tasks(number)[1]) == 1
 
 
-def test_threads_version_only_race_retries(service: HelpdeskService, store: DynamoStore) -> None:
+def test_threads_version_only_race_retries(service: HelpdeskService, uow: DynamoUnitOfWork) -> None:
     for i in range(5):
         ticket = answered_ticket(service, f"answered {i}")
         n = ticket.number
-        with reading_together(store, 2):
+        with reading_together(2):
             results = run_together(
                 [
-                    functools.partial(service.add_comment, CLIENT, n, body="a question"),
+                    functools.partial(own_service(service).add_comment, CLIENT, n, body="a question"),
                     perform_job(service, L1, n, Action.CLOSE, ActionInput(note="n")),
                 ]
             )
         assert not any(isinstance(r, Exception) for r in results), results
-        stored = store.get_ticket(n)
+        stored = uow.tickets.get(n)
         assert stored.status is Status.CLOSED
-        assert [e.action for e in store.history(n)][-1] == "close"
-        assert len(partition_items(store.client, n, "COMMENT#")) == 1
+        assert [e.action for e in uow.tickets.history(n)][-1] == "close"
+        assert len(partition_items(uow.table.client, n, "COMMENT#")) == 1
 
 
 # ---------- sequential numbers ----------
@@ -289,7 +307,7 @@ def test_thousand_concurrent_creations_get_numbers_1_to_1000(
     total, workers = 1000, 8
 
     def create(i: int) -> int:
-        return service.create_ticket(
+        return own_service(service).create_ticket(
             CLIENT, title=f"ticket {i}", description="", type=TicketType.ASSISTANCE
         ).number
 
@@ -307,4 +325,4 @@ def test_thousand_concurrent_creations_get_numbers_1_to_1000(
     )["Count"]
     assert count == total
     assert ticket_item(dynamodb, total)["title"].startswith("ticket ")
-    assert [e.action for e in service.store.history(total)] == ["create"]
+    assert [e.action for e in service.uow.tickets.history(total)] == ["create"]

@@ -38,18 +38,19 @@ from botocore.retries import standard
 from moto.core.models import botocore_stubber
 
 from helpdesk.adapters import aws_clients
-from helpdesk.adapters.dynamo import DynamoStore
+from helpdesk.adapters.dynamodb import keys
+from helpdesk.adapters.dynamodb.toolkit import Table, marshal
+from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 from helpdesk.domain.model import TicketType
 from helpdesk.domain.timekeeping import TimeKind
 from helpdesk.domain.workflow import Action, ActionInput
-from helpdesk.service import HelpdeskService, TicketFilters
+from helpdesk.service import HelpdeskService
 from helpdesk.settings import Settings
 from tests.reliability import Figure, StackContext
 from tests.reliability.replays import (
     CLIENT,
     L1,
     L2,
-    MANAGER,
     TABLE,
     World,
     answered_ticket,
@@ -198,7 +199,7 @@ def faulty_service(w: World, mode: str, injector: FaultInjector) -> HelpdeskServ
     """The world's service over a client of the factory, with the injector on it."""
     client = aws_clients.client("dynamodb", retry_settings(mode))
     injector.install(client)
-    return HelpdeskService(DynamoStore(client, TABLE), clock=w.clock)
+    return HelpdeskService(DynamoUnitOfWork(Table(client, TABLE)), clock=w.clock)
 
 
 # ------------------------------------------------------------------ retries
@@ -215,6 +216,16 @@ class RetryOutcome:
     error: ClientError | None = None
 
 
+def _ticket_count(w: World) -> int:
+    """The tickets stored (raw read of the `all_tickets` index: every ticket is on it)."""
+    stored = w.table.query(
+        IndexName="all_tickets",
+        KeyConditionExpression="all_pk = :p",
+        ExpressionAttributeValues=marshal({":p": keys.ALL_TICKETS_PK}),
+    )
+    return sum(1 for _ in stored)
+
+
 def create_through_faults(mode: str, fault: str, failures: int) -> RetryOutcome:
     """Create a ticket while the first `failures` attempts of its commit fail."""
     with world() as w, instant_backoff():
@@ -229,7 +240,7 @@ def create_through_faults(mode: str, fault: str, failures: int) -> RetryOutcome:
         except ClientError as exc:
             error = exc
         seconds = time.monotonic() - started
-        tickets = len(w.service.list_tickets(MANAGER, TicketFilters(), None, 10)[0])
+        tickets = _ticket_count(w)
     return RetryOutcome(
         mode,
         fault,
@@ -309,6 +320,28 @@ def _jobs() -> Any:
     return load_function("jobs")
 
 
+def _jobs_table_client() -> Any:
+    """The jobs function's own DynamoDB client (its unit of work's table)."""
+    return _jobs().default_uow().table.client
+
+
+def _billing_exporter() -> Any:
+    """The export the jobs function runs (built once per environment, like the handler's)."""
+    from helpdesk import bootstrap_billing
+
+    return bootstrap_billing.billing_exporter()
+
+
+def _exports_client() -> Any:
+    """The export's S3 client (the exports bucket)."""
+    return _billing_exporter().exports.client
+
+
+def _billing_table_client() -> Any:
+    """The export's DynamoDB client (month locks, export records)."""
+    return _billing_exporter().billing.table.client
+
+
 def _due_tickets(w: World) -> dict[str, Any]:
     tickets = [answered_ticket(w, f"Demande {i}") for i in range(5)]
     due = max(t.auto_close_at for t in tickets if t.auto_close_at is not None)
@@ -339,21 +372,13 @@ def _month_of_time(w: World) -> dict[str, Any]:
 WRITES = frozenset({"PutItem", "UpdateItem", "TransactWriteItems", "DeleteItem"})
 THROTTLED = DYNAMODB_FAULTS["ProvisionedThroughputExceededException"]
 MID_RUNS = {
-    "auto-close": MidRun(
-        _due_tickets, lambda: _jobs().default_store().client, WRITES, THROTTLED, 3
-    ),
-    "task-rollover": MidRun(
-        _taken_tickets, lambda: _jobs().default_store().client, WRITES, THROTTLED, 3
-    ),
+    "auto-close": MidRun(_due_tickets, _jobs_table_client, WRITES, THROTTLED, 3),
+    "task-rollover": MidRun(_taken_tickets, _jobs_table_client, WRITES, THROTTLED, 3),
     "billing-export (S3 put)": MidRun(
-        _month_of_time,
-        lambda: _jobs().default_exports().client,
-        frozenset({"PutObject"}),
-        S3_INTERNAL_ERROR,
-        2,
+        _month_of_time, _exports_client, frozenset({"PutObject"}), S3_INTERNAL_ERROR, 2
     ),
     "billing-export (table write)": MidRun(
-        _month_of_time, lambda: _jobs().default_store().client, WRITES, THROTTLED, 2
+        _month_of_time, _billing_table_client, WRITES, THROTTLED, 2
     ),
 }
 

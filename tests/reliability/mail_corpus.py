@@ -27,16 +27,16 @@ import boto3
 from moto import mock_aws
 
 import infra.localstack  # noqa: F401  (puts the layer, `helpdesk`, on sys.path)
-from helpdesk.adapters.dynamo import DynamoStore
-from helpdesk.adapters.mail_store import MailStore
-from helpdesk.domain.directory import new_organisation
-from helpdesk.domain.model import Caller, Role
+from helpdesk.adapters.dynamodb.mail import DynamoMailRepository
+from helpdesk.adapters.dynamodb.toolkit import Table
+from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 from helpdesk.service import HelpdeskService
 from helpdesk.settings import get_settings
 from infra.cfn_template import create_table_from_template, load_template
 from infra.localstack.lambdas import FakeLambdaContext
 from infra.localstack.smtp import s3_put_event
 from infra.moto_serial import serialise_moto_dynamodb
+from tests.conftest import seed_directory
 from tests.e2e.support import REPO_ROOT
 from tests.reliability import Figure, StackContext
 from tests.support.aws import FAKE_AWS_ENVIRONMENT, REGION
@@ -51,7 +51,6 @@ ATTACHMENTS_BUCKET = "helpdesk-corpus-attachments"
 DOMAIN = "helpdesk.localhost"
 ACCEPTED = {"ticket_created", "comment_added"}
 QUARANTINED = "quarantined"
-SEEDER = Caller(id="corpus-manager", role=Role.MANAGER, email="manager@helpdesk.localhost")
 # The corpus is about parsing; the per-sender hourly limit has its own tests.
 ENVIRONMENT = {
     **FAKE_AWS_ENVIRONMENT,
@@ -194,16 +193,14 @@ class CorpusRun:
 
 
 @contextmanager
-def ingestion_function() -> Iterator[tuple[ModuleType, Any, MailStore]]:
+def ingestion_function() -> Iterator[tuple[ModuleType, Any, DynamoMailRepository]]:
     """The mail_ingest handler over a fresh moto: the module, an S3 client, the mail records."""
     serialise_moto_dynamodb()
     with mock.patch.dict(os.environ, ENVIRONMENT), mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         create_table_from_template(dynamodb, load_template(), "TicketsTable", TABLE)
-        store = DynamoStore(dynamodb, TABLE)
-        service = HelpdeskService(store)
-        service.put_org(SEEDER, new_organisation("acme", "Acme", ["acme.example"], 7, "90.00"))
-        service.put_org(SEEDER, new_organisation("globex", "Globex", ["globex.example"], 1))
+        table = Table(dynamodb, TABLE)
+        seed_directory(HelpdeskService(DynamoUnitOfWork(table)))  # acme.example, globex.example
         s3 = boto3.client("s3", region_name=REGION)
         for bucket in (INBOUND_BUCKET, ATTACHMENTS_BUCKET):
             s3.create_bucket(
@@ -212,7 +209,7 @@ def ingestion_function() -> Iterator[tuple[ModuleType, Any, MailStore]]:
         function = load_function("mail_ingest")
         _reset(function)
         try:
-            yield function, s3, MailStore(store)
+            yield function, s3, DynamoMailRepository(table)
         finally:
             _reset(function)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,9 +30,11 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from helpdesk.adapters import keys
-from helpdesk.adapters.dynamo import DynamoStore, marshal
-from helpdesk.domain.directory import new_consultant, new_organisation
+from helpdesk import bootstrap
+from helpdesk.adapters.dynamodb import keys
+from helpdesk.adapters.dynamodb.toolkit import Table, marshal
+from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
+from helpdesk.adapters.stepfunctions import StepFunctionsQuoteApprovals
 from helpdesk.domain.model import Caller, Role, Ticket, TicketType
 from helpdesk.domain.timekeeping import TimeKind
 from helpdesk.domain.workflow import Action, ActionInput
@@ -91,8 +94,10 @@ class World:
     task_successes: list[str] = field(default_factory=list)
 
     @property
-    def store(self) -> DynamoStore:
-        return self.service.store
+    def table(self) -> Table:
+        uow = self.service.uow
+        assert isinstance(uow, DynamoUnitOfWork), uow
+        return uow.table
 
 
 @contextmanager
@@ -114,8 +119,10 @@ def handler_environment(extra: dict[str, str] | None = None) -> Iterator[None]:
 
 def forget_clients() -> None:
     get_settings.cache_clear()
-    for name in FUNCTIONS:
-        module = load_function(name)
+    # The composition roots' objects (helpdesk.bootstrap, bootstrap_billing...) and each
+    # function's own.
+    roots = [m for name, m in sorted(sys.modules.items()) if name.startswith("helpdesk.bootstrap")]
+    for module in (*roots, *(load_function(name) for name in FUNCTIONS)):
         for attribute in vars(module).values():
             if callable(getattr(attribute, "cache_clear", None)):
                 attribute.cache_clear()
@@ -151,14 +158,26 @@ def world() -> Iterator[World]:
         # compares a disturbed run with an undisturbed one).
         numbers = itertools.count(1)
         service = HelpdeskService(
-            DynamoStore(dynamodb, TABLE), clock=clock, ids=lambda: f"id-{next(numbers):06d}"
+            DynamoUnitOfWork(Table(dynamodb, TABLE)),
+            clock=clock,
+            ids=lambda: f"id-{next(numbers):06d}",
         )
-        service.put_org(MANAGER, new_organisation("acme", "Acme", ["acme.example"], 7, "90.00"))
+        service.put_org(
+            MANAGER,
+            "acme",
+            name="Acme",
+            email_domains=["acme.example"],
+            auto_close_days=7,
+            hourly_rate="90.00",
+        )
         for consultant in (L1, L2):
             assert consultant.level is not None
             service.put_consultant(
                 MANAGER,
-                new_consultant(consultant.id, consultant.id, consultant.email, consultant.level),
+                consultant.id,
+                name=consultant.id,
+                email=consultant.email,
+                level=consultant.level,
             )
         with handler_environment({"QUOTE_STATE_MACHINE_ARN": machine_arn}):
             yield World(clock, service, machine_arn)
@@ -168,7 +187,7 @@ def world() -> Iterator[World]:
 def snapshot(world: World) -> dict[str, list[str]]:
     """Everything an entry point can change, each part as a sorted list of JSON lines."""
     return {
-        "table": sorted(_json(item) for item in _items(world.store)),
+        "table": sorted(_json(item) for item in _items(world.table)),
         "s3": sorted(_json(v) for v in _object_versions()),
         "ses": sorted(m.raw_data for m in ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages),
         "sfn": sorted(_json(e) for e in _executions(world.machine_arn)),
@@ -192,9 +211,10 @@ def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def _items(store: DynamoStore) -> Iterator[dict[str, Any]]:
-    paginator = store.client.get_paginator("scan")
-    for page in paginator.paginate(TableName=store.table, ConsistentRead=True):
+def _items(table: Table) -> Iterator[dict[str, Any]]:
+    """Every item of the table, raw (a test's snapshot: the one Scan, never in production)."""
+    paginator = table.client.get_paginator("scan")
+    for page in paginator.paginate(TableName=table.name, ConsistentRead=True):
         yield from page["Items"]
 
 
@@ -321,7 +341,9 @@ def _outbox_record(world: World, kind: str) -> dict[str, Any]:
 
 def _stream(world: World, *kinds: str) -> Delivery:
     notifier = load_function("notifier")
-    sfn = notifier.default_commands().sfn
+    approvals = bootstrap.workflow_commands().approvals
+    assert isinstance(approvals, StepFunctionsQuoteApprovals), approvals
+    sfn = approvals.client
     sfn.meta.events.register(
         "before-call.sfn.SendTaskSuccess",
         lambda params, **_: world.task_successes.append(_json(params)),
@@ -349,7 +371,7 @@ def stream_workflow_start(world: World) -> Delivery:
 def stream_workflow_decision(world: World) -> Delivery:
     ticket = _evolution_awaiting_quote(world)
     # What the execution's StoreToken step writes while it waits for the client.
-    world.store.client.update_item(
+    world.table.client.update_item(
         TableName=TABLE,
         Key=marshal(keys.ticket_key(ticket.number)),
         UpdateExpression="SET quote_task_token = :token, quote_task_version = :version",

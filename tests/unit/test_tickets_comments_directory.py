@@ -11,7 +11,7 @@ import pytest
 from helpdesk.domain.comments import Comment, new_comment, visible_to
 from helpdesk.domain.directory import check_identifier, new_consultant, new_organisation
 from helpdesk.domain.errors import Forbidden, InvalidInput
-from helpdesk.domain.model import GROUP_ROLES, Caller, Role, TicketType
+from helpdesk.domain.model import GROUP_ROLES, Caller, Role, Source, TicketType
 from helpdesk.domain.tickets import MAX_TITLE, TicketDraft, draft_ticket
 from tests.unit.builders import (
     CLIENT,
@@ -132,12 +132,12 @@ def test_client_comment() -> None:
         body=" Bonjour ",
         internal=False,
         now=NOW,
-        source="email",
+        source=Source.EMAIL,
         message_id="<m@acme.example>",
     )
     assert (written.author, written.author_role, written.body) == (CLIENT.id, "client", "Bonjour")
     assert (written.source, written.message_id, written.ticket_number) == (
-        "email",
+        Source.EMAIL,
         "<m@acme.example>",
         88,
     )

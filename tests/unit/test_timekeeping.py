@@ -18,7 +18,6 @@ from helpdesk.domain.timekeeping import (
     amount_for,
     check_day_total,
     hours,
-    month_totals,
     new_time_entry,
 )
 from tests.unit.builders import (
@@ -220,78 +219,7 @@ def test_amount_is_computed_from_exact_minutes_not_rounded_hours() -> None:
     assert hours(1) * Decimal("90") != amount_for(1, Decimal("90"))
 
 
-def _entry(number: int, consultant: str, day: date, minutes: int, billable: bool) -> TimeEntry:
-    return TimeEntry(
-        id=f"{number}-{consultant}-{day}-{minutes}",
-        ticket_number=number,
-        org_id="acme",
-        consultant=consultant,
-        day=day,
-        minutes=minutes,
-        kind=TimeKind.REALISATION,
-        comment="",
-        billable=billable,
-        created_at=NOW,
-    )
-
-
-def test_month_totals_per_ticket_and_consultant() -> None:
-    entries = [
-        _entry(88, "a", date(2026, 11, 2), 30, True),
-        _entry(88, "b", date(2026, 11, 3), 45, True),
-        _entry(89, "a", date(2026, 11, 30), 60, True),
-        _entry(90, "b", date(2026, 11, 4), 120, False),  # evolution
-        _entry(88, "a", date(2026, 10, 31), 999, True),  # another month
-        _entry(88, "a", date(2026, 12, 1), 999, True),
-    ]
-    billable = month_totals(entries, "2026-11", billable_only=True)
-    assert billable.month == "2026-11"
-    assert billable.minutes == 135
-    assert billable.by_ticket == {88: 75, 89: 60}
-    assert billable.by_consultant == {"a": 90, "b": 45}
-    assert billable.hours == Decimal("2.25")
-    everything = month_totals(entries, "2026-11", billable_only=False)
-    assert everything.minutes == 255
-    assert everything.by_ticket == {88: 75, 89: 60, 90: 120}
-    assert month_totals([], "2026-11", billable_only=True).minutes == 0
-
-
 # ------------------------------------------------------------------ properties
-
-entries_strategy = st.lists(
-    st.builds(
-        _entry,
-        number=st.integers(min_value=1, max_value=6),
-        consultant=st.sampled_from(["a", "b", "c"]),
-        day=st.dates(min_value=date(2026, 9, 25), max_value=date(2026, 12, 5)),
-        minutes=st.integers(min_value=1, max_value=1440),
-        billable=st.booleans(),
-    ),
-    max_size=40,
-)
-
-
-@given(entries_strategy, st.sampled_from(["2026-09", "2026-10", "2026-11", "2026-12"]))
-def test_month_totals_add_up(entries: list[TimeEntry], month: str) -> None:
-    for billable_only in (True, False):
-        totals = month_totals(entries, month, billable_only=billable_only)
-        assert sum(totals.by_ticket.values()) == totals.minutes
-        assert sum(totals.by_consultant.values()) == totals.minutes
-        expected = sum(
-            e.minutes for e in entries if e.month == month and (e.billable or not billable_only)
-        )
-        assert totals.minutes == expected
-        assert all(v > 0 for v in totals.by_ticket.values())
-
-
-@given(entries_strategy)
-def test_billable_only_excludes_evolution_time(entries: list[TimeEntry]) -> None:
-    billable = month_totals(entries, "2026-11", billable_only=True)
-    everything = month_totals(entries, "2026-11", billable_only=False)
-    internal = sum(e.minutes for e in entries if e.month == "2026-11" and not e.billable)
-    assert billable.minutes + internal == everything.minutes
-    only_internal = [e for e in entries if not e.billable]
-    assert month_totals(only_internal, "2026-11", billable_only=True).minutes == 0
 
 
 @given(

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from helpdesk.domain.errors import ActionNotAllowed, InvalidInput
+from helpdesk.domain.events import QuoteSubmitted, TaskNeeded
 from helpdesk.domain.model import (
     Caller,
     ClosureReason,
@@ -19,6 +20,7 @@ from helpdesk.domain.model import (
     Ticket,
     TicketType,
 )
+from helpdesk.domain.money import parse_money
 from helpdesk.domain.workflow import (
     Action,
     ActionContext,
@@ -26,7 +28,6 @@ from helpdesk.domain.workflow import (
     Transition,
     allowed_actions,
     decide,
-    parse_money,
     restart_countdown,
     suspend_countdown,
 )
@@ -97,8 +98,7 @@ def test_consultant_of_the_level_takes_for_itself() -> None:
     assert (after.status, after.assignee, after.support_level) == (Status.TAKEN, L1.id, 1)
     assert after.priority is Priority.HIGH
     assert after.taken_at == NOW
-    assert transition.effect("ensure_task") is not None
-    assert transition.effect("ensure_task").data == {"month": "2026-11"}  # type: ignore[union-attr]
+    assert transition.caused(TaskNeeded) == TaskNeeded("2026-11")
     assert transition.event.details["task_month"] == "2026-11"
 
 
@@ -293,7 +293,7 @@ def test_quote_days_must_be_positive(days: Decimal) -> None:
 def test_each_submission_is_a_new_version_and_decisions_mark_the_latest() -> None:
     ticket = in_progress("evolution")
     first = act(ticket, L2, "submit-quote", amount=Decimal("1500.00"), days=Decimal("5"))
-    assert first.effect("start_quote_approval") is not None
+    assert first.caused(QuoteSubmitted) == QuoteSubmitted(1)
     ticket = first.ticket
     assert ticket.status is Status.AWAITING_QUOTE_APPROVAL
     ticket = act(ticket, CLIENT, "refuse-quote", reason="Trop cher").ticket
@@ -451,7 +451,6 @@ def test_every_closure_reason(
         Status.CLOSED,
     )
     assert transition.event.actor == caller.id and transition.event.action == action
-    assert transition.effect("notify") is not None
     assert allowed_actions(after, caller, transition.event.at) == []
 
 

@@ -18,14 +18,12 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from helpdesk.service import HelpdeskService
-
 from .deps import current_caller, get_service, ok
 from .schemas import responses
 
 if TYPE_CHECKING:
-    from helpdesk.adapters.exports_store import ExportsStore
-    from helpdesk.billing_export import BillingExporter, ExportResult
+    from helpdesk.billing_export import BillingExporter
+    from helpdesk.ports_billing import ExportFiles
 
 # The export modules are imported on the first billing request, not at cold start: every
 # other route's first call would pay for them (bench/results.md, Cold start).
@@ -42,22 +40,18 @@ Month = Annotated[
     ),
 ]
 
-_exports: ExportsStore | None = None
+
+def set_exports(exports: ExportFiles | None) -> None:
+    """Export to this bucket from now on (tests, the local stack); None: the settings' one."""
+    from helpdesk import bootstrap_billing
+
+    bootstrap_billing.use_exports(exports)
 
 
-def set_exports(exports: ExportsStore | None) -> None:
-    """Use this exports store from now on (tests, the local stack); None rebuilds."""
-    global _exports
-    _exports = exports
+def _exporter() -> BillingExporter:
+    from helpdesk import bootstrap_billing
 
-
-def get_exports() -> ExportsStore:
-    global _exports
-    if _exports is None:
-        from helpdesk.adapters.exports_store import ExportsStore
-
-        _exports = ExportsStore.from_settings()
-    return _exports
+    return bootstrap_billing.billing_exporter()
 
 
 class ExportFileOut(BaseModel):
@@ -114,18 +108,9 @@ class UnlockOut(BaseModel):
     previous_export_id: str
 
 
-def _exporter() -> BillingExporter:
-    from helpdesk.billing_export import BillingExporter
-
-    return BillingExporter(get_service().store, get_exports())
-
-
-def _with_links(result: ExportResult) -> dict[str, Any]:
-    manifest = result.document
-    exports = get_exports()
-    for entry in manifest["files"]:
-        entry["url"] = exports.link(entry["key"], result.versions.get(entry["name"]))
-    return manifest
+def _manifest_out(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The answer as the OpenAPI document shows it (the manifest's other fields kept)."""
+    return ManifestOut.model_validate(manifest).model_dump(mode="json")
 
 
 @router.get(
@@ -135,11 +120,9 @@ def _with_links(result: ExportResult) -> dict[str, Any]:
     responses=responses(200, ManifestOut, 404),
 )
 def get_export(month: Month) -> Response[ManifestOut]:
-    from helpdesk.billing_export import check_month, require_billing_reader
-
-    require_billing_reader(current_caller(router))
-    result = _exporter().manifest(check_month(month))
-    return ok(_with_links(result))
+    exporter = _exporter()
+    result = exporter.manifest(current_caller(router), month)
+    return ok(_manifest_out(exporter.with_links(result)))
 
 
 @router.post(
@@ -156,13 +139,9 @@ def get_export(month: Month) -> Response[ManifestOut]:
     },
 )
 def generate_export(month: Month) -> Response[ManifestOut]:
-    from helpdesk.billing_export import check_month, require_billing_reader
-
-    caller = current_caller(router)
-    require_billing_reader(caller)
-    service = get_service()
-    result = _exporter().export(check_month(month), service.clock(), caller.id)
-    return ok(_with_links(result), 201 if result.created else 200)
+    exporter = _exporter()
+    result = exporter.export(current_caller(router), month, get_service().clock())
+    return ok(_manifest_out(exporter.with_links(result)), 201 if result.created else 200)
 
 
 @router.post(
@@ -172,9 +151,7 @@ def generate_export(month: Month) -> Response[ManifestOut]:
     responses=responses(200, UnlockOut, 409),
 )
 def unlock_export(month: Month, body: UnlockIn) -> Response[UnlockOut]:
-    from helpdesk.billing_export import check_month
-
+    exporter = _exporter()
     caller = current_caller(router)
-    HelpdeskService.require_manager(caller)
-    service = get_service()
-    return ok(_exporter().unlock(check_month(month), caller.id, body.reason, service.clock()))
+    unlocked = exporter.unlock(caller, month, body.reason, get_service().clock())
+    return ok(UnlockOut(**unlocked).model_dump(mode="json"))

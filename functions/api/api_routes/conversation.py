@@ -5,6 +5,8 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from helpdesk.domain.model import Source
+
 from .deps import current_caller, get_service, listing, ok
 from .schemas import (
     CommentIn,
@@ -43,7 +45,7 @@ def history(number: TicketNumber) -> Response[HistoryList]:
 def add_comment(number: TicketNumber, body: CommentIn) -> Response[CommentOut]:
     caller = current_caller(router)
     comment = get_service().add_comment(
-        caller, number, body=body.body, internal=body.internal, source="api"
+        caller, number, body=body.body, internal=body.internal, source=Source.API
     )
     return ok(comment_out(comment), 201)
 

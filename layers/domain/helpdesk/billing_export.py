@@ -1,14 +1,19 @@
-"""The monthly billing export: lock the month, read it through `by_month`, write the files.
+"""The monthly billing export: lock the month, read its billable items, write the files.
 
-`BillingExporter.export(month, now, actor)`:
+The use case depends on ports only (helpdesk.ports_billing: `BillingRepository`, the month
+locks and items; `ExportFiles`, the exports bucket; helpdesk.ports: the tickets and the
+directory). Who may do what is checked here first: finance and managers read and generate
+(the scheduled job as `SYSTEM`), managers alone unlock.
+
+`BillingExporter.export(caller, month, now)`:
 
 1. Only a month that has ended (Europe/Paris) is exported: otherwise InvalidInput (422,
    field `month`): the request names a month that cannot be billed yet.
-2. The month's lock item (`LOCK` / `MONTH#<yyyy-mm>`) is put first, conditionally, with status
-   `exporting`, a new export id, `generated_at` (= now) and the actor. From then on
+2. The month's lock is put first, conditionally, with status `exporting`, a new export id,
+   `generated_at` (= now) and the actor, together with its history event. From then on
    `add_time_entry` refuses any entry dated in the month (MonthLocked, 409), so what is read
    next is final.
-3. The month is read through the `by_month` index (Query, 1 MB pages, never a Scan) and
+3. The month's items are read (the `by_month` index: Query, 1 MB pages, never a Scan) and
    streamed into the aggregator (memory ~ lines, not entries).
 4. The CSV, the workbook, then `manifest.json` are written under `exports/YYYY/MM/`.
 5. The lock becomes `exported`, with the manifest's key, version and SHA-256, the files'
@@ -25,25 +30,18 @@ Reruns: an `exported` month returns the stored manifest unchanged (byte-identica
 rewritten). An `exporting` month (a crash, a timeout) is completed with the lock's export id and
 `generated_at`: the files are deterministic, so the rerun writes the same bytes (skipping the
 objects already written with the same SHA-256). A manager may unlock an exported month (who
-and why kept in a history item); the next export writes new object versions.
+and why kept in a history event); the next export writes new object versions.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from helpdesk.adapters import items as it
-from helpdesk.adapters import keys
-from helpdesk.adapters.dynamo import DynamoStore, marshal, unmarshal
-from helpdesk.adapters.exports_store import ExportsStore
 from helpdesk.domain.billing import (
     BillingAggregator,
     BillingReport,
@@ -56,14 +54,32 @@ from helpdesk.domain.billing import (
     render_xlsx,
     sha256_hex,
 )
-from helpdesk.domain.calendar import ensure_utc, iso, month_bounds, parse_instant, parse_month
-from helpdesk.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from helpdesk.domain.model import Caller, Role, Ticket
+from helpdesk.domain.calendar import (
+    ensure_utc,
+    iso,
+    month_bounds,
+    paris_month,
+    parse_month,
+    previous_month,
+)
+from helpdesk.domain.errors import Conflict, InvalidInput, NotFound
+from helpdesk.domain.model import SYSTEM, Caller, Ticket
 from helpdesk.domain.timekeeping import TimeEntry
-from helpdesk.jobs import JobReport
+from helpdesk.jobs import JobReport, check_run_time
+from helpdesk.ports import DirectoryRepository, TicketRepository
+from helpdesk.ports_billing import (
+    BillingRepository,
+    ExportFiles,
+    ExportRecord,
+    LockAction,
+    LockEvent,
+    LockStatus,
+    MonthLock,
+    MonthQuote,
+    MonthTime,
+)
+from helpdesk.service import require_billing_reader, require_manager
 
-EXPORTING = "exporting"
-EXPORTED = "exported"
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 JSON_TYPE = "application/json"
@@ -97,11 +113,6 @@ class BillingJobReport(JobReport):
     amount: str = "0.00"
 
 
-def require_billing_reader(caller: Caller) -> None:
-    if caller.role not in (Role.FINANCE, Role.MANAGER, Role.SYSTEM):
-        raise Forbidden("Only finance and managers reach the billing exports.")
-
-
 def check_month(month: str) -> str:
     try:
         parse_month(month)
@@ -113,90 +124,91 @@ def check_month(month: str) -> str:
 class BillingExporter:
     def __init__(
         self,
-        store: DynamoStore,
-        exports: ExportsStore,
+        billing: BillingRepository,
+        tickets: TicketRepository,
+        directory: DirectoryRepository,
+        exports: ExportFiles,
         ids: Callable[[], str] = new_export_id,
     ) -> None:
-        self.store = store
+        self.billing = billing
+        self.tickets = tickets
+        self.directory = directory
         self.exports = exports
         self.ids = ids
 
     # ------------------------------------------------------------------ reading
-    def _lock(self, month: str) -> dict[str, Any] | None:
-        reply = self.store.client.get_item(
-            TableName=self.store.table, Key=marshal(keys.month_lock_key(month)), ConsistentRead=True
-        )
-        return unmarshal(reply["Item"]) if "Item" in reply else None
-
-    def month_items(self, month: str) -> Iterator[dict[str, Any]]:
-        """Every `by_month` item of the month, page by page (Query; never a Scan), with only
-        the attributes billing reads (a closed evolution is then read whole, by its key)."""
-        kwargs: dict[str, Any] = {
-            "TableName": self.store.table,
-            "IndexName": "by_month",
-            "KeyConditionExpression": "month_pk = :m",
-            "ExpressionAttributeValues": {":m": {"S": keys.month_pk(month)}},
-            "ProjectionExpression": ", ".join(f"#{i}" for i in range(len(_PROJECTED))),
-            "ExpressionAttributeNames": {f"#{i}": name for i, name in enumerate(_PROJECTED)},
-        }
-        while True:
-            reply = self.store.client.query(**kwargs)
-            yield from reply.get("Items", [])
-            last = reply.get("LastEvaluatedKey")
-            if not last:
-                return
-            kwargs["ExclusiveStartKey"] = last
-
     def organisations(self) -> dict[str, OrgTerms]:
         return {
             org.org_id: OrgTerms(org.org_id, org.name, org.hourly_rate, org.currency)
-            for org in self.store.list_orgs()
+            for org in self.directory.list_orgs()
         }
 
     def aggregate(self, month: str) -> BillingReport:
         aggregator = BillingAggregator(month, self.organisations())
-        for raw in self.month_items(month):
-            key = raw["month_sk"]["S"]
-            org_id, number, entry = key.rsplit("#", 2)
-            if entry == "QUOTE":
-                _feed_quote(aggregator, key, self.store.get_ticket(int(number)))
-            else:
-                _feed_time(aggregator, key, org_id, int(number), raw)
+        for item in self.billing.month_items(month):
+            match item:
+                case MonthQuote():
+                    _feed_quote(aggregator, item.key, self.tickets.get(item.ticket_number))
+                case MonthTime():
+                    aggregator.add_time(
+                        key=item.key,
+                        org_id=item.org_id,
+                        ticket_number=item.ticket_number,
+                        ticket_type=item.ticket_type,
+                        consultant=item.consultant,
+                        minutes=item.minutes,
+                        billable=item.billable,
+                    )
         return aggregator.report()
 
-    def manifest(self, month: str) -> ExportResult:
+    def manifest(self, caller: Caller, month: str) -> ExportResult:
         """The stored export of a month (NotFound when it has none yet)."""
+        require_billing_reader(caller)
         check_month(month)
-        lock = self._lock(month)
-        if lock is None or lock.get("status") != EXPORTED:
+        lock = self.billing.lock(month)
+        if lock is None or not lock.exported:
             state = "is being generated" if lock else "has not been exported"
             raise NotFound(f"The billing of {month} {state}.")
         return self._stored(month, lock)
 
-    def _stored(self, month: str, lock: dict[str, Any]) -> ExportResult:
-        data = self.exports.get(lock["manifest_key"], lock.get("manifest_version"))
-        if sha256_hex(data) != lock["manifest_sha256"]:
+    def with_links(self, result: ExportResult) -> dict[str, Any]:
+        """The manifest, each file with a short-lived link to the exact version it describes."""
+        manifest = result.document
+        for entry in manifest["files"]:
+            entry["url"] = self.exports.link(entry["key"], result.versions.get(entry["name"]))
+        return manifest
+
+    def _stored(self, month: str, lock: MonthLock) -> ExportResult:
+        record = lock.record
+        assert record is not None  # an exported lock records its export
+        data = self.exports.get(record.manifest_key, record.manifest_version)
+        if sha256_hex(data) != record.manifest_sha256:
             raise Conflict(f"The stored manifest of {month} is not the one the lock recorded.")
-        return ExportResult(month, data, False, dict(lock.get("versions") or {}))
+        return ExportResult(month, data, False, dict(record.versions))
 
     def billed_by(self, entry: TimeEntry) -> str | None:
         """The export that billed this entry (None while its month is not exported)."""
-        lock = self._lock(entry.month)
-        return str(lock["export_id"]) if lock and lock.get("status") == EXPORTED else None
+        lock = self.billing.lock(entry.month)
+        return lock.export_id if lock is not None and lock.exported else None
 
     def verify(self, month: str) -> bool:
         """The month's entries are still exactly those the export read (count and digest)."""
-        lock = self._lock(month)
-        if lock is None or lock.get("status") != EXPORTED:
+        lock = self.billing.lock(month)
+        if lock is None or lock.record is None or not lock.exported:
             return False
         report = self.aggregate(month)
         return (report.items_read, report.entries_digest) == (
-            int(lock["entries_read"]),
-            lock["entries_sha256"],
+            lock.record.entries_read,
+            lock.record.entries_sha256,
         )
 
+    def history(self, month: str) -> list[LockEvent]:
+        """Who locked, exported and unlocked the month, and why (oldest first)."""
+        return self.billing.history(month)
+
     # ------------------------------------------------------------------ writing
-    def export(self, month: str, now: datetime, actor: str) -> ExportResult:
+    def export(self, caller: Caller, month: str, now: datetime) -> ExportResult:
+        require_billing_reader(caller)
         check_month(month)
         now = ensure_utc(now)
         _, end = month_bounds(month)
@@ -207,44 +219,32 @@ class BillingExporter:
                 f"from {iso(end)}.",
             )
         for _ in range(MAX_LOCK_ATTEMPTS):
-            lock = self._lock(month)
-            if lock is not None and lock.get("status") == EXPORTED:
+            lock = self.billing.lock(month)
+            if lock is not None and lock.exported:
                 return self._stored(month, lock)
             if lock is None:
-                lock = self._take_lock(month, now, actor)
+                lock = self._take_lock(month, now, caller.id)
                 if lock is None:
                     continue  # another export took it first: look again
             return self._complete(month, lock)
         raise Conflict(f"The export of {month} is changing too fast; try again.")
 
-    def _take_lock(self, month: str, now: datetime, actor: str) -> dict[str, Any] | None:
-        lock = {
-            **keys.month_lock_key(month),
-            "entity": "month_lock",
-            "month": month,
-            "status": EXPORTING,
-            "export_id": self.ids(),
-            "generated_at": iso(now),
-            "actor": actor,
-        }
-        history = self._history_item(
-            month, "lock", actor, iso(now), {"export_id": lock["export_id"]}
+    def _take_lock(self, month: str, now: datetime, actor: str) -> MonthLock | None:
+        lock = MonthLock(
+            month=month,
+            status=LockStatus.EXPORTING,
+            export_id=self.ids(),
+            generated_at=now.replace(microsecond=0),  # stored to the second
+            actor=actor,
         )
-        # One transaction: a run that fails after the lock cannot lose its history event
-        # (the rerun finds the lock and never writes the event again).
-        try:
-            self.store.client.transact_write_items(
-                TransactItems=[self._put_new(lock), self._put_new(history)]
-            )
-        except ClientError as exc:
-            if _first_condition_failed(exc):
-                return None
-            raise
-        return lock
+        event = LockEvent(month, LockAction.LOCK, actor, now, {"export_id": lock.export_id})
+        # Together: a run that fails after the lock cannot lose its history event (the rerun
+        # finds the lock and never writes the event again).
+        return lock if self.billing.take_lock(lock, event) else None
 
-    def _complete(self, month: str, lock: dict[str, Any]) -> ExportResult:
-        export_id = str(lock["export_id"])
-        generated_at = parse_instant(str(lock["generated_at"]))
+    def _complete(self, month: str, lock: MonthLock) -> ExportResult:
+        export_id = lock.export_id
+        generated_at = lock.generated_at
         report = self.aggregate(month)
         self._check_against_tasks(month, report)
         names = export_keys(month)
@@ -264,64 +264,39 @@ class BillingExporter:
         )
         manifest_sha = sha256_hex(manifest)
         manifest_version = self._put(names["manifest"], manifest, JSON_TYPE, export_id)
-        exported = self._history_item(
+        exported = MonthLock(
+            month=month,
+            status=LockStatus.EXPORTED,
+            export_id=export_id,
+            generated_at=generated_at,
+            actor=lock.actor,
+            record=ExportRecord(
+                manifest_key=names["manifest"],
+                manifest_sha256=manifest_sha,
+                manifest_version=manifest_version,
+                versions=versions,
+                entries_read=report.items_read,
+                entries_sha256=report.entries_digest,
+                line_count=len(report.lines),
+                total_minutes=report.minutes,
+                total_amount=report.amount,
+            ),
+        )
+        event = LockEvent(
             month,
-            "exported",
-            str(lock.get("actor", "")),
-            iso(generated_at),
+            LockAction.EXPORTED,
+            lock.actor,
+            generated_at,
             {"export_id": export_id, "manifest_sha256": manifest_sha},
         )
-        done = {
-            "Update": {
-                "TableName": self.store.table,
-                "Key": marshal(keys.month_lock_key(month)),
-                "UpdateExpression": (
-                    "SET #status = :exported, manifest_key = :key, manifest_sha256 = :sha, "
-                    "manifest_version = :version, versions = :versions, entries_read = :read, "
-                    "entries_sha256 = :digest, line_count = :lines, total_minutes = :minutes, "
-                    "total_amount = :amount"
-                ),
-                "ConditionExpression": "#status = :exporting AND export_id = :id",
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": marshal(
-                    {
-                        ":exported": EXPORTED,
-                        ":exporting": EXPORTING,
-                        ":id": export_id,
-                        ":key": names["manifest"],
-                        ":sha": manifest_sha,
-                        ":version": manifest_version or "null",
-                        ":versions": {k: v or "null" for k, v in versions.items()},
-                        ":read": report.items_read,
-                        ":digest": report.entries_digest,
-                        ":lines": len(report.lines),
-                        ":minutes": report.minutes,
-                        ":amount": Decimal(report.amount),
-                    }
-                ),
-            }
-        }
         # The lock's new status and its history event together: a run that dies between
         # them would leave an exported month without its "exported" event.
-        try:
-            self.store.client.transact_write_items(TransactItems=[done, self._put_new(exported)])
-        except ClientError as exc:
-            if not _first_condition_failed(exc):
-                raise
-            current = self._lock(month)  # a concurrent run of the same export finished first
-            if current is not None and current.get("status") == EXPORTED:
+        if not self.billing.finish_lock(exported, event):
+            current = self.billing.lock(month)  # a concurrent run of the same export finished
+            if current is not None and current.exported:
                 return self._stored(month, current)
-            raise Conflict(f"The export of {month} was unlocked while it ran.") from exc
+            raise Conflict(f"The export of {month} was unlocked while it ran.")
         return ExportResult(month, manifest, True, versions)
-
-    def _put_new(self, item: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "Put": {
-                "TableName": self.store.table,
-                "Item": marshal(item),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
 
     def _check_against_tasks(self, month: str, report: BillingReport) -> None:
         """The index is eventually consistent: an entry committed just before the lock may not
@@ -331,22 +306,15 @@ class BillingExporter:
         schedule's retries, or the next POST) completes the export once the index has caught
         up."""
         numbers = sorted(report.ticket_minutes)
-        for start in range(0, len(numbers), 100):
-            task_keys = [
-                {"pk": keys.ticket_pk(n), "sk": keys.task_sk(month)}
-                for n in numbers[start : start + 100]
-            ]
-            found = self.store.batch_get(task_keys)
-            for key in task_keys:
-                task = found.get((key["pk"], key["sk"]))
-                number = int(key["pk"].split("#", 1)[1])
-                logged = int(task.get("minutes", 0)) if task else 0
-                if logged != report.ticket_minutes[number]:
-                    raise Conflict(
-                        f"The month index has not caught up with ticket #{number} yet "
-                        f"({report.ticket_minutes[number]} of {logged} minutes); the export "
-                        f"of {month} stays locked and completes on the next run."
-                    )
+        logged_minutes = self.billing.task_minutes(numbers, month)
+        for number in numbers:
+            logged = logged_minutes.get(number, 0)
+            if logged != report.ticket_minutes[number]:
+                raise Conflict(
+                    f"The month index has not caught up with ticket #{number} yet "
+                    f"({report.ticket_minutes[number]} of {logged} minutes); the export "
+                    f"of {month} stays locked and completes on the next run."
+                )
 
     def _put(self, key: str, data: bytes, content_type: str, export_id: str) -> str | None:
         """Write once per export: a rerun finds the same bytes there and leaves them."""
@@ -359,85 +327,33 @@ class BillingExporter:
         )
         return stored.version_id
 
-    def unlock(self, month: str, actor: str, reason: str, now: datetime) -> dict[str, Any]:
-        """Manager only (checked by the caller): drop an exported month's lock; keep why."""
+    def unlock(self, caller: Caller, month: str, reason: str, now: datetime) -> dict[str, Any]:
+        """Managers only: drop an exported month's lock; keep who and why."""
+        require_manager(caller)
         check_month(month)
         reason = reason.strip()
         if not reason:
             raise InvalidInput("reason", "'reason' is required to unlock a month.")
-        lock = self._lock(month)
-        if lock is None or lock.get("status") != EXPORTED:
+        lock = self.billing.lock(month)
+        if lock is None or lock.record is None or not lock.exported:
             state = "is being exported" if lock else "is not locked"
             raise Conflict(f"The month {month} {state}: there is nothing to unlock.")
-        at = iso(ensure_utc(now))
-        history = self._history_item(
+        now = ensure_utc(now)
+        event = LockEvent(
             month,
-            "unlock",
-            actor,
-            at,
-            {"reason": reason, "export_id": lock["export_id"],
-             "manifest_sha256": lock["manifest_sha256"]},
+            LockAction.UNLOCK,
+            caller.id,
+            now,
+            {
+                "reason": reason,
+                "export_id": lock.export_id,
+                "manifest_sha256": lock.record.manifest_sha256,
+            },
         )
-        try:
-            self.store.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Delete": {
-                            "TableName": self.store.table,
-                            "Key": marshal(keys.month_lock_key(month)),
-                            "ConditionExpression": "#status = :exported AND export_id = :id",
-                            "ExpressionAttributeNames": {"#status": "status"},
-                            "ExpressionAttributeValues": marshal(
-                                {":exported": EXPORTED, ":id": lock["export_id"]}
-                            ),
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": self.store.table,
-                            "Item": marshal(history),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                ]
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "TransactionCanceledException":
-                raise Conflict(f"The lock of {month} changed meanwhile; try again.") from exc
-            raise
-        return {"month": month, "status": "unlocked", "unlocked_by": actor, "reason": reason,
-                "at": at, "previous_export_id": lock["export_id"]}
-
-    def history(self, month: str) -> list[dict[str, Any]]:
-        reply = self.store._query_partition("LOCK", f"HISTORY#{month}#")
-        return list(reply)
-
-    def _history_item(
-        self, month: str, action: str, actor: str, at: str, details: dict[str, Any]
-    ) -> dict[str, Any]:
-        return {
-            "pk": "LOCK",
-            "sk": f"HISTORY#{month}#{at}#{action}#{uuid.uuid4().hex[:8]}",
-            "entity": "month_lock_event",
-            "month": month,
-            "action": action,
-            "actor": actor,
-            "at": at,
-            **details,
-        }
-
-
-def _first_condition_failed(exc: ClientError) -> bool:
-    """A transaction cancelled because its first item's condition failed."""
-    if exc.response["Error"]["Code"] != "TransactionCanceledException":
-        return False
-    reasons = exc.response.get("CancellationReasons") or []
-    return bool(reasons) and reasons[0].get("Code") == "ConditionalCheckFailed"
-
-
-# What billing reads of an index item; `month_sk` (`<org>#<padded n>#<entry id>`, or `#QUOTE`
-# for a closed evolution) gives the organisation and the ticket.
-_PROJECTED = ("month_sk", "ticket_type", "consultant", "minutes", "billable")
+        if not self.billing.unlock(lock, event):
+            raise Conflict(f"The lock of {month} changed meanwhile; try again.")
+        return {"month": month, "status": "unlocked", "unlocked_by": caller.id, "reason": reason,
+                "at": iso(now), "previous_export_id": lock.export_id}
 
 
 def _feed_quote(aggregator: BillingAggregator, key: str, ticket: Ticket) -> None:
@@ -448,23 +364,8 @@ def _feed_quote(aggregator: BillingAggregator, key: str, ticket: Ticket) -> None
         org_id=ticket.org_id,
         ticket_number=ticket.number,
         amount=quote.amount if quote is not None else None,
-        closed_at=ticket.closed_at if it.billing_month(ticket) is not None else None,
+        closed_at=ticket.closed_at if ticket.billing_month is not None else None,
         total_minutes=ticket.time_spent_minutes,
-    )
-
-
-def _feed_time(
-    aggregator: BillingAggregator, key: str, org_id: str, number: int, raw: dict[str, Any]
-) -> None:
-    """One time entry (DynamoDB JSON, as the index returns it) into the aggregator."""
-    aggregator.add_time(
-        key=key,
-        org_id=org_id,
-        ticket_number=number,
-        ticket_type=raw.get("ticket_type", {}).get("S", ""),
-        consultant=raw["consultant"]["S"],
-        minutes=int(raw["minutes"]["N"]),
-        billable=bool(raw.get("billable", {}).get("BOOL", False)),
     )
 
 
@@ -475,11 +376,9 @@ class BillingExportJob:
         self.exporter = exporter
 
     def run(self, at: datetime) -> BillingJobReport:
-        from helpdesk.domain.calendar import paris_month, previous_month
-
-        at = ensure_utc(at)
+        at = check_run_time(at)  # years 2000-2999, as every job
         month = previous_month(paris_month(at))
-        result = self.exporter.export(month, at, "system")
+        result = self.exporter.export(SYSTEM, month, at)
         manifest = result.document
         return BillingJobReport(
             job="billing-export",

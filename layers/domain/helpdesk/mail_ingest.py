@@ -11,7 +11,9 @@ of the raw message, which is never deleted, and ends with one outcome:
 - `quarantined` with a reason: `oversized`, `malformed`, `unknown_sender`,
   `unknown_recipient`, `stranger_reply` (a reply from outside the ticket's organisation),
   `invalid_content`;
-- `failed` (not final): an error; transient AWS errors are re-raised so that Lambda retries.
+- `failed` (not final): an error; transient errors (a concurrent change, and what the
+  `transient` classification given says: throttling, the network...) are re-raised so that
+  Lambda retries.
 
 Exactly once, even across crashes and concurrent deliveries
 -----------------------------------------------------------
@@ -21,16 +23,17 @@ Exactly once, even across crashes and concurrent deliveries
 2. The decision is recomputed from the message and the table on every attempt: it depends
    only on stored state, so a retry decides the same thing, or something equivalent.
 3. The effect (ticket creation with its counter, history and acknowledgement; or the comment
-   with the countdown change) is ONE DynamoDB transaction to which `RecordingStore` adds the
-   outcome: an update of `MAIL#<sha>` conditional on it being `pending`/`failed`, and the put
-   of `MSGIN#<message-id>` conditional on it being absent. So the effect and "this message was
-   handled" commit together or not at all:
+   with the countdown change) is ONE unit of work (helpdesk.ports), committed by the service
+   with the outcome added to it (`MailHandled`, through the service's `extra`): the mail record
+   turns final on condition that it is `pending`/`failed`, and the Message-ID is marked handled
+   on condition that it was not yet. So the effect and "this message was handled" commit
+   together or not at all:
    - a crash before the commit leaves the record `pending`: the retry does it all again;
    - a crash after the commit leaves it final: the retry returns the outcome (step 1);
    - two concurrent deliveries (the same bytes twice, or the same Message-ID in different
      bytes) race on those conditions: one transaction wins, the other is cancelled whole
      (AlreadyRecorded) and records `duplicate` (or finds the final record).
-   Outcomes without an effect are the same transaction with no effect in it.
+   Outcomes without an effect are the same unit of work with no effect in it.
 4. Attachments go to S3 after the commit (their key needs the ticket number); the record keeps
    `attachments_pending` until they are stored, and any later delivery of the bytes resumes it.
    S3 puts of the same key are idempotent.
@@ -42,90 +45,51 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import (
-    ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    ReadTimeoutError,
-)
-
-from helpdesk.adapters.dynamo import DynamoStore
-from helpdesk.adapters.mail_store import (
-    AlreadyRecorded,
-    MailRecord,
-    MailStore,
-    Outcome,
-    RecordingStore,
-    cancellation_codes,
-    created_ticket_number,
-)
 from helpdesk.domain.comments import MAX_BODY
 from helpdesk.domain.errors import Conflict, DomainError, NotFound, StaleVersion
 from helpdesk.domain.mail import (
     Attachment,
+    MailOutcome,
+    MailOutcomeKind,
     MailRouting,
     MalformedMail,
     ParsedMail,
     parse_mail,
     strip_quoted,
 )
-from helpdesk.domain.model import Caller, Role, Status, Ticket, TicketType
-from helpdesk.domain.tickets import MAX_DESCRIPTION, MAX_TITLE, draft_ticket
+from helpdesk.domain.model import Caller, Role, Source, Status, Ticket, TicketType
+from helpdesk.domain.tickets import MAX_DESCRIPTION, MAX_TITLE
+from helpdesk.ports import AlreadyRecorded, Change, MailHandled, UnitOfWork
+from helpdesk.ports_mail import AttachmentStore, MailRecord, MailRepository
 from helpdesk.service import HelpdeskService, new_id
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_RATE_LIMIT = 20  # messages per sender per hour
-TRANSIENT_CODES = frozenset(
-    {
-        "ThrottlingException",
-        "Throttling",
-        "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "InternalError",
-        "ServiceUnavailable",
-        "SlowDown",
-        "TransactionInProgressException",
-        "RequestTimeout",
-    }
-)
-TRANSIENT_REASONS = frozenset(
-    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
-)
+
+Kind = MailOutcomeKind
+TransientCheck = Callable[[BaseException], bool]
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def no_other_transient_error(_exc: BaseException) -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class MailConfig:
     routing: MailRouting
     max_bytes: int = DEFAULT_MAX_BYTES
-    rate_limit: int = DEFAULT_RATE_LIMIT
-    attachments_bucket: str | None = None
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> MailConfig:
-        """MAIL_DOMAIN, MAIL_MAILBOXES (`support=assistance,...`), MAIL_MAX_BYTES,
-        MAIL_RATE_LIMIT (per sender per hour), ATTACHMENTS_BUCKET."""
-        return cls(
-            routing=MailRouting.parse(
-                env.get("MAIL_DOMAIN", "helpdesk.localhost"), env.get("MAIL_MAILBOXES", "")
-            ),
-            max_bytes=int(env.get("MAIL_MAX_BYTES") or DEFAULT_MAX_BYTES),
-            rate_limit=int(env.get("MAIL_RATE_LIMIT") or DEFAULT_RATE_LIMIT),
-            attachments_bucket=env.get("ATTACHMENTS_BUCKET") or None,
-        )
+    rate_limit: int = DEFAULT_RATE_LIMIT  # per sender per hour
 
 
 @dataclass(frozen=True)
@@ -140,7 +104,7 @@ class MailSource:
 @dataclass(frozen=True)
 class IngestResult:
     sha256: str
-    outcome: str
+    outcome: MailOutcomeKind
     reason: str | None = None
     detail: str | None = None
     ticket_number: int | None = None
@@ -152,7 +116,7 @@ class IngestResult:
     def of(cls, record: MailRecord, replayed: bool = False) -> IngestResult:
         return cls(
             sha256=record.sha256,
-            outcome=record.outcome,
+            outcome=MailOutcomeKind(record.outcome),
             reason=record.reason,
             detail=record.detail,
             ticket_number=record.ticket_number,
@@ -160,26 +124,6 @@ class IngestResult:
             comment_id=record.comment_id,
             replayed=replayed,
         )
-
-
-def is_transient(exc: BaseException) -> bool:
-    """An error a later retry may not meet: throttling, a busy table, the network."""
-    if isinstance(exc, Conflict | StaleVersion):
-        return True
-    if isinstance(
-        exc,
-        EndpointConnectionError | ConnectionClosedError | ReadTimeoutError | ConnectTimeoutError,
-    ):
-        return True
-    if isinstance(exc, ClientError):
-        code = exc.response.get("Error", {}).get("Code", "")
-        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-        return (
-            code in TRANSIENT_CODES
-            or status >= 500
-            or bool(set(cancellation_codes(exc)) & TRANSIENT_REASONS)
-        )
-    return False
 
 
 def mail_caller(sender: str, org_id: str) -> Caller:
@@ -197,18 +141,34 @@ def _attachment_line(attachments: tuple[Attachment, ...]) -> str:
 
 
 class MailIngestion:
+    """Inbound mail into tickets and comments, through ports only.
+
+    `unit_of_work` gives a fresh unit of work for each message (the ticket or comment and the
+    outcome commit in it); `mail` keeps the mail records; `attachments` stores attachments
+    (None: they are listed on the ticket, not stored). `transient` tells which errors of the
+    adapters a later attempt may get past (helpdesk.adapters.aws_clients.is_transient, given
+    by the composition root); a concurrent change (Conflict, StaleVersion) always is.
+    """
+
     def __init__(
         self,
-        store: DynamoStore,
+        unit_of_work: Callable[[], UnitOfWork],
+        mail: MailRepository,
         config: MailConfig,
-        s3: Any | None = None,
+        attachments: AttachmentStore | None = None,
         clock: Callable[[], datetime] = utc_now,
+        transient: TransientCheck = no_other_transient_error,
     ) -> None:
-        self.store = store
-        self.mail = MailStore(store)
+        self.unit_of_work = unit_of_work
+        self.mail = mail
         self.config = config
-        self.s3 = s3
+        self.attachments = attachments
         self.clock = clock
+        self.transient = transient
+
+    def is_transient(self, exc: BaseException) -> bool:
+        """An error a later attempt may not meet: re-raised, so that Lambda retries."""
+        return isinstance(exc, Conflict | StaleVersion) or self.transient(exc)
 
     # ---------- entry point ----------
 
@@ -225,12 +185,13 @@ class MailIngestion:
         except Exception as exc:  # the one guard: an error is recorded, never lost
             log.exception("mail %s (%s) failed", sha, source.key)
             self.mail.fail(sha, f"{type(exc).__name__}: {exc}", now)
-            if is_transient(exc):
+            if self.is_transient(exc):
                 raise
             record = self.mail.get(sha)
             if record.final:  # the error came after the commit: the outcome stands
                 return IngestResult.of(record)
-            return IngestResult(sha, "failed", detail=f"{type(exc).__name__}: {exc}"[:1000])
+            detail = f"{type(exc).__name__}: {exc}"[:1000]
+            return IngestResult(sha, Kind.FAILED, detail=detail)
         self._resume_attachments(record, raw)
         return IngestResult.of(record)
 
@@ -239,70 +200,78 @@ class MailIngestion:
     def _handle(
         self, raw: bytes, sha: str, source: MailSource, record: MailRecord, now: datetime
     ) -> MailRecord:
+        uow = self.unit_of_work()
         if len(raw) > self.config.max_bytes:
             detail = f"{len(raw)} bytes, over the {self.config.max_bytes} accepted"
-            return self._finish(sha, None, Outcome("quarantined", "oversized", detail), now)
+            outcome = MailOutcome(Kind.QUARANTINED, "oversized", detail)
+            return self._finish(uow, sha, None, outcome, now)
         try:
             mail = parse_mail(raw)
         except MalformedMail as exc:
-            return self._finish(sha, None, Outcome("quarantined", "malformed", str(exc)), now)
+            outcome = MailOutcome(Kind.QUARANTINED, "malformed", str(exc))
+            return self._finish(uow, sha, None, outcome, now)
         self.mail.describe(
             sha,
             {"sender": mail.sender, "subject": mail.subject, "message_id": mail.message_id},
         )
-        outcome = self._screen(mail, sha, record, now)
-        if outcome is not None:
-            return self._finish(sha, mail.message_id, outcome, now)
+        screened = self._screen(mail, sha, record, now)
+        if screened is not None:
+            return self._finish(uow, sha, mail.message_id, screened, now)
         try:
-            return self._route(mail, sha, source, now)
+            return self._route(uow, mail, sha, source, now)
         except DomainError as exc:
-            if is_transient(exc):
+            if self.is_transient(exc):
                 raise
-            outcome = Outcome("quarantined", "invalid_content", exc.detail)
-            return self._finish(sha, mail.message_id, outcome, now)
+            outcome = MailOutcome(Kind.QUARANTINED, "invalid_content", exc.detail)
+            return self._finish(uow, sha, mail.message_id, outcome, now)
 
     def _screen(
         self, mail: ParsedMail, sha: str, record: MailRecord, now: datetime
-    ) -> Outcome | None:
+    ) -> MailOutcome | None:
         """Duplicates, automatic mail and floods stop here, before anything is looked up."""
         if mail.message_id is not None:
             handled = self.mail.handled_message(mail.message_id)
             if handled is not None:
                 return self._duplicate_of(handled)
         if mail.automatic is not None:
-            return Outcome("ignored_auto_reply", "automatic", mail.automatic)
+            return MailOutcome(Kind.IGNORED_AUTO_REPLY, "automatic", mail.automatic)
         rank = record.rate_count or self.mail.count_sender(sha, mail.sender, now)
         if rank > self.config.rate_limit:
             detail = f"message {rank} of {mail.sender} this hour (limit {self.config.rate_limit})"
-            return Outcome("rate_limited", "rate_limited", detail)
+            return MailOutcome(Kind.RATE_LIMITED, "rate_limited", detail)
         return None
 
     @staticmethod
-    def _duplicate_of(handled: dict[str, Any]) -> Outcome:
+    def _duplicate_of(handled: Mapping[str, Any]) -> MailOutcome:
         number = handled.get("ticket_number")
-        return Outcome(
-            "duplicate",
+        return MailOutcome(
+            Kind.DUPLICATE,
             "same_message_id",
             f"Message-ID already handled: {handled.get('outcome')}",
             ticket_number=int(number) if number is not None else None,
             duplicate_of=str(handled.get("mail_sha256", "")) or None,
         )
 
-    def _route(self, mail: ParsedMail, sha: str, source: MailSource, now: datetime) -> MailRecord:
-        ticket = self._thread(mail)
+    def _route(
+        self, uow: UnitOfWork, mail: ParsedMail, sha: str, source: MailSource, now: datetime
+    ) -> MailRecord:
+        ticket = self._thread(uow, mail)
         if ticket is None:
             recipients = source.recipients or mail.recipients
-            return self._new_ticket(mail, sha, self.config.routing.type_for(recipients), now)
-        org_id = self.store.org_for_domain(mail.sender_domain)
+            kind = self.config.routing.type_for(recipients)
+            return self._new_ticket(uow, mail, sha, kind, now)
+        org_id = uow.directory.org_for_domain(mail.sender_domain)
         if org_id != ticket.org_id:
             detail = f"{mail.sender} is not of the organisation of ticket #{ticket.number}"
-            outcome = Outcome("quarantined", "stranger_reply", detail, ticket_number=ticket.number)
-            return self._finish(sha, mail.message_id, outcome, now)
+            outcome = MailOutcome(
+                Kind.QUARANTINED, "stranger_reply", detail, ticket_number=ticket.number
+            )
+            return self._finish(uow, sha, mail.message_id, outcome, now)
         if ticket.status is Status.CLOSED:
-            return self._new_ticket(mail, sha, ticket.type, now, linked=ticket)
-        return self._comment(mail, sha, ticket, org_id, now)
+            return self._new_ticket(uow, mail, sha, ticket.type, now, linked=ticket)
+        return self._comment(uow, mail, sha, ticket, org_id, now)
 
-    def _thread(self, mail: ParsedMail) -> Ticket | None:
+    def _thread(self, uow: UnitOfWork, mail: ParsedMail) -> Ticket | None:
         """The ticket this answers: our own Message-IDs first, then the `[#n]` tag."""
         number = self.mail.thread_ticket(mail.thread_ids)
         if number is None:
@@ -310,7 +279,7 @@ class MailIngestion:
         if number is None:
             return None
         try:
-            return self.store.get_ticket(number)
+            return uow.tickets.get(number)
         except NotFound:
             return None
 
@@ -318,101 +287,108 @@ class MailIngestion:
 
     def _new_ticket(
         self,
+        uow: UnitOfWork,
         mail: ParsedMail,
         sha: str,
         kind: TicketType | None,
         now: datetime,
         linked: Ticket | None = None,
     ) -> MailRecord:
-        org_id = self.store.org_for_domain(mail.sender_domain)
+        org_id = uow.directory.org_for_domain(mail.sender_domain)
         if org_id is None:
             detail = f"no organisation owns the domain of {mail.sender}"
-            return self._finish(
-                sha, mail.message_id, Outcome("quarantined", "unknown_sender", detail), now
-            )
+            outcome = MailOutcome(Kind.QUARANTINED, "unknown_sender", detail)
+            return self._finish(uow, sha, mail.message_id, outcome, now)
         if kind is None:
             detail = "addressed to none of our mailboxes"
-            outcome = Outcome("quarantined", "unknown_recipient", detail)
-            return self._finish(sha, mail.message_id, outcome, now)
-        draft = draft_ticket(
-            mail_caller(mail.sender, org_id),
-            title=_clip(mail.title, MAX_TITLE, "…"),
-            description=self._description(mail, sha),
-            type=kind,
-            org_id=None,
-            now=now,
-            source="email",
-        )
-        draft = replace(
-            draft,
-            linked_ticket=linked.number if linked else None,
-            attachments=tuple(a.filename for a in mail.attachments),
-        )
-        pending = bool(mail.attachments) and self.config.attachments_bucket is not None
+            outcome = MailOutcome(Kind.QUARANTINED, "unknown_recipient", detail)
+            return self._finish(uow, sha, mail.message_id, outcome, now)
+        linked_ticket = linked.number if linked else None
+        pending = self._attachments_pending(mail)
 
-        def record(operations: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            outcome = Outcome(
-                "ticket_created",
-                ticket_number=created_ticket_number(operations),
-                linked_ticket=draft.linked_ticket,
+        def handled(ticket: Ticket) -> Sequence[Change]:
+            outcome = MailOutcome(
+                Kind.TICKET_CREATED,
+                ticket_number=ticket.number,
+                linked_ticket=linked_ticket,
                 attachments_pending=pending,
             )
-            return self.mail.outcome_operations(sha, mail.message_id, outcome, now)
+            return [MailHandled(sha, mail.message_id, outcome, now)]
 
+        service = HelpdeskService(uow, clock=lambda: now)
         try:
-            RecordingStore(self.store, record).create_ticket(draft)
+            service.create_ticket(
+                mail_caller(mail.sender, org_id),
+                title=_clip(mail.title, MAX_TITLE, "…"),
+                description=self._description(mail, sha),
+                type=kind,
+                source=Source.EMAIL,
+                extra=handled,
+                linked_ticket=linked_ticket,
+                attachments=tuple(a.filename for a in mail.attachments),
+            )
         except AlreadyRecorded as race:
-            return self._lost_race(sha, mail, race, now)
+            return self._lost_race(uow, sha, mail, race, now)
         return self.mail.get(sha)
 
     def _comment(
-        self, mail: ParsedMail, sha: str, ticket: Ticket, org_id: str, now: datetime
+        self,
+        uow: UnitOfWork,
+        mail: ParsedMail,
+        sha: str,
+        ticket: Ticket,
+        org_id: str,
+        now: datetime,
     ) -> MailRecord:
         comment_id = new_id()
-        pending = bool(mail.attachments) and self.config.attachments_bucket is not None
-        outcome = Outcome(
-            "comment_added",
+        outcome = MailOutcome(
+            Kind.COMMENT_ADDED,
             ticket_number=ticket.number,
             comment_id=comment_id,
-            attachments_pending=pending,
+            attachments_pending=self._attachments_pending(mail),
         )
-
-        def record(_operations: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            return self.mail.outcome_operations(sha, mail.message_id, outcome, now)
-
-        service = HelpdeskService(
-            RecordingStore(self.store, record), clock=lambda: now, ids=lambda: comment_id
-        )
+        service = HelpdeskService(uow, clock=lambda: now, ids=lambda: comment_id)
         try:
             service.add_comment(
                 mail_caller(mail.sender, org_id),
                 ticket.number,
                 body=self._comment_body(mail, sha),
-                source="email",
+                source=Source.EMAIL,
                 message_id=mail.message_id,
+                extra=[MailHandled(sha, mail.message_id, outcome, now)],
             )
         except AlreadyRecorded as race:
-            return self._lost_race(sha, mail, race, now)
+            return self._lost_race(uow, sha, mail, race, now)
         return self.mail.get(sha)
 
     def _finish(
-        self, sha: str, message_id: str | None, outcome: Outcome, now: datetime
+        self,
+        uow: UnitOfWork,
+        sha: str,
+        message_id: str | None,
+        outcome: MailOutcome,
+        now: datetime,
     ) -> MailRecord:
+        """Record an outcome that has no other effect (the unit of work holds only it)."""
+        uow.add(MailHandled(sha, message_id, outcome, now))
         try:
-            return self.mail.finish(sha, message_id, outcome, now)
+            uow.commit()
         except AlreadyRecorded as race:
+            uow.rollback()
             if not race.message_taken or message_id is None:
                 return self.mail.get(sha)
             handled = self.mail.handled_message(message_id) or {}
-            return self.mail.finish(sha, None, self._duplicate_of(handled), now)
+            return self._finish(uow, sha, None, self._duplicate_of(handled), now)
+        return self.mail.get(sha)
 
     def _lost_race(
-        self, sha: str, mail: ParsedMail, race: AlreadyRecorded, now: datetime
+        self, uow: UnitOfWork, sha: str, mail: ParsedMail, race: AlreadyRecorded, now: datetime
     ) -> MailRecord:
         """Another delivery handled this message first: nothing of ours was applied."""
+        uow.rollback()
         if race.message_taken and mail.message_id is not None:
             handled = self.mail.handled_message(mail.message_id) or {}
-            return self._finish(sha, None, self._duplicate_of(handled), now)
+            return self._finish(uow, sha, None, self._duplicate_of(handled), now)
         return self.mail.get(sha)
 
     # ---------- text ----------
@@ -429,20 +405,20 @@ class MailIngestion:
 
     # ---------- attachments ----------
 
+    def _attachments_pending(self, mail: ParsedMail) -> bool:
+        return bool(mail.attachments) and self.attachments is not None
+
     def _resume_attachments(self, record: MailRecord, raw: bytes) -> None:
-        """Store the attachments of a handled message in S3, if that is still to do."""
-        bucket = self.config.attachments_bucket
-        if not record.attachments_pending or record.ticket_number is None or bucket is None:
+        """Store the attachments of a handled message, if that is still to do."""
+        store = self.attachments
+        if not record.attachments_pending or record.ticket_number is None or store is None:
             return
-        if self.s3 is None:
-            raise RuntimeError("attachments are to be stored but no S3 client was given")
         for attachment in parse_mail(raw).attachments:
-            self.s3.put_object(
-                Bucket=bucket,
-                Key=attachment_key(record.ticket_number, attachment),
-                Body=attachment.content,
-                ContentType=attachment.content_type,
-                Metadata={"mail-sha256": record.sha256},
+            store.put(
+                attachment_key(record.ticket_number, attachment),
+                attachment.content,
+                attachment.content_type,
+                {"mail-sha256": record.sha256},
             )
         self.mail.attachments_stored(record.sha256)
 

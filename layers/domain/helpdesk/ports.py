@@ -16,8 +16,9 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from helpdesk.domain.comments import Comment
 from helpdesk.domain.directory import Consultant, Organisation
+from helpdesk.domain.listing import TicketQuery
 from helpdesk.domain.mail import MailOutcome
-from helpdesk.domain.model import HistoryEvent, Priority, Status, Ticket, TicketType
+from helpdesk.domain.model import HistoryEvent, Ticket
 from helpdesk.domain.notifications import Notification
 from helpdesk.domain.outbox import Delivery, WorkflowCommand
 from helpdesk.domain.timekeeping import Task, TimeEntry
@@ -32,18 +33,6 @@ T = TypeVar("T")
 class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None
-
-
-@dataclass(frozen=True)
-class TicketQuery:
-    """What `GET /tickets` asks for, already scoped to the caller (org_id for a client)."""
-
-    status: Status | None = None
-    type: TicketType | None = None
-    level: int | None = None
-    priority: Priority | None = None
-    assignee: str | None = None
-    org_id: str | None = None
 
 
 class ReadCounter(Protocol):
@@ -67,7 +56,10 @@ class TicketRepository(Protocol):
 
     def with_time_entries(self, number: int) -> tuple[Ticket, list[TimeEntry]]: ...
 
-    def find(self, query: TicketQuery, cursor: str | None, limit: int) -> Page[Ticket]: ...
+    def find(self, query: TicketQuery, cursor: str | None, limit: int) -> Page[Ticket]:
+        """One page of the tickets the query matches, in its order; reads grow with the
+        candidates of the most selective index, never with the table."""
+        ...
 
     def due_for_auto_close(
         self,
@@ -153,8 +145,9 @@ class CommentAdded:
 @dataclass(frozen=True)
 class TimeLogged:
     """The entry, its task's and ticket's totals, the consultant's day (never over 24 h) and
-    the check that its month is not locked. Fails with MonthLocked, DayFull, AlreadyExists or
-    TicketNotTaken."""
+    the check that its month is not locked. Fails with MonthLocked, InvalidInput("minutes")
+    when the day would pass 24 h, or Conflict (the entry is recorded already, or the ticket
+    was never taken)."""
 
     entry: TimeEntry
     ticket: Ticket

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -29,12 +29,12 @@ from helpdesk.domain.errors import (
     StaleVersion,
     StatusConflict,
 )
+from helpdesk.domain.listing import DEFAULT_LIMIT, MAX_LIMIT, ME, TicketQuery
 from helpdesk.domain.model import (
     Caller,
     HistoryEvent,
     Role,
     Source,
-    Status,
     Ticket,
     TicketType,
 )
@@ -58,7 +58,6 @@ from helpdesk.ports import (
     NumberTaken,
     OrgSaved,
     TicketChanged,
-    TicketQuery,
     TimeLogged,
     UnitOfWork,
 )
@@ -81,15 +80,6 @@ def new_id() -> str:
 
 def _nothing(_ticket: Ticket) -> Sequence[Change]:
     return ()
-
-
-@dataclass(frozen=True)
-class TicketFilters:
-    status: Status | None = None
-    type: TicketType | None = None
-    level: int | None = None
-    assignee: str | None = None
-    org_id: str | None = None
 
 
 # ---------------------------------------------------------------- who may do what
@@ -185,23 +175,18 @@ class HelpdeskService:
         raise Conflict("Too many tickets are being created at once; try again.")
 
     def list_tickets(
-        self, caller: Caller, filters: TicketFilters, cursor: str | None, limit: int
+        self, caller: Caller, query: TicketQuery, cursor: str | None, limit: int = DEFAULT_LIMIT
     ) -> tuple[list[Ticket], str | None]:
+        """The tickets the caller sees that the query matches (`assignee` may be `me`)."""
         require_ticket_reader(caller)
-        if not 1 <= limit <= 100:
-            raise InvalidInput("limit", "'limit' must be between 1 and 100.")
-        org_id = filters.org_id
+        if not 1 <= limit <= MAX_LIMIT:
+            raise InvalidInput("limit", f"'limit' must be between 1 and {MAX_LIMIT}.")
+        if query.assignee == ME:
+            query = replace(query, assignee=caller.id)
         if caller.role is Role.CLIENT:
-            if org_id is not None and org_id != caller.org_id:
+            if query.org_id is not None and query.org_id != caller.org_id:
                 return [], None
-            org_id = caller.org_id
-        query = TicketQuery(
-            status=filters.status,
-            type=filters.type,
-            level=filters.level,
-            assignee=filters.assignee,
-            org_id=org_id,
-        )
+            query = replace(query, org_id=caller.org_id)
         page = self.uow.tickets.find(query, cursor, limit)
         return page.items, page.next_cursor
 

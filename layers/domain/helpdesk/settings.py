@@ -30,6 +30,15 @@ class Settings:
     exports_public_endpoint: str | None = None  # EXPORTS_PUBLIC_ENDPOINT
     # The notifier's only: the quote-approval state machine it starts and resumes.
     quote_state_machine_arn: str = ""  # QUOTE_STATE_MACHINE_ARN
+    # Inbound mail (the mail_ingest function's only): where SES stores the raw messages, where
+    # attachments go (none stored when empty), the mailboxes (`support=assistance,...`), the
+    # largest message accepted and the messages a sender may send per hour.
+    inbound_bucket: str = ""  # INBOUND_BUCKET
+    inbound_prefix: str = "inbound/"  # INBOUND_PREFIX
+    attachments_bucket: str = ""  # ATTACHMENTS_BUCKET
+    mail_mailboxes: str = ""  # MAIL_MAILBOXES
+    mail_max_bytes: int = 10 * 1024 * 1024  # MAIL_MAX_BYTES
+    mail_rate_limit: int = 20  # MAIL_RATE_LIMIT
     # Every AWS client's retries (helpdesk.adapters.aws_clients), under botocore's own names:
     # attempts in all, the first included.
     aws_retry_mode: RetryMode = "standard"  # AWS_RETRY_MODE
@@ -60,6 +69,12 @@ class Settings:
             exports_bucket=str(values.get("EXPORTS_BUCKET", "")),
             exports_public_endpoint=_optional(values, "EXPORTS_PUBLIC_ENDPOINT"),
             quote_state_machine_arn=str(values.get("QUOTE_STATE_MACHINE_ARN", "")),
+            inbound_bucket=str(values.get("INBOUND_BUCKET", "")),
+            inbound_prefix=str(values.get("INBOUND_PREFIX", "inbound/")),
+            attachments_bucket=str(values.get("ATTACHMENTS_BUCKET", "")),
+            mail_mailboxes=str(values.get("MAIL_MAILBOXES", "")),
+            mail_max_bytes=_int_between(values, "MAIL_MAX_BYTES", 10 * 1024 * 1024, 1, 2**40),
+            mail_rate_limit=_int_between(values, "MAIL_RATE_LIMIT", 20, 1, 10**9),
             aws_retry_mode=retry_mode,
             aws_max_attempts=_int_between(values, "AWS_MAX_ATTEMPTS", 5, 1, 20),
             aws_connect_timeout=_positive(values, "AWS_CONNECT_TIMEOUT", 2.0),

@@ -62,6 +62,10 @@ def of_transition(transition: Transition) -> list[Change]:
     return changes
 
 
+# The decisions that resume the waiting execution (an expiry is the execution's own).
+RESUMED_BY = frozenset({QuoteOutcome.APPROVED, QuoteOutcome.REFUSED, QuoteOutcome.WITHDRAWN})
+
+
 def _commands(transition: Transition) -> list[WorkflowCommand]:
     """The quote-approval state machine is started on a submission and resumed on the
     client's decision. An expiry is decided by the state machine itself: nothing to resume."""
@@ -75,7 +79,7 @@ def _commands(transition: Transition) -> list[WorkflowCommand]:
         }
         commands.append(WorkflowCommand(ticket.number, CommandKind.QUOTE_APPROVAL_START, data))
     decided = transition.caused(QuoteDecided)
-    if decided is not None and decided.outcome in (QuoteOutcome.APPROVED, QuoteOutcome.REFUSED):
+    if decided is not None and decided.outcome in RESUMED_BY:
         quote = next((q for q in ticket.quotes if q.version == decided.quote_version), None)
         data = {
             "quote_version": decided.quote_version,

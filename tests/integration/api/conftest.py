@@ -9,11 +9,10 @@ from typing import Any
 import boto3
 import pytest
 
-from helpdesk.domain.directory import new_consultant, new_organisation
 from helpdesk.service import HelpdeskService
 from helpdesk.settings import get_settings
 from infra.cfn_template import create_table_from_template
-from tests.conftest import L1, L1B, L2, L2B, L3, MANAGER, TABLE_NAME
+from tests.conftest import TABLE_NAME, seed_directory
 from tests.integration.api.events import CLAIMS, FakeLambdaContext, Reply, http_event
 from tests.integration.billing_support import REGION, create_bucket, exports_store
 
@@ -67,13 +66,7 @@ class Api:
 
 def seed(service: HelpdeskService) -> None:
     """The directory tests/conftest.py's `service` fixture seeds (after a wipe)."""
-    service.put_org(MANAGER, new_organisation("acme", "Acme", ["acme.example"], 7, "90.00"))
-    service.put_org(MANAGER, new_organisation("globex", "Globex", ["globex.example"], 1))
-    for caller in (L1, L1B, L2, L2B, L3):
-        assert caller.level is not None
-        service.put_consultant(
-            MANAGER, new_consultant(caller.id, caller.id.upper(), caller.email, caller.level)
-        )
+    seed_directory(service)
 
 
 @pytest.fixture

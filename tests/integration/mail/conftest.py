@@ -10,8 +10,12 @@ from typing import Any
 import boto3
 import pytest
 
-from helpdesk.adapters.dynamo import DynamoStore
-from helpdesk.adapters.mail_store import MailRecord, MailStore, thread_key
+from helpdesk.adapters import aws_clients
+from helpdesk.adapters.attachments import S3AttachmentStore
+from helpdesk.adapters.dynamodb import keys
+from helpdesk.adapters.dynamodb.mail import DynamoMailRepository, MailRecord
+from helpdesk.adapters.dynamodb.toolkit import Table
+from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 from helpdesk.domain.mail import MailRouting
 from helpdesk.mail_ingest import IngestResult, MailConfig, MailIngestion, MailSource
 from helpdesk.service import HelpdeskService
@@ -40,16 +44,36 @@ def s3(dynamodb: Any) -> Any:
 
 @pytest.fixture
 def mail_config() -> MailConfig:
-    return MailConfig(MailRouting(DOMAIN), attachments_bucket=ATTACHMENTS_BUCKET)
+    return MailConfig(MailRouting(DOMAIN))
+
+
+def mail_ingestion(
+    table: Table,
+    config: MailConfig,
+    s3: Any | None,
+    clock: Callable[[], Any],
+    attachments_bucket: str | None = ATTACHMENTS_BUCKET,
+) -> MailIngestion:
+    """The ingestion over the table as the function builds it (helpdesk.bootstrap_mail): a
+    unit of work per message, the one transient-error classification; attachments to
+    `attachments_bucket`, or not stored when it is None."""
+    store = S3AttachmentStore(s3, attachments_bucket) if attachments_bucket else None
+    return MailIngestion(
+        lambda: DynamoUnitOfWork(table),
+        DynamoMailRepository(table),
+        config,
+        attachments=store,
+        clock=clock,
+        transient=aws_clients.is_transient,
+    )
 
 
 @pytest.fixture
 def ingestion(
-    service: HelpdeskService, s3: Any, clock: Clock, mail_config: MailConfig
+    service: HelpdeskService, table: Table, s3: Any, clock: Clock, mail_config: MailConfig
 ) -> MailIngestion:
     """Over the seeded table of `service` (acme.example, globex.example), on its clock."""
-    store = service.store
-    return MailIngestion(store, mail_config, s3=s3, clock=clock)
+    return mail_ingestion(table, mail_config, s3, clock)
 
 
 @dataclass
@@ -67,7 +91,9 @@ class Mailbox:
         return self.ingestion.ingest(raw, MailSource(INBOUND_BUCKET, key))
 
     def record(self, result: IngestResult) -> MailRecord:
-        return self.ingestion.mail.get(result.sha256)
+        record = self.ingestion.mail.get(result.sha256)
+        assert isinstance(record, MailRecord)
+        return record
 
 
 @pytest.fixture
@@ -76,17 +102,10 @@ def mailbox(ingestion: MailIngestion, s3: Any) -> Mailbox:
 
 
 @pytest.fixture
-def sent_message(store: DynamoStore) -> Callable[[str, int], None]:
+def sent_message(table: Table) -> Callable[[str, int], None]:
     """What the outbound notifier writes for each mail it sends: our Message-ID → ticket."""
 
     def write(message_id: str, ticket_number: int) -> None:
-        MailStore(store).client.put_item(
-            TableName=store.table,
-            Item={
-                "pk": {"S": thread_key(message_id)["pk"]},
-                "sk": {"S": "MSGID"},
-                "ticket_number": {"N": str(ticket_number)},
-            },
-        )
+        table.write(table.put({**keys.message_id_key(message_id), "ticket_number": ticket_number}))
 
     return write

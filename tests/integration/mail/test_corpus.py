@@ -7,12 +7,14 @@ from typing import Any
 
 import pytest
 
-from helpdesk.domain.model import Caller, Role, Status, Ticket, TicketType
+from helpdesk.adapters.dynamodb import keys
+from helpdesk.adapters.dynamodb.toolkit import Table
+from helpdesk.domain.model import Caller, Role, Source, Status, Ticket, TicketType
 from helpdesk.domain.workflow import Action, ActionInput
-from helpdesk.mail_ingest import MailConfig, MailIngestion
+from helpdesk.mail_ingest import MailConfig
 from helpdesk.service import HelpdeskService, TicketFilters
 from tests.conftest import MANAGER
-from tests.integration.mail.conftest import ATTACHMENTS_BUCKET, Mailbox, corpus
+from tests.integration.mail.conftest import ATTACHMENTS_BUCKET, Mailbox, corpus, mail_ingestion
 
 FABRICE = Caller(
     id="mail:fabrice@acme.example", role=Role.CLIENT, email="fabrice@acme.example", org_id="acme"
@@ -28,7 +30,7 @@ def opened(mailbox: Mailbox, service: HelpdeskService, name: str) -> Ticket:
     result = mailbox.deliver(corpus(name))
     assert result.outcome == "ticket_created", result
     assert result.ticket_number is not None
-    return service.store.get_ticket(result.ticket_number)
+    return service.uow.tickets.get(result.ticket_number)
 
 
 # ---------------------------------------------------------------- new tickets
@@ -41,7 +43,11 @@ def test_plain_mail_opens_an_assistance_ticket_for_the_senders_organisation(
     assert ticket.number == 1
     assert ticket.title == "Création de l'utilisateur Fabrice"
     assert ticket.description.startswith("Bonjour,\n\nMerci de créer le compte de Fabrice")
-    assert (ticket.type, ticket.org_id, ticket.source) == (TicketType.ASSISTANCE, "acme", "email")
+    assert (ticket.type, ticket.org_id, ticket.source) == (
+        TicketType.ASSISTANCE,
+        "acme",
+        Source.EMAIL,
+    )
     assert (ticket.requester, ticket.requester_email) == (FABRICE.id, "fabrice@acme.example")
     record = mailbox.record(mailbox.deliver(corpus("plain.eml")))
     assert record.s3_key == "inbound/msg-1"  # the raw message stays where it was received
@@ -78,10 +84,10 @@ def test_attachments_are_stored_in_s3_and_listed_on_the_ticket(
 
 
 def test_attachments_are_listed_even_without_a_bucket(
-    service: HelpdeskService, s3: Any, mail_config: MailConfig
+    service: HelpdeskService, table: Table, s3: Any, mail_config: MailConfig
 ) -> None:
-    config = MailConfig(mail_config.routing, attachments_bucket=None)
-    mailbox = Mailbox(MailIngestion(service.store, config, s3=None, clock=service.clock), s3)
+    ingestion = mail_ingestion(table, mail_config, None, service.clock, attachments_bucket=None)
+    mailbox = Mailbox(ingestion, s3)
     ticket = opened(mailbox, service, "attachments.eml")
     assert ticket.attachments == ("cahier des charges.pdf", "capture écran.png")
 
@@ -111,7 +117,7 @@ def test_reply_by_in_reply_to_our_message_id_lands_as_a_comment(
     assert (result.outcome, result.ticket_number) == ("comment_added", ticket.number)
     [comment] = service.comments(FABRICE, ticket.number)
     assert comment.body == "Voici l'identifiant manquant : FMARTIN."  # the quote is left out
-    assert (comment.source, comment.author) == ("email", FABRICE.id)
+    assert (comment.source, comment.author) == (Source.EMAIL, FABRICE.id)
     assert comment.message_id == "reply-irt-1@mail.acme.example"
     assert comment.id == result.comment_id
     assert len(tickets(service)) == 1
@@ -155,7 +161,7 @@ def test_a_reply_to_a_closed_ticket_opens_a_linked_ticket_exactly_once(
 ) -> None:
     old = opened(mailbox, service, "plain.eml")
     service.perform(FABRICE, old.number, Action.CANCEL, ActionInput())
-    assert service.store.get_ticket(old.number).status is Status.CLOSED
+    assert service.uow.tickets.get(old.number).status is Status.CLOSED
     raw = corpus("closed_reply.eml")
     results = [
         mailbox.deliver(raw),
@@ -164,7 +170,7 @@ def test_a_reply_to_a_closed_ticket_opens_a_linked_ticket_exactly_once(
     ]
     assert [r.outcome for r in results] == ["ticket_created", "ticket_created", "duplicate"]
     assert results[1].replayed
-    new = service.store.get_ticket(2)
+    new = service.uow.tickets.get(2)
     assert (new.linked_ticket, new.type, new.org_id) == (old.number, old.type, "acme")
     assert new.title == "Demande fermée : Création de l'utilisateur Fabrice"
     assert {r.ticket_number for r in results} == {new.number}
@@ -177,7 +183,7 @@ def test_a_reply_to_a_closed_ticket_opens_a_linked_ticket_exactly_once(
 
 @pytest.mark.parametrize("name", ["out_of_office.eml", "bounce.eml"])
 def test_auto_replies_and_bounces_are_recorded_and_create_nothing(
-    mailbox: Mailbox, service: HelpdeskService, name: str
+    mailbox: Mailbox, service: HelpdeskService, table: Table, name: str
 ) -> None:
     ticket = opened(mailbox, service, "plain.eml")
     result = mailbox.deliver(corpus(name))
@@ -185,7 +191,8 @@ def test_auto_replies_and_bounces_are_recorded_and_create_nothing(
     assert result.detail
     assert len(tickets(service)) == 1
     assert service.comments(MANAGER, ticket.number) == []
-    assert len(service.store.outbox(ticket.number)) == 1  # the acknowledgement only, no reply
+    outbox = list(table.partition(keys.ticket_pk(ticket.number), "OUTBOX#"))
+    assert len(outbox) == 1  # the acknowledgement only, no reply
 
 
 @pytest.mark.parametrize(
@@ -217,10 +224,10 @@ def test_an_oversized_message_is_quarantined(mailbox: Mailbox, service: Helpdesk
 
 
 def test_a_flood_from_one_sender_is_rate_limited(
-    service: HelpdeskService, s3: Any, mail_config: MailConfig
+    service: HelpdeskService, table: Table, s3: Any, mail_config: MailConfig
 ) -> None:
     config = MailConfig(mail_config.routing, rate_limit=3)
-    mailbox = Mailbox(MailIngestion(service.store, config, s3=s3, clock=service.clock), s3)
+    mailbox = Mailbox(mail_ingestion(table, config, s3, service.clock), s3)
     raw = corpus("plain.eml")
     outcomes = [
         mailbox.deliver(raw.replace(b"plain-1@", f"flood-{i}@".encode())).outcome for i in range(5)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+from collections import Counter
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -99,7 +102,7 @@ def test_the_envelope_recipient_of_the_ses_event_chooses_the_type(
     s3.put_object(Bucket=INBOUND_BUCKET, Key="inbound/ses-0002", Body=raw)
     reply = invoke(function, ses_event("ses-0002", ["incident@helpdesk.localhost"]))
     number = reply["results"][0]["ticket_number"]
-    assert service.store.get_ticket(number).type.value == "incident"
+    assert service.uow.tickets.get(number).type.value == "incident"
 
 
 def test_an_s3_event_with_an_url_encoded_key(
@@ -116,8 +119,97 @@ def test_an_s3_event_with_an_url_encoded_key(
     assert stored["KeyCount"] == 2
 
 
-def test_an_event_naming_no_message_is_refused(function: ModuleType) -> None:
+def test_an_event_naming_no_message_is_refused(
+    function: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(function.BadMailEvent):
         invoke(function, {"Records": [{"something": {}}]})
     with pytest.raises(function.BadMailEvent):
         invoke(function, {"detail-type": "Scheduled Event"})
+    _, counts = emitted_metrics(capsys.readouterr().out)
+    assert counts == Counter({"MailBadEvent": 2})
+
+
+def emitted_metrics(output: str) -> tuple[set[str], Counter[str]]:
+    """The namespaces and the counts of the metrics in the EMF documents printed."""
+    namespaces: set[str] = set()
+    counts: Counter[str] = Counter()
+    for line in output.splitlines():
+        document = json.loads(line) if line.startswith("{") else {}
+        if "_aws" not in document:
+            continue  # a log line
+        for directive in document["_aws"]["CloudWatchMetrics"]:
+            namespaces.add(directive["Namespace"])
+            for metric in directive["Metrics"]:
+                value = document[metric["Name"]]
+                counts[metric["Name"]] += int(sum(value) if isinstance(value, list) else value)
+    return namespaces, counts
+
+
+def test_outcomes_are_counted_in_metrics(
+    function: ModuleType,
+    service: HelpdeskService,
+    s3: Any,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """In the namespace of POWERTOOLS_METRICS_NAMESPACE (Helpdesk, as template.yaml sets it)."""
+    capsys.readouterr()
+    s3.put_object(Bucket=INBOUND_BUCKET, Key="inbound/ok", Body=corpus("plain.eml"))
+    s3.put_object(Bucket=INBOUND_BUCKET, Key="inbound/who", Body=corpus("unknown_sender.eml"))
+    accepted = invoke(function, s3_put_event(INBOUND_BUCKET, "inbound/ok"))
+    quarantined = invoke(function, s3_put_event(INBOUND_BUCKET, "inbound/who"))
+    replayed = invoke(function, s3_put_event(INBOUND_BUCKET, "inbound/ok"))
+    outcomes = [r["results"][0]["outcome"] for r in (accepted, quarantined, replayed)]
+    assert outcomes == ["ticket_created", "quarantined", "ticket_created"]
+    namespaces, counts = emitted_metrics(capsys.readouterr().out)
+    assert namespaces == {"Helpdesk"}
+    assert counts == Counter({"MailAccepted": 1, "MailQuarantined": 1, "MailReplayed": 1})
+
+
+def test_a_transient_error_is_counted_as_failed_and_raised(
+    function: ModuleType,
+    service: HelpdeskService,
+    s3: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from botocore.exceptions import ClientError
+
+    from helpdesk.adapters.dynamodb.toolkit import Table
+
+    def throttled(self: Table, operations: list[dict[str, Any]]) -> None:
+        error = {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}
+        raise ClientError(error, "TransactWriteItems")
+
+    monkeypatch.setattr(Table, "transact", throttled)
+    s3.put_object(Bucket=INBOUND_BUCKET, Key="inbound/slow", Body=corpus("plain.eml"))
+    capsys.readouterr()
+    with pytest.raises(ClientError):  # Lambda retries the event
+        invoke(function, s3_put_event(INBOUND_BUCKET, "inbound/slow"))
+    _, counts = emitted_metrics(capsys.readouterr().out)
+    assert counts == Counter({"MailFailed": 1})
+    assert count(service) == 0
+
+
+def test_the_log_lines_carry_the_message_as_correlation_id(
+    function: ModuleType, service: HelpdeskService, s3: Any
+) -> None:
+    """The SES message id, or for an S3 notification without a request id, the object key."""
+    s3.put_object(Bucket=INBOUND_BUCKET, Key="inbound/ses-0003", Body=corpus("plain.eml"))
+    # Stream and level were set when the module was loaded (the corpus run loads it quiet).
+    logger, handler = function.logger, function.logger.registered_handler
+    logged, level = io.StringIO(), logger.log_level
+    previous = handler.setStream(logged)
+    logger.setLevel("INFO")
+    try:
+        invoke(function, ses_event("ses-0003", ["support@helpdesk.localhost"]))
+        invoke(function, s3_put_event(INBOUND_BUCKET, "inbound/ses-0003"))
+    finally:
+        handler.setStream(previous)
+        logger.setLevel(level)
+    lines = [json.loads(line) for line in logged.getvalue().splitlines() if line]
+    handled = [line for line in lines if line.get("message") == "mail handled"]
+    assert [line.get("correlation_id") for line in handled] == [
+        "ses-0003",
+        "inbound%2Fses-0003",
+    ]

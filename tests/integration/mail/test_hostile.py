@@ -115,6 +115,6 @@ def test_a_message_of_only_an_attachment_and_no_subject(mailbox: Mailbox) -> Non
     )
     result = mailbox.deliver(raw)
     assert result.outcome == "ticket_created"
-    ticket = mailbox.ingestion.store.get_ticket(result.ticket_number or 0)
+    ticket = mailbox.ingestion.unit_of_work().tickets.get(result.ticket_number or 0)
     assert (ticket.title, ticket.attachments) == ("(sans objet)", ("x.pdf",))
     assert ticket.description == "Pièces jointes : x.pdf"

@@ -54,7 +54,7 @@ def test_smtp_stores_the_message_then_hands_it_to_the_ingestion(
         stop()
     [result] = results
     assert result.outcome == "ticket_created", result
-    ticket = ingestion.store.get_ticket(result.ticket_number or 0)
+    ticket = ingestion.unit_of_work().tickets.get(result.ticket_number or 0)
     assert (ticket.type.value, ticket.org_id) == ("incident", "acme")
     assert ticket.description == "L'imprimante du 2e étage ne répond plus."
     [stored] = s3.list_objects_v2(Bucket=INBOUND_BUCKET, Prefix="inbound/")["Contents"]

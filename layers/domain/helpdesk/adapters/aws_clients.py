@@ -83,12 +83,12 @@ def is_transient(exc: BaseException) -> bool:
     Also when it is the cause of the exception (a library wrapping it), and a transaction
     cancelled because one of its items was throttled or in another transaction.
     """
-    from botocore.exceptions import ClientError, ReadTimeoutError
+    from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
     from botocore.exceptions import ConnectionError as BotoConnectionError
 
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, BotoConnectionError | ReadTimeoutError):
+        if isinstance(seen, BotoConnectionError | ConnectionClosedError | ReadTimeoutError):
             return True
         if isinstance(seen, ClientError) and _transient_reply(seen.response):
             return True

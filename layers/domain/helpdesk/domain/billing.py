@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from helpdesk.domain.calendar import french_month_label, iso, paris_date, paris_month, parse_month
@@ -52,6 +53,15 @@ CSV_COLUMNS = (
 )
 
 
+class Basis(StrEnum):
+    """What a line bills: the time logged, or an evolution's validated quote (CSV `basis`)."""
+
+    TIME = "time"
+    QUOTE = "quote"
+
+
+# The closures that bill an evolution's approved quote (an abandoned or cancelled one bills
+# nothing).
 def money(value: Decimal | None) -> str:
     """Money in JSON and CSV: a string with two decimals; empty when there is no amount."""
     return "" if value is None else f"{value.quantize(Decimal('0.01')):.2f}"
@@ -84,7 +94,7 @@ class BillingLine:
     org_id: str
     ticket_number: int
     type: str
-    basis: str  # time | quote
+    basis: Basis
     consultant: str
     minutes: int
     hours: Decimal | None
@@ -99,7 +109,7 @@ class BillingLine:
             self.org_id,
             str(self.ticket_number),
             self.type,
-            self.basis,
+            self.basis.value,
             self.consultant,
             str(self.minutes),
             "" if self.hours is None else f"{self.hours:.2f}",
@@ -255,7 +265,7 @@ class BillingAggregator:
                     org_id=org_id,
                     ticket_number=number,
                     type=self._types[number],
-                    basis="time",
+                    basis=Basis.TIME,
                     consultant=consultant,
                     minutes=minutes,
                     hours=hours(minutes),
@@ -271,7 +281,7 @@ class BillingAggregator:
                     org_id=quote.org_id,
                     ticket_number=number,
                     type="evolution",
-                    basis="quote",
+                    basis=Basis.QUOTE,
                     consultant="",
                     minutes=0,
                     hours=None,
@@ -335,10 +345,10 @@ class BillingReport:
                     currency=terms.currency,
                     minutes=sum(x.minutes for x in own),
                     time_amount=sum(
-                        (x.amount or ZERO for x in own if x.basis == "time"), ZERO
+                        (x.amount or ZERO for x in own if x.basis is Basis.TIME), ZERO
                     ),
                     quote_amount=sum(
-                        (x.amount or ZERO for x in own if x.basis == "quote"), ZERO
+                        (x.amount or ZERO for x in own if x.basis is Basis.QUOTE), ZERO
                     ),
                     rows=len(own),
                 )
@@ -406,7 +416,7 @@ def build_manifest(
     files: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """DESIGN.md §4: month, generated_at, schema_version, files, organisations, totals."""
-    time_rows = sum(1 for x in report.lines if x.basis == "time")
+    time_rows = sum(1 for x in report.lines if x.basis is Basis.TIME)
     return {
         "month": report.month,
         "generated_at": iso(generated_at),
@@ -481,7 +491,7 @@ def render_xlsx(report: BillingReport, generated_at: datetime) -> bytes:
         for line in report.lines:
             if line.org_id != org.org_id:
                 continue
-            sheet.append([line.ticket_number, line.type, line.basis, line.consultant or None,
+            sheet.append([line.ticket_number, line.type, line.basis.value, line.consultant or None,
                           line.minutes, line.hours, line.rate, line.amount, line.currency,
                           line.closed_on])
         sheet.append(["Total", None, None, None, org.minutes, hours(org.minutes), None,

@@ -7,6 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from helpdesk.domain.calendar import paris_month
+
 
 class TicketType(StrEnum):
     ASSISTANCE = "assistance"
@@ -89,6 +91,12 @@ class ClosureReason(StrEnum):
     ABANDONED = "abandoned"
 
 
+# The closures that bill an evolution's approved quote (not cancelled, not abandoned).
+BILLED_CLOSURES = frozenset(
+    {ClosureReason.CONFIRMED, ClosureReason.AUTO_CLOSED, ClosureReason.CLOSED_BY_CONSULTANT}
+)
+
+
 class Role(StrEnum):
     CLIENT = "client"
     CONSULTANT = "consultant"
@@ -130,6 +138,7 @@ class QuoteOutcome(StrEnum):
     APPROVED = "approved"
     REFUSED = "refused"
     EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
 
 
 @dataclass(frozen=True)
@@ -191,6 +200,14 @@ class Ticket:
         for quote in self.quotes:
             if quote.outcome is QuoteOutcome.APPROVED:
                 return quote
+        return None
+
+    @property
+    def billing_month(self) -> str | None:
+        """An evolution is billed on its approved quote in the month it closes (Paris)."""
+        billed = self.status is Status.CLOSED and self.closure_reason in BILLED_CLOSURES
+        if billed and self.approved_quote is not None and self.closed_at is not None:
+            return paris_month(self.closed_at)
         return None
 
     @property

@@ -32,6 +32,7 @@ class NotificationKind(StrEnum):
     QUOTE_SUBMITTED = "quote_submitted"
     QUOTE_REMINDER = "quote_reminder"  # numbered: quote_reminder_<n>
     QUOTE_EXPIRED = "quote_expired"
+    QUOTE_WITHDRAWN = "quote_withdrawn"
     ANSWER_SENT = "answer_sent"
     CLOSED = "closed"
     AUTO_CLOSE_REMINDER = "auto_close_reminder"
@@ -142,6 +143,17 @@ def _for_client(transition: Transition) -> Notification | None:
                 f"Sans réponse de votre part, le chiffrage de votre demande #{ticket.number} "
                 f"(version {ticket.quote.version}) a expiré.",
                 "Le consultant reprend l'analyse avec vous ; un nouveau chiffrage pourra suivre.",
+            ],
+        )
+    if action == "withdraw-quote" and ticket.quote is not None:
+        return _message(
+            ticket,
+            NotificationKind.QUOTE_WITHDRAWN,
+            "Chiffrage retiré",
+            [
+                f"Le consultant a retiré le chiffrage de votre demande #{ticket.number} "
+                f"(version {ticket.quote.version}) ; vous n'avez rien à valider.",
+                "Un chiffrage corrigé vous sera proposé.",
             ],
         )
     if action == "send-answer":

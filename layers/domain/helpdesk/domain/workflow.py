@@ -47,6 +47,8 @@ class Action(StrEnum):
     REOPEN = "reopen"
     CLOSE = "close"
     CANCEL = "cancel"
+    ASSIGN = "assign"
+    WITHDRAW_QUOTE = "withdraw-quote"
     AUTO_CLOSE = "auto-close"
     EXPIRE_QUOTE = "expire-quote"
 
@@ -55,6 +57,8 @@ class Actor(StrEnum):
     """Who, among the roles, performs a row of the table."""
 
     LEVEL = "level"  # a consultant of the ticket's current level, or a manager
+    # a consultant of the level on a queue ticket (nobody assigned) or on their own; a manager
+    HOLDER = "holder"
     ASSIGNEE = "assignee"  # the assignee (or, unassigned, one of the level), or a manager
     CLIENT = "client"  # a client of the ticket's organisation
     SYSTEM = "system"  # the scheduler or the quote-approval state machine
@@ -62,6 +66,7 @@ class Actor(StrEnum):
 
 ACTOR_ROLES: dict[Actor, frozenset[Role]] = {
     Actor.LEVEL: frozenset({Role.CONSULTANT, Role.MANAGER}),
+    Actor.HOLDER: frozenset({Role.CONSULTANT, Role.MANAGER}),
     Actor.ASSIGNEE: frozenset({Role.CONSULTANT, Role.MANAGER}),
     Actor.CLIENT: frozenset({Role.CLIENT}),
     Actor.SYSTEM: frozenset({Role.SYSTEM}),
@@ -139,6 +144,12 @@ def _quote_pending(ticket: Ticket, _now: datetime) -> bool:
 def _quote_refused(ticket: Ticket, _now: datetime) -> bool:
     quote = ticket.quote
     return quote is not None and quote.outcome in (QuoteOutcome.REFUSED, QuoteOutcome.EXPIRED)
+
+
+def _never_quoted(ticket: Ticket, _now: datetime) -> bool:
+    """No quote awaits or binds the client: none submitted, or the last one taken back."""
+    quote = ticket.quote
+    return quote is None or quote.outcome is QuoteOutcome.WITHDRAWN
 
 
 def _auto_close_due(ticket: Ticket, now: datetime) -> bool:
@@ -256,12 +267,53 @@ ACTION_TABLE: tuple[Rule, ...] = (
         condition_text="only an evolution whose quote was refused can be abandoned",
     ),
     Rule(
+        Action.CLOSE,
+        EVOLUTION,
+        _s(Status.IN_PROGRESS),
+        Actor.ASSIGNEE,
+        Status.CLOSED,
+        required=("note",),
+        closure=ClosureReason.ABANDONED,
+        condition=_never_quoted,
+        condition_text="only an evolution whose quote was refused, or never quoted, can be abandoned",
+    ),
+    Rule(
         Action.CANCEL,
         ALL_TYPES,
         _s(Status.OPEN),
         Actor.CLIENT,
         Status.CLOSED,
         closure=ClosureReason.CANCELLED,
+    ),
+    Rule(
+        Action.CANCEL,
+        ALL_TYPES,
+        _s(Status.OPEN),
+        Actor.LEVEL,
+        Status.CLOSED,
+        required=("reason",),
+        closure=ClosureReason.CANCELLED,
+    ),
+    Rule(
+        Action.ASSIGN,
+        ALL_TYPES,
+        _s(
+            Status.TAKEN,
+            Status.IN_PROGRESS,
+            Status.ON_HOLD,
+            Status.AWAITING_QUOTE_APPROVAL,
+            Status.IN_REALISATION,
+        ),
+        Actor.HOLDER,
+        required=("assignee",),
+    ),
+    Rule(
+        Action.WITHDRAW_QUOTE,
+        EVOLUTION,
+        _s(Status.AWAITING_QUOTE_APPROVAL),
+        Actor.ASSIGNEE,
+        Status.IN_PROGRESS,
+        condition=_quote_pending,
     ),
     Rule(
         Action.AUTO_CLOSE,
@@ -305,6 +357,8 @@ def _caller_fits(rule: Rule, ticket: Ticket, caller: Caller) -> bool:
         return caller.org_id == ticket.org_id
     if rule.actor is Actor.LEVEL:
         return caller.level == ticket.support_level
+    if rule.actor is Actor.HOLDER:
+        return caller.level == ticket.support_level and ticket.assignee in (None, caller.id)
     # Assignee: the assignee; an unassigned ticket (escalated to a queue) is claimed by
     # the first consultant of its level who acts on it.
     if ticket.assignee is not None:
@@ -356,6 +410,11 @@ def _refusal_detail(ticket: Ticket, caller: Caller, action: Action, now: datetim
     if not any(_caller_fits(r, ticket, caller) for r in rules):
         if rules[0].actor is Actor.LEVEL:
             return f"Only a consultant of level {ticket.support_level} can '{action.value}'."
+        if rules[0].actor is Actor.HOLDER:
+            return (
+                f"Only the ticket's assignee, a consultant of level {ticket.support_level} "
+                f"while nobody holds it, or a manager can '{action.value}'."
+            )
         if rules[0].actor is Actor.CLIENT:
             return f"Only a client of the ticket's organisation can '{action.value}'."
         return f"Only the ticket's assignee can '{action.value}'."
@@ -566,6 +625,24 @@ def _cancel(ticket: Ticket, caller: Caller, params: ActionInput, ctx: ActionCont
     return {}, {"reason": _text(params.reason)}, []
 
 
+def _assign(ticket: Ticket, caller: Caller, params: ActionInput, ctx: ActionContext) -> Applied:
+    assert params.assignee is not None  # required by the table
+    _assignee_of_level(params, ctx, ticket.support_level)
+    if caller.role is Role.CONSULTANT and ticket.assignee is None and params.assignee != caller.id:
+        raise InvalidInput(
+            "assignee",
+            "A consultant takes a queue ticket for themself; a manager assigns it to others.",
+        )
+    if params.assignee == ticket.assignee:
+        raise InvalidInput("assignee", f"'{params.assignee}' already holds this ticket.")
+    details = {"from": ticket.assignee or "", "assignee": params.assignee}
+    return {"assignee": params.assignee}, details, []
+
+
+def _withdraw(ticket: Ticket, caller: Caller, params: ActionInput, ctx: ActionContext) -> Applied:
+    return _decide_quote(ticket, caller, params, ctx, QuoteOutcome.WITHDRAWN)
+
+
 def _auto_close(
     ticket: Ticket, caller: Caller, params: ActionInput, ctx: ActionContext
 ) -> Applied:
@@ -587,6 +664,8 @@ _APPLIERS: dict[Action, Callable[[Ticket, Caller, ActionInput, ActionContext], A
     Action.REOPEN: _reopen,
     Action.CLOSE: _close,
     Action.CANCEL: _cancel,
+    Action.ASSIGN: _assign,
+    Action.WITHDRAW_QUOTE: _withdraw,
     Action.AUTO_CLOSE: _auto_close,
     Action.EXPIRE_QUOTE: _expire,
 }

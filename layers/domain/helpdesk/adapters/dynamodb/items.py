@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from helpdesk.adapters.dynamodb import keys
-from helpdesk.domain.calendar import iso, paris_month, parse_instant
+from helpdesk.domain.calendar import iso, parse_instant
 from helpdesk.domain.comments import Comment
 from helpdesk.domain.directory import Consultant, Organisation
 from helpdesk.domain.model import (
@@ -60,6 +60,12 @@ INDEX_FIELDS = (
     "org_sk",
     "all_pk",
     "all_sk",
+    "upd_pk",
+    "upd_sk",
+    "org_upd_pk",
+    "org_upd_sk",
+    "assignee_pk",
+    "assignee_sk",
     "queue_pk",
     "queue_sk",
     "due_pk",
@@ -109,34 +115,33 @@ def quote_from_item(item: Item) -> Quote:
     )
 
 
-def billing_month(ticket: Ticket) -> str | None:
-    """An evolution is billed on its approved quote in the month it closes (Paris)."""
-    billed = ticket.status is Status.CLOSED and ticket.closure_reason in (
-        ClosureReason.CONFIRMED,
-        ClosureReason.AUTO_CLOSED,
-        ClosureReason.CLOSED_BY_CONSULTANT,
-    )
-    if billed and ticket.approved_quote is not None and ticket.closed_at is not None:
-        return paris_month(ticket.closed_at)
-    return None
-
-
 def ticket_index_fields(ticket: Ticket) -> Item:
     """The sparse index keys this ticket carries in its current state."""
     padded = keys.pad(ticket.number)
+    by_update = f"{iso(ticket.updated_at)}#{padded}"
     fields: Item = {
         "org_pk": keys.org_index_pk(ticket.org_id),
         "org_sk": padded,
         "all_pk": keys.ALL_TICKETS_PK,
         "all_sk": padded,
+        "upd_pk": keys.ALL_TICKETS_PK,
+        "upd_sk": by_update,
+        "org_upd_pk": keys.org_index_pk(ticket.org_id),
+        "org_upd_sk": by_update,
     }
+    if ticket.assignee is not None:
+        fields["assignee_pk"] = keys.assignee_pk(ticket.assignee)
+        fields["assignee_sk"] = by_update
+    elif ticket.status is not Status.CLOSED:
+        fields["assignee_pk"] = keys.assignee_pk(keys.UNASSIGNED)
+        fields["assignee_sk"] = by_update
     if ticket.status is not Status.CLOSED:
         fields["queue_pk"] = keys.queue_pk(ticket.support_level)
         fields["queue_sk"] = padded
     if ticket.countdown_running and ticket.auto_close_at is not None:
         fields["due_pk"] = keys.DUE_PK
         fields["due_sk"] = f"{iso(ticket.auto_close_at)}#{padded}"
-    month = billing_month(ticket)
+    month = ticket.billing_month
     if month is not None:
         fields["month_pk"] = keys.month_pk(month)
         fields["month_sk"] = f"{ticket.org_id}#{padded}#QUOTE"
@@ -189,6 +194,23 @@ def awaiting_quote_version(ticket: Ticket) -> int | None:
     if ticket.status is Status.AWAITING_QUOTE_APPROVAL and ticket.quote is not None:
         return ticket.quote.version
     return None
+
+
+def word_items(ticket: Ticket, words: tuple[str, ...]) -> list[Item]:
+    """One search item per index word of the title (helpdesk.domain.search)."""
+    padded = keys.pad(ticket.number)
+    return [
+        {
+            "pk": keys.ticket_pk(ticket.number),
+            "sk": keys.word_sk(word),
+            "entity": "ticket_word",
+            "word_pk": keys.word_index_pk(word),
+            "word_sk": f"{word}#{padded}",
+            "org_word_pk": keys.word_index_pk(word, ticket.org_id),
+            "org_word_sk": f"{word}#{padded}",
+        }
+        for word in words
+    ]
 
 
 def ticket_to_item(ticket: Ticket) -> Item:

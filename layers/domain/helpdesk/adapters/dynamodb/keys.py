@@ -110,3 +110,20 @@ def queue_pk(level: int) -> str:
 
 def month_pk(month: str) -> str:
     return f"MONTH#{month}"
+
+
+UNASSIGNED = "-"
+
+
+def assignee_pk(assignee: str) -> str:
+    """A consultant's tickets; `ASSIGNEE#-` holds the tickets nobody holds, not closed."""
+    return f"ASSIGNEE#{assignee}"
+
+
+def word_sk(word: str) -> str:
+    return f"WORD#{word}"
+
+
+def word_index_pk(word: str, org_id: str | None = None) -> str:
+    """The search partitions: by the word's first character, all organisations or one."""
+    return f"WORD#{word[0]}" if org_id is None else f"WORD#{org_id}#{word[0]}"

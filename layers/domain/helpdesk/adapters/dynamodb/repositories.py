@@ -8,14 +8,16 @@ from typing import Any
 
 from helpdesk.adapters.dynamodb import items as it
 from helpdesk.adapters.dynamodb import keys
+from helpdesk.adapters.dynamodb.listing import TicketFinder
 from helpdesk.adapters.dynamodb.toolkit import Item, Table, marshal, unmarshal
 from helpdesk.domain.calendar import iso
 from helpdesk.domain.comments import Comment
 from helpdesk.domain.directory import Consultant, Organisation
 from helpdesk.domain.errors import NotFound
-from helpdesk.domain.model import HistoryEvent, Status, Ticket
+from helpdesk.domain.listing import TicketQuery
+from helpdesk.domain.model import HistoryEvent, Ticket
 from helpdesk.domain.timekeeping import Task, TimeEntry
-from helpdesk.ports import Page, ReadCounter, TicketQuery
+from helpdesk.ports import Page, ReadCounter
 
 LEVELS = (1, 2, 3)
 
@@ -84,41 +86,7 @@ class DynamoTicketRepository:
         return ticket, [it.time_entry_from_item(i) for i in items]
 
     def find(self, query: TicketQuery, cursor: str | None, limit: int) -> Page[Ticket]:
-        """The index that holds the fewest candidates, then filters on the rest."""
-        conditions: list[str] = []
-        names: dict[str, str] = {}
-        values: Item = {}
-        for name, value in (
-            ("status", query.status.value if query.status else None),
-            ("type", query.type.value if query.type else None),
-            ("support_level", query.level),
-            ("priority", query.priority.value if query.priority else None),
-            ("assignee", query.assignee),
-        ):
-            if value is not None:
-                names[f"#{name}"] = name
-                values[f":{name}"] = value
-                conditions.append(f"#{name} = :{name}")
-        index, partition = self._candidates(query)
-        page = self.table.page(
-            index=index,
-            partition=partition,
-            names=names or None,
-            values=values,
-            filter_expression=" AND ".join(conditions) or None,
-            cursor=cursor,
-            limit=limit,
-        )
-        return Page([it.ticket_from_item(i) for i in page.items], page.next_cursor)
-
-    @staticmethod
-    def _candidates(query: TicketQuery) -> tuple[str, str]:
-        if query.org_id is not None:
-            return "by_org", keys.org_index_pk(query.org_id)
-        if query.level is not None and query.status not in (None, Status.CLOSED):
-            # The queue holds the tickets not closed; closed ones of the level are on all_tickets.
-            return "queue", keys.queue_pk(query.level)
-        return "all_tickets", keys.ALL_TICKETS_PK
+        return TicketFinder(self.table).find(query, cursor, limit)
 
     def due_for_auto_close(
         self,

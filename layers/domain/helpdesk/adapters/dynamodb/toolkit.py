@@ -38,6 +38,11 @@ INDEX_KEYS: dict[str | None, tuple[str, str]] = {
     "queue": ("queue_pk", "queue_sk"),
     "due": ("due_pk", "due_sk"),
     "by_month": ("month_pk", "month_sk"),
+    "all_updated": ("upd_pk", "upd_sk"),
+    "org_updated": ("org_upd_pk", "org_upd_sk"),
+    "by_assignee": ("assignee_pk", "assignee_sk"),
+    "words": ("word_pk", "word_sk"),
+    "org_words": ("org_word_pk", "org_word_sk"),
 }
 
 

@@ -31,6 +31,7 @@ from helpdesk.adapters.dynamodb.toolkit import (
 from helpdesk.domain.calendar import iso
 from helpdesk.domain.errors import Conflict, InvalidInput, MonthLocked
 from helpdesk.domain.model import Status
+from helpdesk.domain.search import title_words
 from helpdesk.domain.timekeeping import MAX_MINUTES_PER_DAY, check_day_total
 from helpdesk.ports import (
     AlreadyExists,
@@ -111,6 +112,8 @@ class DynamoUnitOfWork:
                 yield from self._created(change)
             case TicketUpdated():
                 yield self._updated(change)
+                if change.before.title != change.after.title:
+                    yield from self._retitled(change)
             case EventRecorded():
                 item = it.event_to_item(change.ticket_number, change.event)
                 yield Planned(self.table.put_new(item), self._exists(change))
@@ -178,6 +181,20 @@ class DynamoUnitOfWork:
         yield Planned(counter, taken)
         yield Planned(self.table.put_new(it.ticket_to_item(ticket)), taken)
         yield Planned(self.table.put_new(it.event_to_item(ticket.number, change.event)), taken)
+        for item in it.word_items(ticket, title_words(ticket.title)):
+            yield Planned(self.table.put(item), None)
+
+    def _retitled(self, change: TicketUpdated) -> Iterator[Planned]:
+        """A new title: the search items of the words it lost go, those of its new words come."""
+        before = title_words(change.before.title)
+        after = title_words(change.after.title)
+        for word in before:
+            if word not in after:
+                key = {"pk": keys.ticket_pk(change.after.number), "sk": keys.word_sk(word)}
+                yield Planned(self.table.delete(key), None)
+        new = tuple(w for w in after if w not in before)
+        for item in it.word_items(change.after, new):
+            yield Planned(self.table.put(item), None)
 
     def _updated(self, change: TicketUpdated) -> Planned:
         before, after = change.before, change.after

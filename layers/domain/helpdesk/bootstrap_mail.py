@@ -1,0 +1,52 @@
+"""The composition root of inbound mail: the ingestion over the DynamoDB and S3 adapters,
+configured from the settings (helpdesk.settings), like helpdesk.bootstrap for the others.
+
+The handler (functions/mail_ingest) caches what this builds, once per Lambda environment.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from helpdesk.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from helpdesk.mail_ingest import MailIngestion
+
+
+def s3_client(settings: Settings | None = None) -> Any:
+    from helpdesk.adapters import aws_clients
+
+    return aws_clients.client("s3", settings or get_settings())
+
+
+def mail_ingestion(settings: Settings | None = None, s3: Any | None = None) -> MailIngestion:
+    """The ingestion: a unit of work per message over the table, the mail records, the
+    attachments bucket (none: attachments are listed on the ticket, not stored), and the one
+    classification of transient AWS errors (aws_clients.is_transient)."""
+    from helpdesk.adapters import aws_clients
+    from helpdesk.adapters.attachments import S3AttachmentStore
+    from helpdesk.adapters.dynamodb.mail import DynamoMailRepository
+    from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
+    from helpdesk.bootstrap import table
+    from helpdesk.domain.mail import MailRouting
+    from helpdesk.mail_ingest import MailConfig, MailIngestion
+
+    settings = settings or get_settings()
+    dynamodb = table(settings)
+    config = MailConfig(
+        MailRouting.parse(settings.mail_domain, settings.mail_mailboxes),
+        max_bytes=settings.mail_max_bytes,
+        rate_limit=settings.mail_rate_limit,
+    )
+    attachments = None
+    if settings.attachments_bucket:
+        client = s3 if s3 is not None else s3_client(settings)
+        attachments = S3AttachmentStore(client, settings.attachments_bucket)
+    return MailIngestion(
+        lambda: DynamoUnitOfWork(dynamodb),
+        DynamoMailRepository(dynamodb),
+        config,
+        attachments=attachments,
+        transient=aws_clients.is_transient,
+    )

@@ -1,0 +1,88 @@
+"""The ports of inbound mail: the mail records and where attachments are kept.
+
+The ingestion (helpdesk.mail_ingest) writes tickets and comments through the unit of work
+(helpdesk.ports), and its outcome with them (`MailHandled`); what it reads and writes about
+the received messages themselves goes through `MailRepository` (implemented over the table
+by helpdesk.adapters.dynamodb.mail), attachments through `AttachmentStore` (S3:
+helpdesk.adapters.attachments).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+
+class MailRecord(Protocol):
+    """One received message (by the SHA-256 of its bytes) and its outcome, as far as the
+    ingestion reads it (the adapter's record also says where the raw message is kept)."""
+
+    @property
+    def sha256(self) -> str: ...
+
+    @property
+    def outcome(self) -> str:
+        """A MailOutcomeKind value: `pending`, `failed` (not final), or a final one."""
+        ...
+
+    @property
+    def reason(self) -> str | None: ...
+
+    @property
+    def detail(self) -> str | None: ...
+
+    @property
+    def ticket_number(self) -> int | None: ...
+
+    @property
+    def linked_ticket(self) -> int | None: ...
+
+    @property
+    def comment_id(self) -> str | None: ...
+
+    @property
+    def attachments_pending(self) -> bool: ...
+
+    @property
+    def rate_count(self) -> int | None: ...
+
+    @property
+    def final(self) -> bool: ...
+
+
+class MailRepository(Protocol):
+    def begin(self, sha256: str, bucket: str, key: str, size: int, now: datetime) -> MailRecord:
+        """Record the message as seen (`pending`), once; the record as it stands."""
+        ...
+
+    def get(self, sha256: str) -> MailRecord: ...
+
+    def describe(self, sha256: str, summary: dict[str, Any]) -> None:
+        """Note who sent it and about what, for the people who read quarantine."""
+        ...
+
+    def fail(self, sha256: str, error: str, now: datetime) -> None:
+        """Mark a mail not handled yet `failed` with the error (best effort, never raises)."""
+        ...
+
+    def attachments_stored(self, sha256: str) -> None: ...
+
+    def handled_message(self, message_id: str) -> Mapping[str, Any] | None:
+        """What became of a Message-ID already handled (`outcome`, `ticket_number`,
+        `mail_sha256`), or None."""
+        ...
+
+    def thread_ticket(self, message_ids: Sequence[str]) -> int | None:
+        """The ticket of the first of these ids that is one of our own sent messages."""
+        ...
+
+    def count_sender(self, sha256: str, sender: str, now: datetime) -> int:
+        """This message's rank among the sender's messages of the hour (counted once)."""
+        ...
+
+
+class AttachmentStore(Protocol):
+    def put(self, key: str, data: bytes, content_type: str, metadata: Mapping[str, str]) -> None:
+        """Store the attachment under `key` (writing the same key again is harmless)."""
+        ...

@@ -1,0 +1,428 @@
+"""An in-memory unit of work: the port of helpdesk.ports, for the service tests (no AWS).
+
+It models the contract the DynamoDB adapter (helpdesk.adapters.dynamodb.unit_of_work) keeps:
+`commit` checks every change added against the state as it was before the commit, then applies
+them all, or none, raising the failure the adapter raises. When several changes fail, the one
+of highest priority tells why, the first one in order among equals (as the adapter reads a
+cancelled transaction). A transaction never names one item twice (DynamoDB refuses that).
+
+What lives outside the port is a plain attribute a test sets: `locked_months` (written by the
+billing export) and `task_tokens` (stored by the quote-approval state machine). The mail record
+a MailHandled completes is written by the mail repository, outside the port: here every mail
+not yet handled counts as pending.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import datetime
+
+from helpdesk.domain.comments import Comment
+from helpdesk.domain.directory import Consultant, Organisation
+from helpdesk.domain.errors import Conflict, InvalidInput, MonthLocked, NotFound
+from helpdesk.domain.mail import MailOutcome
+from helpdesk.domain.model import HistoryEvent, Status, Ticket
+from helpdesk.domain.notifications import Notification
+from helpdesk.domain.outbox import WorkflowCommand
+from helpdesk.domain.timekeeping import MAX_MINUTES_PER_DAY, Task, TimeEntry, check_day_total
+from helpdesk.ports import (
+    AlreadyExists,
+    AlreadyRecorded,
+    AutoCloseReminded,
+    AwaitingQuote,
+    Change,
+    CommandQueued,
+    CommentAdded,
+    ConditionNotMet,
+    ConsultantSaved,
+    EventRecorded,
+    MailHandled,
+    MailQueued,
+    NumberTaken,
+    OrgSaved,
+    Page,
+    ReadCounter,
+    TaskEnsured,
+    TicketChanged,
+    TicketCreated,
+    TicketQuery,
+    TicketUpdated,
+    TimeLogged,
+)
+
+LEVELS = (1, 2, 3)
+OutboxKey = tuple[int, int, str]  # ticket number, ticket version, kind (the item's sort key)
+Failure = tuple[int, Callable[[], Exception]]  # priority, and the error (built once chosen)
+
+
+class InMemoryDirectory:
+    """DirectoryRepository: organisations, their mail domains, the roster, consultants' days."""
+
+    def __init__(self) -> None:
+        self.orgs: dict[str, Organisation] = {}
+        self.domains: dict[str, str] = {}  # mail domain -> org_id
+        self.consultants: dict[str, Consultant] = {}
+        self.day_minutes: dict[tuple[str, str], int] = {}  # (consultant, yyyy-mm-dd) -> minutes
+
+    def get_org(self, org_id: str) -> Organisation | None:
+        return self.orgs.get(org_id)
+
+    def org_for_domain(self, domain: str) -> str | None:
+        return self.domains.get(domain.lower())
+
+    def list_orgs(self) -> list[Organisation]:
+        return [o for _id, o in sorted(self.orgs.items())]
+
+    def get_consultant(self, consultant_id: str) -> Consultant | None:
+        return self.consultants.get(consultant_id)
+
+    def list_consultants(self) -> list[Consultant]:
+        return [c for _id, c in sorted(self.consultants.items())]
+
+    def consultant_day_minutes(self, consultant_id: str, day: str) -> int:
+        return self.day_minutes.get((consultant_id, day), 0)
+
+
+class InMemoryTickets:
+    """TicketRepository: the tickets and what their partition holds."""
+
+    def __init__(self, directory: InMemoryDirectory) -> None:
+        self.directory = directory
+        self.counter = 0
+        self.tickets: dict[int, Ticket] = {}
+        self.events: dict[tuple[int, int], HistoryEvent] = {}
+        self.tasks: dict[tuple[int, str], Task] = {}
+        self.entries: dict[tuple[int, str], TimeEntry] = {}
+        self.comment_items: dict[tuple[int, datetime, str], Comment] = {}
+        self.outbox: dict[OutboxKey, Notification | WorkflowCommand] = {}
+        self.reminded_for: dict[int, datetime] = {}  # the due time a reminder was sent for
+        self.task_tokens: dict[int, tuple[int, str]] = {}  # number -> (quote version, token)
+
+    def get(self, number: int) -> Ticket:
+        if number not in self.tickets:
+            raise NotFound(f"Ticket #{number} does not exist.")
+        return self.tickets[number]
+
+    def get_with_consultant(
+        self, number: int, consultant_id: str
+    ) -> tuple[Ticket, Consultant | None]:
+        return self.get(number), self.directory.get_consultant(consultant_id)
+
+    def history(self, number: int) -> list[HistoryEvent]:
+        return [e for (n, _v), e in sorted(self.events.items()) if n == number]
+
+    def comments(self, number: int) -> list[Comment]:
+        return [c for (n, *_), c in sorted(self.comment_items.items()) if n == number]
+
+    def with_tasks(self, number: int) -> tuple[Ticket, list[Task]]:
+        return self.get(number), [t for (n, _m), t in sorted(self.tasks.items()) if n == number]
+
+    def with_time_entries(self, number: int) -> tuple[Ticket, list[TimeEntry]]:
+        entries = [e for (n, _id), e in sorted(self.entries.items()) if n == number]
+        return self.get(number), entries
+
+    def find(self, query: TicketQuery, cursor: str | None, limit: int) -> Page[Ticket]:
+        """Newest first, as the adapter's indexes read; the cursor is the last number given."""
+        if cursor is not None and not cursor.isdigit():
+            raise InvalidInput("cursor", "'cursor' is not a cursor this API gave.")
+        wanted = {
+            "status": query.status,
+            "type": query.type,
+            "support_level": query.level,
+            "priority": query.priority,
+            "assignee": query.assignee,
+            "org_id": query.org_id,
+        }
+        matching = [
+            t
+            for number, t in sorted(self.tickets.items(), reverse=True)
+            if (cursor is None or number < int(cursor))
+            and all(v is None or getattr(t, k) == v for k, v in wanted.items())
+        ]
+        page = matching[:limit]
+        more = len(matching) > limit
+        return Page(page, str(page[-1].number) if more else None)
+
+    def due_for_auto_close(
+        self,
+        *,
+        until: datetime,
+        counter: ReadCounter,
+        after: datetime | None = None,
+        unreminded_only: bool = False,
+    ) -> Iterator[Ticket]:
+        """Countdowns running that end in (after, until], soonest first (the `due` index)."""
+        due = sorted(
+            (t.auto_close_at, t.number, t)
+            for t in self.tickets.values()
+            if t.countdown_running
+            and t.auto_close_at is not None
+            and (after is None or t.auto_close_at > after)
+            and t.auto_close_at <= until
+        )
+        counter.items_read += len(due)
+        for at, number, ticket in due:
+            if not (unreminded_only and self.reminded_for.get(number) == at):
+                yield ticket
+
+    def not_closed(self, counter: ReadCounter) -> Iterator[Ticket]:
+        for level in LEVELS:
+            queue = [
+                t
+                for _n, t in sorted(self.tickets.items())
+                if t.status is not Status.CLOSED and t.support_level == level
+            ]
+            counter.items_read += len(queue)
+            yield from queue
+
+    def next_number(self) -> int:
+        return self.counter + 1
+
+    def quote_task_token(self, number: int, quote_version: int) -> str | None:
+        version, token = self.task_tokens.get(number, (0, ""))
+        return token if token and version == quote_version else None
+
+
+class InMemoryUnitOfWork:
+    def __init__(self) -> None:
+        self.directory = InMemoryDirectory()
+        self.tickets = InMemoryTickets(self.directory)
+        self.locked_months: set[str] = set()
+        self.mails_handled: dict[str, MailOutcome] = {}  # sha256 -> outcome
+        self.messages_handled: dict[str, str] = {}  # Message-ID -> sha256
+        self.committed = 0  # transactions written
+        self._changes: list[Change] = []
+        self._interleaved: Callable[[], object] | None = None
+
+    # ---------- what a test looks at ----------
+
+    @property
+    def mails(self) -> list[Notification]:
+        """The outbox's mails, in the order they were queued."""
+        return [m for m in self.tickets.outbox.values() if isinstance(m, Notification)]
+
+    @property
+    def commands(self) -> list[WorkflowCommand]:
+        return [c for c in self.tickets.outbox.values() if isinstance(c, WorkflowCommand)]
+
+    def interleave(self, writer: Callable[[], object]) -> None:
+        """Run `writer` once, at the next commit, before it is checked: a concurrent request
+        that commits between this one's reads and its commit."""
+        self._interleaved = writer
+
+    # ---------- the port ----------
+
+    def add(self, *changes: Change) -> None:
+        self._changes.extend(changes)
+
+    def rollback(self) -> None:
+        self._changes.clear()
+
+    def commit(self) -> None:
+        changes, self._changes = self._changes, []
+        writer, self._interleaved = self._interleaved, None
+        if writer is not None:
+            writer()
+        if not changes:
+            return
+        items = [item for change in changes for item in _items(change)]
+        twice = {item for item in items if items.count(item) > 1}
+        if twice:
+            raise ValueError(f"one transaction names these items twice: {sorted(map(str, twice))}")
+        failures = [f for change in changes for f in self._check(change)]
+        if failures:
+            _priority, error = max(failures, key=lambda f: f[0])  # the first among equals
+            raise error()
+        for change in changes:
+            self._apply(change)
+        self.committed += 1
+
+    # ---------- the conditions, on the state before the commit ----------
+
+    def _check(self, change: Change) -> list[Failure]:
+        t, d = self.tickets, self.directory
+        match change:
+            case TicketCreated(ticket=ticket):
+                number = ticket.number
+                if t.counter != number - 1 or number in t.tickets:
+                    return [(0, lambda: NumberTaken(f"#{number} was taken"))]
+            case TicketUpdated(before=before):
+                stored = t.tickets.get(before.number)
+                if stored is None or (stored.version, stored.status) != (
+                    before.version,
+                    before.status,
+                ):
+                    return [(2, lambda: _changed(t.get(before.number), before))]
+            case EventRecorded(ticket_number=number, event=event):
+                if (number, event.version) in t.events:
+                    return [(0, lambda: AlreadyExists(change))]
+            case TaskEnsured(only_if_missing=True):
+                if (change.ticket_number, change.month) in t.tasks:
+                    return [(0, lambda: AlreadyExists(change))]
+            case CommentAdded(comment=c):
+                if (c.ticket_number, c.at, c.id) in t.comment_items:
+                    return [(0, lambda: AlreadyExists(change))]
+            case TimeLogged(entry=entry, ticket=ticket):
+                return self._time_failures(entry, ticket)
+            case MailQueued() | CommandQueued():
+                if _outbox_key(change) in t.outbox:
+                    return [(0, lambda: AlreadyExists(change))]
+            case AwaitingQuote(ticket_number=number, quote_version=version):
+                stored = t.tickets.get(number)
+                awaiting = (
+                    stored is not None
+                    and stored.status is Status.AWAITING_QUOTE_APPROVAL
+                    and stored.quote is not None
+                    and stored.quote.version == version
+                )
+                if not awaiting:
+                    return [(1, lambda: ConditionNotMet(change))]
+            case AutoCloseReminded(ticket=ticket):
+                assert ticket.auto_close_at is not None
+                stored = t.tickets.get(ticket.number)
+                unreminded = (
+                    stored is not None
+                    and stored.status is Status.ANSWER_SENT
+                    and stored.auto_close_at == ticket.auto_close_at
+                    and stored.version == ticket.version
+                    and t.reminded_for.get(ticket.number) != ticket.auto_close_at
+                )
+                if not unreminded:
+                    return [(1, lambda: ConditionNotMet(change))]
+            case MailHandled(sha256=sha256, message_id=message_id):
+                failures: list[Failure] = []
+                if sha256 in self.mails_handled:
+                    failures.append((1, lambda: AlreadyRecorded(message_taken=False)))
+                if message_id is not None and message_id in self.messages_handled:
+                    failures.append((1, lambda: AlreadyRecorded(message_taken=True)))
+                return failures
+            case OrgSaved(org=org, previous=previous):
+                old = set(previous.email_domains) if previous else set()
+                touched = old ^ set(org.email_domains)
+                if any(d.domains.get(x, org.org_id) != org.org_id for x in sorted(touched)):
+                    taken = "A mail domain already belongs to another organisation."
+                    return [(0, lambda: InvalidInput("email_domains", taken))]
+        return []
+
+    def _time_failures(self, entry: TimeEntry, ticket: Ticket) -> list[Failure]:
+        failures: list[Failure] = []
+        if (ticket.number, entry.id) in self.tickets.entries:
+            failures.append((0, lambda: Conflict(f"Time entry {entry.id} was already recorded.")))
+        stored = self.tickets.tickets.get(ticket.number)
+        if stored is None or stored.taken_at is None:
+            failures.append((0, lambda: Conflict("The ticket cannot take time entries now.")))
+        logged = self.directory.consultant_day_minutes(entry.consultant, entry.day.isoformat())
+        if logged > MAX_MINUTES_PER_DAY - entry.minutes:
+            failures.append((1, lambda: _day_full(logged, entry.minutes)))
+        if entry.month in self.locked_months:
+            failures.append((2, lambda: MonthLocked(entry.month)))
+        return failures
+
+    # ---------- the writes ----------
+
+    def _apply(self, change: Change) -> None:
+        t, d = self.tickets, self.directory
+        match change:
+            case TicketCreated(ticket=ticket, event=event):
+                t.counter = ticket.number
+                t.tickets[ticket.number] = ticket
+                t.events[(ticket.number, event.version)] = event
+            case TicketUpdated(before=before, after=after):
+                # The workflow's fields; the time spent is the time entries' (never overwritten).
+                stored = t.tickets[before.number]
+                t.tickets[before.number] = replace(
+                    after, time_spent_minutes=stored.time_spent_minutes
+                )
+            case EventRecorded(ticket_number=number, event=event):
+                t.events[(number, event.version)] = event
+            case TaskEnsured(ticket_number=number, month=month, title=title):
+                t.tasks.setdefault((number, month), Task(number, month, title))
+            case CommentAdded(comment=c):
+                t.comment_items[(c.ticket_number, c.at, c.id)] = c
+            case TimeLogged(entry=entry, ticket=ticket, task_title=title):
+                number, month, minutes = ticket.number, entry.month, entry.minutes
+                t.entries[(number, entry.id)] = entry
+                task = t.tasks.get((number, month), Task(number, month, title))
+                t.tasks[(number, month)] = replace(task, minutes=task.minutes + minutes)
+                stored = t.tickets[number]
+                t.tickets[number] = replace(
+                    stored, time_spent_minutes=stored.time_spent_minutes + minutes
+                )
+                day = (entry.consultant, entry.day.isoformat())
+                d.day_minutes[day] = d.day_minutes.get(day, 0) + minutes
+            case MailQueued(notification=item) | CommandQueued(command=item):
+                t.outbox[_outbox_key(change)] = item
+            case AwaitingQuote():
+                pass  # a check, no write
+            case AutoCloseReminded(ticket=ticket):
+                assert ticket.auto_close_at is not None
+                t.reminded_for[ticket.number] = ticket.auto_close_at
+            case MailHandled(sha256=sha256, message_id=message_id, outcome=outcome):
+                self.mails_handled[sha256] = outcome
+                if message_id is not None:
+                    self.messages_handled[message_id] = sha256
+            case OrgSaved(org=org, previous=previous):
+                d.orgs[org.org_id] = org
+                old = set(previous.email_domains) if previous else set()
+                new = set(org.email_domains)
+                for domain in old - new:
+                    d.domains.pop(domain, None)
+                d.domains.update(dict.fromkeys(new - old, org.org_id))
+            case ConsultantSaved(consultant=consultant):
+                d.consultants[consultant.id] = consultant
+
+
+def _changed(current: Ticket, before: Ticket) -> TicketChanged:
+    return TicketChanged(current, current.status is not before.status)
+
+
+def _day_full(logged: int, minutes: int) -> Exception:
+    try:
+        check_day_total(logged, minutes)
+    except InvalidInput as exc:
+        return exc
+    raise AssertionError("the day was full")  # pragma: no cover
+
+
+def _outbox_key(change: MailQueued | CommandQueued) -> OutboxKey:
+    if isinstance(change, MailQueued):
+        return (change.notification.ticket_number, change.version, change.notification.key)
+    return (change.command.ticket_number, change.version, change.command.kind.value)
+
+
+def _items(change: Change) -> list[tuple[object, ...]]:
+    """The items a change writes or checks (DynamoDB refuses a transaction naming one twice)."""
+    match change:
+        case TicketCreated(ticket=ticket, event=event):
+            number = ticket.number
+            return [("counter",), ("ticket", number), ("event", number, event.version)]
+        case TicketUpdated(before=ticket) | AutoCloseReminded(ticket=ticket):
+            return [("ticket", ticket.number)]
+        case AwaitingQuote(ticket_number=number):
+            return [("ticket", number)]
+        case EventRecorded(ticket_number=number, event=event):
+            return [("event", number, event.version)]
+        case TaskEnsured(ticket_number=number, month=month):
+            return [("task", number, month)]
+        case CommentAdded(comment=c):
+            return [("comment", c.ticket_number, c.at, c.id)]
+        case TimeLogged(entry=entry, ticket=ticket):
+            return [
+                ("time", ticket.number, entry.id),
+                ("task", ticket.number, entry.month),
+                ("ticket", ticket.number),
+                ("day", entry.consultant, entry.day),
+                ("lock", entry.month),
+            ]
+        case MailQueued() | CommandQueued():
+            return [("outbox", *_outbox_key(change))]
+        case MailHandled(sha256=sha256, message_id=message_id):
+            return [("mail", sha256), *([("message", message_id)] if message_id else [])]
+        case OrgSaved(org=org, previous=previous):
+            old = set(previous.email_domains) if previous else set()
+            domains = old ^ set(org.email_domains)
+            return [("org", org.org_id), *(("domain", x) for x in sorted(domains))]
+        case ConsultantSaved(consultant=consultant):
+            return [("consultant", consultant.id)]
+    raise AssertionError(f"unknown change {change!r}")  # pragma: no cover
