@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
+import boto3
 import pytest
 
 from helpdesk.adapters import keys
@@ -17,10 +18,12 @@ from helpdesk.domain.errors import StaleVersion, StatusConflict
 from helpdesk.domain.model import Caller, Status, Ticket, TicketType
 from helpdesk.domain.workflow import Action, ActionContext, ActionInput, decide
 from helpdesk.service import HelpdeskService
-from tests.conftest import CLIENT, L1, L2, L2B, MANAGER, TABLE_NAME, Clock
+from tests.conftest import CLIENT, L1, L2, L2B, MANAGER, REGION, TABLE_NAME, Clock
 from tests.integration.store_support import partition_items, raw_item, ticket_item
 
 BARRIER_TIMEOUT = 10
+# Concurrent requests on one ticket in the concurrency tests, each in its own environment.
+ENVIRONMENTS = 20
 
 
 def in_progress_ticket(service: HelpdeskService, title: str = "race") -> Ticket:
@@ -277,6 +280,62 @@ def test_threads_version_only_race_retries(service: HelpdeskService, store: Dyna
         assert stored.status is Status.CLOSED
         assert [e.action for e in store.history(n)][-1] == "close"
         assert len(partition_items(store.client, n, "COMMENT#")) == 1
+
+
+def environment_store(store: DynamoStore, barrier: threading.Barrier) -> DynamoStore:
+    """A store of its own (own client), as in another Lambda execution environment, whose
+    first ticket read waits at `barrier`: every environment decides on the same version."""
+    client = boto3.client("dynamodb", region_name=REGION)
+    own = DynamoStore(client, store.table)
+    original = own.get_ticket
+    waited = False
+
+    def get_ticket(number: int) -> Ticket:
+        nonlocal waited
+        ticket = original(number)
+        if not waited:
+            waited = True
+            barrier.wait()
+        return ticket
+
+    own.get_ticket = get_ticket  # type: ignore[method-assign]
+    return own
+
+
+@pytest.mark.parametrize("if_match", [False, True], ids=["no-if-match", "if-match"])
+def test_twenty_environments_start_one_taken_ticket_once(
+    service: HelpdeskService, store: DynamoStore, clock: Clock, if_match: bool
+) -> None:
+    """Twenty `start`s of one taken ticket, each in its own service and store (as twenty
+    Lambda environments would run them), read version 2 at once: the conditional write lets
+    exactly one apply; the others get 409 (StatusConflict) or, with If-Match, 412
+    (StaleVersion)."""
+    number = service.create_ticket(
+        CLIENT, title="twenty starts", description="", type=TicketType.ASSISTANCE
+    ).number
+    service.perform(L1, number, Action.TAKE, ActionInput())
+    taken = store.get_ticket(number)
+    assert (taken.status, taken.version) == (Status.TAKEN, 2)
+    barrier = threading.Barrier(ENVIRONMENTS, timeout=BARRIER_TIMEOUT)
+    services = [
+        HelpdeskService(environment_store(store, barrier), clock=clock)
+        for _ in range(ENVIRONMENTS)
+    ]
+    expected = taken.version if if_match else None
+    results = run_together(
+        [perform_job(s, L1, number, Action.START, ActionInput(), expected) for s in services]
+    )
+    winners = [r for r in results if not isinstance(r, Exception)]
+    losers = [r for r in results if isinstance(r, Exception)]
+    assert len(winners) == 1, results
+    loser_type = StaleVersion if if_match else StatusConflict
+    assert all(type(r) is loser_type for r in losers), losers
+    assert len(losers) == ENVIRONMENTS - 1
+    stored = store.get_ticket(number)
+    assert (stored.status, stored.version) == (Status.IN_PROGRESS, 3)
+    history = [e.action for e in store.history(number)]
+    assert history.count("start") == 1, history
+    assert len(history) == 3
 
 
 # ---------- sequential numbers ----------
