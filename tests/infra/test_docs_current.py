@@ -1,7 +1,8 @@
-"""The README and the data model say what the code does."""
+"""The README, the data model and pyproject.toml say what the code does."""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,13 @@ MAIL_ITEM_PREFIXES = ("MAIL#", "MSGIN#", "MSGID#", "MAILRATE#")
 @pytest.mark.parametrize("prefix", MAIL_ITEM_PREFIXES)
 def test_data_model_lists_every_item_of_inbound_mail(prefix: str) -> None:
     assert f"| `{prefix}" in DATA_MODEL, f"docs/data-model.md misses the {prefix} item"
+
+
+def test_pyproject_lints_for_the_runtime_and_keeps_3_11() -> None:
+    config = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert config["project"]["readme"] == "README.md"
+    assert config["project"]["requires-python"] == ">=3.11"
+    assert config["tool"]["ruff"]["target-version"] == "py313"
+    assert config["tool"]["mypy"]["python_version"] == "3.13"
+    # PEP 695 syntax would not run on 3.11: ruff must not ask for it.
+    assert {"UP040", "UP046", "UP047"} <= set(config["tool"]["ruff"]["lint"]["ignore"])
