@@ -91,8 +91,10 @@ run: venv
 bench: venv
 	$(VENV)/bin/python -m bench
 
-reliability: venv
-	PYTHONPATH=.:layers/domain $(VENV)/bin/python -m tests.reliability
+# The template area runs checkov from .venv-checkov (cfn-lint and the SAM translator are in
+# .venv; the suite does not use the SAM CLI): installed first, so a fresh clone measures it.
+reliability: venv venv-checkov
+	CHECKOV=$(abspath $(CHECKOV)) PYTHONPATH=.:layers/domain $(VENV)/bin/python -m tests.reliability
 
 clean:
 	rm -rf .aws-sam .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -21,6 +21,16 @@ _LOCK = threading.RLock()
 _installed = False
 
 
+def moto_dynamodb_lock() -> threading.RLock:
+    """The lock every DynamoDB call and every transaction's rollback runs under.
+
+    Whoever reads moto's DynamoDB state directly (the table's stream shard, in
+    `infra.moto_streams`) must hold it too, or it can see a cancelled transaction's records
+    between their writing and their removal.
+    """
+    return _LOCK
+
+
 def serialise_moto_dynamodb() -> None:
     """Install both patches (idempotent)."""
     global _installed

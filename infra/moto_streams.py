@@ -13,19 +13,26 @@ from typing import Any
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 
+from infra.moto_serial import moto_dynamodb_lock
+
 
 def stream_records(
     table_name: str, region: str, after: int = 0, account_id: str = DEFAULT_ACCOUNT_ID
 ) -> list[dict[str, Any]]:
-    """The records after the first `after` ones, shaped like a Lambda DynamoDB event's."""
-    table = dynamodb_backends[account_id][region].get_table(table_name)
-    shard = table.stream_shard
-    if shard is None:
-        raise ValueError(f"table {table_name} has no stream")
-    arn = f"{table.table_arn}/stream/{table.latest_stream_label}"
+    """The records after the first `after` ones, shaped like a Lambda DynamoDB event's.
+
+    Read under `moto_serial`'s lock: a cancelled transaction's records are in the shard until
+    its rollback removes them, and a poller that saw them would advance past real records.
+    """
+    with moto_dynamodb_lock():
+        table = dynamodb_backends[account_id][region].get_table(table_name)
+        shard = table.stream_shard
+        if shard is None:
+            raise ValueError(f"table {table_name} has no stream")
+        arn = f"{table.table_arn}/stream/{table.latest_stream_label}"
+        raw = [copy.deepcopy(record.to_json()) for record in shard.items[after:]]
     records = []
-    for record in shard.items[after:]:
-        event = copy.deepcopy(record.to_json())
+    for event in raw:
         event["awsRegion"] = region
         event["eventSourceARN"] = arn
         event["dynamodb"]["ApproximateCreationDateTime"] = str(

@@ -37,7 +37,7 @@ def _positive(env: Mapping[str, str], name: str, default: int | None) -> int | N
 class LocalConfig:
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
-    # Reserved for inbound mail (later work); read now so the setting is stable.
+    # The SMTP server of inbound mail (infra/localstack/smtp.py), for `mail_domain`.
     smtp_port: int = DEFAULT_SMTP_PORT
     region: str = "eu-west-1"
     stage: str = "local"

@@ -52,6 +52,10 @@ class LocalStack:
         self._poller: StreamPoller | None = None
         self._stop_smtp: Callable[[], None] | None = None
         self._functions: dict[str, LambdaFunction] = {}
+        # function() is called from the HTTP front, the scheduler, the stream poller, the SMTP
+        # server and moto's Step Functions threads: one instance per function, or two
+        # invocations of one function could overlap (see lambdas.py).
+        self._functions_lock = threading.Lock()
         self._template = load_template()
 
     @property
@@ -95,16 +99,20 @@ class LocalStack:
         )
 
     def function(self, logical_id: str) -> LambdaFunction:
-        """A function of the template, loaded on first use (its CodeUri and Handler)."""
-        if logical_id not in self._functions:
-            props = self._template["Resources"][logical_id]["Properties"]
-            self._functions[logical_id] = LambdaFunction(
-                REPO_ROOT / props["CodeUri"],
-                props["Handler"],
-                f"helpdesk-local-{logical_id}",
-                timeout=int(props.get("Timeout", 15)),
-            )
-        return self._functions[logical_id]
+        """A function of the template, loaded on first use (its CodeUri and Handler).
+
+        Loaded under a lock: concurrent first calls get the same instance.
+        """
+        with self._functions_lock:
+            if logical_id not in self._functions:
+                props = self._template["Resources"][logical_id]["Properties"]
+                self._functions[logical_id] = LambdaFunction(
+                    REPO_ROOT / props["CodeUri"],
+                    props["Handler"],
+                    f"helpdesk-local-{logical_id}",
+                    timeout=int(props.get("Timeout", 15)),
+                )
+            return self._functions[logical_id]
 
     def _run_schedule(self, schedule: Schedule, at: Any) -> Any:
         return self.function(schedule.function_id).invoke(schedule.event(at))

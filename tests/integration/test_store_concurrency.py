@@ -9,18 +9,20 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
+import boto3
 import pytest
 
 from helpdesk import side_effects
 from helpdesk.adapters.dynamodb import keys
 from helpdesk.adapters.dynamodb.repositories import DynamoTicketRepository
+from helpdesk.adapters.dynamodb.toolkit import Table
 from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 from helpdesk.domain.errors import StaleVersion, StatusConflict
 from helpdesk.domain.model import Caller, Status, Ticket, TicketType
 from helpdesk.domain.workflow import Action, ActionContext, ActionInput, Transition, decide
 from helpdesk.ports import TicketChanged
 from helpdesk.service import HelpdeskService
-from tests.conftest import CLIENT, L1, L2, L2B, MANAGER, TABLE_NAME, Clock
+from tests.conftest import CLIENT, L1, L2, L2B, MANAGER, REGION, TABLE_NAME, Clock
 from tests.integration.store_support import (
     own_service,
     partition_items,
@@ -29,6 +31,8 @@ from tests.integration.store_support import (
 )
 
 BARRIER_TIMEOUT = 10
+# Concurrent requests on one ticket in the concurrency tests, each in its own environment.
+ENVIRONMENTS = 20
 
 
 def in_progress_ticket(service: HelpdeskService, title: str = "race") -> Ticket:
@@ -295,6 +299,63 @@ def test_threads_version_only_race_retries(service: HelpdeskService, uow: Dynamo
         assert stored.status is Status.CLOSED
         assert [e.action for e in uow.tickets.history(n)][-1] == "close"
         assert len(partition_items(uow.table.client, n, "COMMENT#")) == 1
+
+
+def environment_uow(barrier: threading.Barrier) -> DynamoUnitOfWork:
+    """A unit of work of its own (own client), as in another Lambda execution environment,
+    whose first ticket read waits at `barrier`: every environment decides on one version."""
+    own = DynamoUnitOfWork(Table(boto3.client("dynamodb", region_name=REGION), TABLE_NAME))
+    original = own.tickets.get
+    waited = False
+
+    def get(number: int) -> Ticket:
+        nonlocal waited
+        ticket = original(number)
+        if not waited:
+            waited = True
+            barrier.wait()
+        return ticket
+
+    own.tickets.get = get  # type: ignore[method-assign]
+    return own
+
+
+@pytest.mark.parametrize("if_match", [False, True], ids=["no-if-match", "if-match"])
+def test_twenty_environments_start_one_taken_ticket_once(
+    service: HelpdeskService, uow: DynamoUnitOfWork, clock: Clock, if_match: bool
+) -> None:
+    """Twenty `start`s of one taken ticket, each in its own service and unit of work (as
+    twenty Lambda environments would run them), read version 2 at once: the conditional write
+    lets exactly one apply; the others get 409 (StatusConflict) or, with If-Match, 412
+    (StaleVersion)."""
+    number = service.create_ticket(
+        CLIENT, title="twenty starts", description="", type=TicketType.ASSISTANCE
+    ).number
+    service.perform(L1, number, Action.TAKE, ActionInput())
+    taken = uow.tickets.get(number)
+    assert (taken.status, taken.version) == (Status.TAKEN, 2)
+    barrier = threading.Barrier(ENVIRONMENTS, timeout=BARRIER_TIMEOUT)
+    services = [
+        HelpdeskService(environment_uow(barrier), clock=clock) for _ in range(ENVIRONMENTS)
+    ]
+    expected = taken.version if if_match else None
+    results = run_together(
+        [
+            functools.partial(s.perform, L1, number, Action.START, ActionInput(), expected)
+            for s in services
+        ]
+    )
+    winners = [r for r in results if not isinstance(r, Exception)]
+    losers = [r for r in results if isinstance(r, Exception)]
+    assert len(winners) == 1, results
+    loser_type = StaleVersion if if_match else StatusConflict
+    assert all(type(r) is loser_type for r in losers), losers
+    assert len(losers) == ENVIRONMENTS - 1
+    stored = uow.tickets.get(number)
+    assert (stored.status, stored.version) == (Status.IN_PROGRESS, 3)
+    history = [e.action for e in uow.tickets.history(number)]
+    assert history.count("start") == 1, history
+    assert len(history) == 3
 
 
 # ---------- sequential numbers ----------

@@ -34,7 +34,8 @@ from tests.reliability import Figure, StackContext
 AREA = "template"
 REGION = "eu-west-1"
 
-CHECKOV = REPO_ROOT / ".venv-checkov" / "bin" / "checkov"
+# `make reliability` installs .venv-checkov first and passes its checkov as CHECKOV.
+CHECKOV = Path(os.environ.get("CHECKOV") or REPO_ROOT / ".venv-checkov" / "bin" / "checkov")
 # As `make lint` runs it: no package-update check, no platform mapping, no downloads.
 CHECKOV_ENV = {"CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "BC_SKIP_MAPPING": "TRUE"}
 CHECKOV_FRAMEWORKS = ("cloudformation", "serverless")
@@ -479,7 +480,9 @@ def timeout_windows(template: Mapping[str, Any]) -> list[TimeoutWindow]:
 def _checkov_figures() -> list[Figure]:
     report = run_checkov()
     if report is None:
-        return [Figure(AREA, "checkov", "not installed", False, "make venv-checkov")]
+        return [
+            Figure(AREA, "checkov", "not installed", False, f"no {CHECKOV}: make venv-checkov")
+        ]
     return [
         Figure(AREA, "checkov checks passed", report.passed),
         Figure(

@@ -110,6 +110,8 @@ SITUATIONS: tuple[Situation, ...] = (
     Situation("in_progress@max", "in_progress", escalated=True),
     Situation("in_progress@queue", "in_progress", escalated=True, unassigned=True),
     Situation("in_progress+refused_quote", "in_progress", quote="refused"),
+    # The approval state machine expired the quote (DESIGN §3): back in progress, abandonable.
+    Situation("in_progress+expired_quote", "in_progress", quote="expired"),
     Situation("on_hold<taken", "on_hold", held_from="taken"),
     Situation("on_hold<in_progress@max", "on_hold", escalated=True, held_from="in_progress"),
     Situation("awaiting_quote_approval", "awaiting_quote_approval", quote="pending"),

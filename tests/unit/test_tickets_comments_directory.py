@@ -221,6 +221,19 @@ def test_bad_hourly_rate(rate: str) -> None:
     assert error.value.field == "hourly_rate"
 
 
+def test_euro_is_accepted_explicitly() -> None:
+    assert new_organisation("acme", "Acme", [], currency="EUR").currency == "EUR"
+
+
+@pytest.mark.parametrize("currency", ["USD", "GBP", "CHF"])
+def test_an_organisation_is_billed_in_euros_only(currency: str) -> None:
+    """Quotes are in EUR and billing totals add them to time: another currency is refused."""
+    with pytest.raises(InvalidInput) as error:
+        new_organisation("acme", "Acme", [], hourly_rate="90", currency=currency)
+    assert error.value.field == "currency"
+    assert "EUR" in error.value.detail and currency in error.value.detail
+
+
 @pytest.mark.parametrize("days", [0, -1, 366])
 def test_bad_auto_close_days(days: int) -> None:
     with pytest.raises(InvalidInput) as error:

@@ -42,7 +42,6 @@ from tests.unit.builders import (
     NOW,
     SYSTEM,
     base_ticket,
-    quote,
 )
 
 
@@ -578,7 +577,3 @@ def test_other_organisations_client_gets_409_with_its_empty_list() -> None:
         act(_answered(), OTHER_CLIENT, "confirm")
     assert refused.value.allowed_actions == []
     assert "organisation" in refused.value.detail
-
-
-def test_quote_builder_is_pending_by_default() -> None:
-    assert quote().outcome is QuoteOutcome.PENDING

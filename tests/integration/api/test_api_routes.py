@@ -233,6 +233,19 @@ def test_time_entries_and_tasks(api: Api) -> None:
     assert (future.status, future.body["field"]) == (422, "date")
 
 
+def test_an_organisation_billed_in_another_currency_is_422(api: Api) -> None:
+    """Quotes are in EUR and billing totals add them to time: organisations bill in EUR."""
+    body = {"name": "Initech", "email_domains": ["initech.example"], "hourly_rate": "75.5"}
+    assert api.put("/orgs/initech", "manager", body=body).status == 200
+    dollars = api.put("/orgs/initech", "manager", body={**body, "currency": "USD"})
+    assert dollars.status == 422, dollars
+    assert dollars.body["field"] == "currency"
+    assert "must be EUR" in dollars.body["detail"]
+    assert api.get("/orgs/initech", "manager").body["currency"] == "EUR"
+    assert api.put("/orgs/other", "manager", body={**body, "currency": "USD"}).status == 422
+    assert api.get("/orgs/other", "manager").status == 404
+
+
 def test_orgs_and_consultants(api: Api) -> None:
     body = {"name": "Initech", "email_domains": ["Initech.example"], "hourly_rate": "75.5"}
     put = api.put("/orgs/initech", "manager", body=body)

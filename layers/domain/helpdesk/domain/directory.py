@@ -14,6 +14,10 @@ _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z
 _IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}$")
 
+# The product bills in euros: quotes are in EUR and billing totals add quote and time amounts,
+# so an organisation's time is billed in EUR too (docs/billing-exports.md).
+BILLING_CURRENCY = "EUR"
+
 
 @dataclass(frozen=True)
 class Organisation:
@@ -59,6 +63,12 @@ def new_organisation(
     rate = None if hourly_rate is None else parse_money(hourly_rate, "hourly_rate")
     if not re.fullmatch(r"[A-Z]{3}", currency):
         raise InvalidInput("currency", "'currency' must be an ISO 4217 code such as EUR.")
+    if currency != BILLING_CURRENCY:
+        raise InvalidInput(
+            "currency",
+            f"'currency' must be {BILLING_CURRENCY}, not {currency}: the helpdesk bills in "
+            f"euros (quotes are in {BILLING_CURRENCY} and billing totals add quotes and time).",
+        )
     return Organisation(org_id, name.strip(), domains, auto_close_days, rate, currency)
 
 
