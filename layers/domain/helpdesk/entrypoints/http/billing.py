@@ -11,17 +11,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from helpdesk.service import HelpdeskService
 
 from .deps import current_caller, get_service, ok
-from .schemas import responses
+from .schemas import Body, Model, responses
 
 if TYPE_CHECKING:
     from helpdesk.adapters.exports_store import ExportsStore
@@ -60,8 +60,11 @@ def get_exports() -> ExportsStore:
     return _exports
 
 
-class ExportFileOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
+# The manifest's models declare every field manifest.json has (helpdesk.domain.billing
+# build_manifest, file_entry): what they do not declare is not sent.
+
+
+class ExportFileOut(Model):
     name: str
     key: str
     size: int
@@ -71,25 +74,36 @@ class ExportFileOut(BaseModel):
     url: str = Field(description="presigned GET of this exact version, valid 5 minutes")
 
 
-class ExportOrgOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class ExportOrgOut(Model):
     org_id: str
     minutes: int
     time_amount: str
     quote_amount: str
     amount: str
+    name: str
+    currency: str
+    rows: int
+    hours: str
 
 
-class ExportTotalsOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class ExportTotalsOut(Model):
     minutes: int
     amount: str
+    hours: str
+    time_amount: str
+    quote_amount: str
 
 
-class ManifestOut(BaseModel):
+class ExportEntriesOut(Model):
+    read: int
+    billed: int
+    not_billed: int
+    sha256: str
+
+
+class ManifestOut(Model):
     """manifest.json (DESIGN.md §4), with `url` added to each file."""
 
-    model_config = ConfigDict(extra="allow")
     month: str
     generated_at: str
     schema_version: int
@@ -98,14 +112,14 @@ class ManifestOut(BaseModel):
     row_counts: dict[str, int]
     organisations: list[ExportOrgOut]
     totals: ExportTotalsOut
+    entries: ExportEntriesOut
 
 
-class UnlockIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class UnlockIn(Body):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class UnlockOut(BaseModel):
+class UnlockOut(Model):
     month: str
     status: str
     unlocked_by: str
@@ -120,12 +134,13 @@ def _exporter() -> BillingExporter:
     return BillingExporter(get_service().store, get_exports())
 
 
-def _with_links(result: ExportResult) -> dict[str, Any]:
+def _with_links(result: ExportResult) -> ManifestOut:
+    """The stored manifest, each file with its presigned `url`, as the response model."""
     manifest = result.document
     exports = get_exports()
     for entry in manifest["files"]:
         entry["url"] = exports.link(entry["key"], result.versions.get(entry["name"]))
-    return manifest
+    return ManifestOut.model_validate(manifest)
 
 
 @router.get(
@@ -177,4 +192,5 @@ def unlock_export(month: Month, body: UnlockIn) -> Response[UnlockOut]:
     caller = current_caller(router)
     HelpdeskService.require_manager(caller)
     service = get_service()
-    return ok(_exporter().unlock(check_month(month), caller.id, body.reason, service.clock()))
+    unlocked = _exporter().unlock(check_month(month), caller.id, body.reason, service.clock())
+    return ok(UnlockOut.model_validate(unlocked))

@@ -12,7 +12,7 @@ from helpdesk.domain.directory import new_consultant, new_organisation
 from helpdesk.domain.errors import InvalidInput
 from helpdesk.service import HelpdeskService
 
-from .deps import current_caller, get_service, listing, ok
+from .deps import current_caller, get_service, ok
 from .schemas import (
     ConsultantIn,
     ConsultantList,
@@ -85,4 +85,5 @@ def put_consultant(id: Identifier, body: ConsultantIn) -> Response[ConsultantOut
 )
 def list_consultants() -> Response[ConsultantList]:
     caller = current_caller(router)
-    return listing([consultant_out(c) for c in get_service().list_consultants(caller)])
+    consultants = get_service().list_consultants(caller)
+    return ok(ConsultantList(items=[consultant_out(c) for c in consultants]))

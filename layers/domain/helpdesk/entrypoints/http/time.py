@@ -9,8 +9,16 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from helpdesk.domain.model import Caller
 
-from .deps import current_caller, get_service, listing, ok
-from .schemas import TaskList, TimeEntryIn, TimeEntryList, TimeEntryOut, responses, time_entry_out
+from .deps import current_caller, get_service, ok
+from .schemas import (
+    TaskList,
+    TimeEntryIn,
+    TimeEntryList,
+    TimeEntryOut,
+    responses,
+    task_out,
+    time_entry_out,
+)
 from .tickets import TicketNumber
 
 router = Router()
@@ -49,7 +57,8 @@ def log_time(number: TicketNumber, body: TimeEntryIn) -> Response[TimeEntryOut]:
 def list_time_entries(number: TicketNumber) -> Response[TimeEntryList]:
     caller = current_caller(router)
     _staff_route(caller, number)
-    return listing([time_entry_out(e) for e in get_service().time_entries(caller, number)])
+    entries = get_service().time_entries(caller, number)
+    return ok(TimeEntryList(items=[time_entry_out(e) for e in entries]))
 
 
 @router.get(
@@ -61,4 +70,4 @@ def list_time_entries(number: TicketNumber) -> Response[TimeEntryList]:
 def list_tasks(number: TicketNumber) -> Response[TaskList]:
     caller = current_caller(router)
     _staff_route(caller, number)
-    return listing(get_service().tasks(caller, number))
+    return ok(TaskList(items=[task_out(t) for t in get_service().tasks(caller, number)]))
