@@ -39,8 +39,8 @@ def render() -> str:
 
 
 def _with_media_type_problems(document: dict[str, Any]) -> dict[str, Any]:
-    """The 415 the function answers before routing (api_routes.errors.body_problem)."""
-    from functions.api.api_routes.errors import JSON_BODY_METHODS, UNSUPPORTED_MEDIA_TYPE
+    """The 415 the function answers before routing (helpdesk.entrypoints.http.errors.body_problem)."""
+    from helpdesk.entrypoints.http.errors import JSON_BODY_METHODS, UNSUPPORTED_MEDIA_TYPE
 
     answer = {
         "description": "The body is not declared application/json",

@@ -1,13 +1,14 @@
 """The HTTP API function: API Gateway HTTP API (payload v2, JWT authorizer) → routers.
 
-Handler: `app.lambda_handler` (CodeUri functions/api). Configuration comes from the environment
-(helpdesk.settings): TABLE_NAME, IDEMPOTENCY_TABLE_NAME, AWS_REGION, AWS_ENDPOINT_URL (local).
+Handler: `app.lambda_handler` (CodeUri functions/api). The routers, errors and schemas are the
+domain layer's `helpdesk.entrypoints.http`: one module name in Lambda, the tests and the local
+stack. Configuration comes from the environment (helpdesk.settings): TABLE_NAME,
+IDEMPOTENCY_TABLE_NAME, AWS_REGION, AWS_ENDPOINT_URL (local).
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from typing import Any
 
@@ -16,18 +17,11 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-# In Lambda this directory is the package root; imported as functions.api.app (tests, the
-# local stack) it is not, and `api_routes` must still be the one top-level package.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
-
-from api_routes import actions, billing, conversation, directory, errors, tickets  # noqa: E402
-from api_routes import time as time_routes  # noqa: E402
-from api_routes.context import caller_from_event  # noqa: E402
-from api_routes.deps import CALLER_KEY, get_service, set_service  # noqa: E402
-
-from helpdesk.domain.errors import DomainError  # noqa: E402
+from helpdesk.domain.errors import DomainError
+from helpdesk.entrypoints.http import actions, billing, conversation, directory, errors, tickets
+from helpdesk.entrypoints.http import time as time_routes
+from helpdesk.entrypoints.http.context import caller_from_event
+from helpdesk.entrypoints.http.deps import CALLER_KEY, get_service, set_service
 
 __all__ = ["app", "get_service", "lambda_handler", "reset_idempotency", "set_service"]
 

@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.metrics import MetricUnit
 
-from .deps import current_caller, get_service, listing, ok
+from .deps import current_caller, get_service, ok
 from .schemas import (
     TaskList,
     TimeEntryIn,
@@ -47,7 +47,8 @@ def log_time(number: TicketNumber, body: TimeEntryIn) -> Response[TimeEntryOut]:
 )
 def list_time_entries(number: TicketNumber) -> Response[TimeEntryList]:
     caller = current_caller(router)
-    return listing([time_entry_out(e) for e in get_service().time_entries(caller, number)])
+    entries = get_service().time_entries(caller, number)
+    return ok(TimeEntryList(items=[time_entry_out(e) for e in entries]))
 
 
 @router.get(
@@ -58,4 +59,4 @@ def list_time_entries(number: TicketNumber) -> Response[TimeEntryList]:
 )
 def list_tasks(number: TicketNumber) -> Response[TaskList]:
     caller = current_caller(router)
-    return listing([task_out(t) for t in get_service().tasks(caller, number)])
+    return ok(TaskList(items=[task_out(t) for t in get_service().tasks(caller, number)]))

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from .deps import current_caller, get_service, ok
-from .schemas import responses
+from .schemas import Body, Model, responses
 
 if TYPE_CHECKING:
     from helpdesk.billing_export import BillingExporter
@@ -54,8 +54,11 @@ def _exporter() -> BillingExporter:
     return bootstrap_billing.billing_exporter()
 
 
-class ExportFileOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
+# The manifest's models declare every field manifest.json has (helpdesk.domain.billing
+# build_manifest, file_entry): what they do not declare is not sent.
+
+
+class ExportFileOut(Model):
     name: str
     key: str
     size: int
@@ -65,25 +68,36 @@ class ExportFileOut(BaseModel):
     url: str = Field(description="presigned GET of this exact version, valid 5 minutes")
 
 
-class ExportOrgOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class ExportOrgOut(Model):
     org_id: str
     minutes: int
     time_amount: str
     quote_amount: str
     amount: str
+    name: str
+    currency: str
+    rows: int
+    hours: str
 
 
-class ExportTotalsOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class ExportTotalsOut(Model):
     minutes: int
     amount: str
+    hours: str
+    time_amount: str
+    quote_amount: str
 
 
-class ManifestOut(BaseModel):
+class ExportEntriesOut(Model):
+    read: int
+    billed: int
+    not_billed: int
+    sha256: str
+
+
+class ManifestOut(Model):
     """manifest.json (DESIGN.md §4), with `url` added to each file."""
 
-    model_config = ConfigDict(extra="allow")
     month: str
     generated_at: str
     schema_version: int
@@ -92,14 +106,14 @@ class ManifestOut(BaseModel):
     row_counts: dict[str, int]
     organisations: list[ExportOrgOut]
     totals: ExportTotalsOut
+    entries: ExportEntriesOut
 
 
-class UnlockIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class UnlockIn(Body):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class UnlockOut(BaseModel):
+class UnlockOut(Model):
     month: str
     status: str
     unlocked_by: str
@@ -108,9 +122,9 @@ class UnlockOut(BaseModel):
     previous_export_id: str
 
 
-def _manifest_out(manifest: dict[str, Any]) -> dict[str, Any]:
-    """The answer as the OpenAPI document shows it (the manifest's other fields kept)."""
-    return ManifestOut.model_validate(manifest).model_dump(mode="json")
+def _manifest_out(manifest: dict[str, Any]) -> ManifestOut:
+    """The answer as the OpenAPI document shows it."""
+    return ManifestOut.model_validate(manifest)
 
 
 @router.get(
@@ -154,4 +168,4 @@ def unlock_export(month: Month, body: UnlockIn) -> Response[UnlockOut]:
     exporter = _exporter()
     caller = current_caller(router)
     unlocked = exporter.unlock(caller, month, body.reason, get_service().clock())
-    return ok(UnlockOut(**unlocked).model_dump(mode="json"))
+    return ok(UnlockOut.model_validate(unlocked))

@@ -17,7 +17,7 @@ from helpdesk.domain.model import Caller, Status, Ticket, TicketType
 from helpdesk.service import TicketFilters
 from helpdesk.settings import get_settings
 
-from .deps import current_caller, get_service, listing, ticket_response
+from .deps import current_caller, get_service, ok, ticket_response
 from .schemas import TicketIn, TicketList, TicketOut, responses, ticket_out
 
 router = Router()
@@ -133,7 +133,7 @@ def list_tickets(
     filters = TicketFilters(status=status, type=type, level=level, assignee=assignee, org_id=org_id)
     tickets, next_cursor = service.list_tickets(caller, filters, cursor, limit)
     items = [ticket_out(t, service.allowed(t, caller)) for t in tickets]
-    return listing(items, next_cursor)
+    return ok(TicketList(items=items, next_cursor=next_cursor))
 
 
 @router.get(

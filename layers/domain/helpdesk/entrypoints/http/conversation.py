@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from helpdesk.domain.model import Source
 
-from .deps import current_caller, get_service, listing, ok
+from .deps import current_caller, get_service, ok
 from .schemas import (
     CommentIn,
     CommentList,
@@ -32,7 +32,7 @@ router = Router()
 )
 def history(number: TicketNumber) -> Response[HistoryList]:
     caller = current_caller(router)
-    return listing([event_out(e) for e in get_service().history(caller, number)])
+    return ok(HistoryList(items=[event_out(e) for e in get_service().history(caller, number)]))
 
 
 @router.post(
@@ -58,7 +58,8 @@ def add_comment(number: TicketNumber, body: CommentIn) -> Response[CommentOut]:
 )
 def list_comments(number: TicketNumber) -> Response[CommentList]:
     caller = current_caller(router)
-    return listing([comment_out(c) for c in get_service().comments(caller, number)])
+    comments = get_service().comments(caller, number)
+    return ok(CommentList(items=[comment_out(c) for c in comments]))
 
 
 @router.get(
@@ -70,4 +71,4 @@ def list_comments(number: TicketNumber) -> Response[CommentList]:
 def list_quotes(number: TicketNumber) -> Response[QuoteList]:
     caller = current_caller(router)
     ticket = get_service().get_ticket(caller, number)
-    return listing([quote_out(q) for q in ticket.quotes])
+    return ok(QuoteList(items=[quote_out(q) for q in ticket.quotes]))

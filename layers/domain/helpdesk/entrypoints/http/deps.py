@@ -1,9 +1,9 @@
 """What the routes share: the service (built once per container, lazily), the caller, and the
-shape of a ticket answer."""
+answers: a response `*Out` model (schemas.py), never a hand-made dict."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeVar
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
@@ -12,10 +12,12 @@ from helpdesk.domain.model import Caller, Ticket
 from helpdesk.service import HelpdeskService
 
 from .context import caller_from_event
-from .schemas import ticket_out
+from .schemas import Model, TicketOut, ticket_out
 
 JSON = "application/json"
 CALLER_KEY = "caller"
+
+OutModel = TypeVar("OutModel", bound=Model)
 
 _service: HelpdeskService | None = None
 
@@ -48,17 +50,16 @@ def current_caller(router: BaseRouter) -> Caller:
 
 def ticket_response(
     ticket: Ticket, caller: Caller, status_code: int = 200, headers: dict[str, str] | None = None
-) -> Response[Any]:
+) -> Response[TicketOut]:
     """A ticket with what this caller may do now, and its version as the ETag."""
     body = ticket_out(ticket, get_service().allowed(ticket, caller))
     all_headers = {"ETag": f'"{ticket.version}"', **(headers or {})}
-    return Response(status_code=status_code, content_type=JSON, body=body, headers=all_headers)
+    return ok(body, status_code, all_headers)
 
 
-def ok(body: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response[Any]:
+def ok(
+    body: OutModel, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response[OutModel]:
+    """A JSON answer whose body is its response model: the resolver validates it against the
+    route's return annotation and serialises it (`model_dump(mode="json")`)."""
     return Response(status_code=status_code, content_type=JSON, body=body, headers=headers)
-
-
-def listing(items: list[dict[str, Any]], next_cursor: str | None = None) -> Response[Any]:
-    """A list answer: `{"items": [...], "next_cursor": ...}`."""
-    return ok({"items": items, "next_cursor": next_cursor})

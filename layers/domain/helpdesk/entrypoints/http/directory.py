@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from helpdesk.domain.errors import InvalidInput
 
-from .deps import current_caller, get_service, listing, ok
+from .deps import current_caller, get_service, ok
 from .schemas import (
     ConsultantIn,
     ConsultantList,
@@ -84,4 +84,5 @@ def put_consultant(id: Identifier, body: ConsultantIn) -> Response[ConsultantOut
 )
 def list_consultants() -> Response[ConsultantList]:
     caller = current_caller(router)
-    return listing([consultant_out(c) for c in get_service().list_consultants(caller)])
+    consultants = get_service().list_consultants(caller)
+    return ok(ConsultantList(items=[consultant_out(c) for c in consultants]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -232,9 +232,13 @@ class Problem(Model):
 # ------------------------------------------------------------------ shaping
 
 
-def money(amount: Decimal | None) -> str | None:
+def money_text(amount: Decimal) -> str:
     """Money is a JSON string with two decimals: `"1200.00"`."""
-    return None if amount is None else f"{amount.quantize(Decimal('0.01')):.2f}"
+    return f"{amount.quantize(Decimal('0.01')):.2f}"
+
+
+def money(amount: Decimal | None) -> str | None:
+    return None if amount is None else money_text(amount)
 
 
 def decimal_text(value: Decimal | None) -> str | None:
@@ -245,113 +249,119 @@ def _opt_iso(moment: dt.datetime | None) -> str | None:
     return None if moment is None else iso(moment)
 
 
-def quote_out(quote: Quote) -> dict[str, Any]:
-    return {
-        "version": quote.version,
-        "amount": money(quote.amount),
-        "days": decimal_text(quote.days),
-        "description": quote.description,
-        "validity_days": quote.validity_days,
-        "outcome": quote.outcome.value,
-        "reason": quote.reason,
-        "submitted_by": quote.submitted_by,
-        "submitted_at": iso(quote.submitted_at),
-        "decided_by": quote.decided_by,
-        "decided_at": _opt_iso(quote.decided_at),
-    }
+# Each builder constructs its `*Out` model: the reply is that model, serialised by the resolver
+# (the route's return annotation), so it has exactly the fields the OpenAPI document shows. An
+# undeclared keyword is refused by mypy (pydantic plugin, init_forbid_extra) and never serialised;
+# a missing required field fails at construction.
 
 
-def ticket_out(ticket: Ticket, allowed_actions: list[str]) -> dict[str, Any]:
+def quote_out(quote: Quote) -> QuoteOut:
+    return QuoteOut(
+        version=quote.version,
+        amount=money_text(quote.amount),
+        days=decimal_text(quote.days),
+        description=quote.description,
+        validity_days=quote.validity_days,
+        outcome=quote.outcome.value,
+        reason=quote.reason,
+        submitted_by=quote.submitted_by,
+        submitted_at=iso(quote.submitted_at),
+        decided_by=quote.decided_by,
+        decided_at=_opt_iso(quote.decided_at),
+    )
+
+
+def ticket_out(ticket: Ticket, allowed_actions: list[str]) -> TicketOut:
     latest = ticket.quote
-    return {
-        "number": ticket.number,
-        "title": ticket.title,
-        "description": ticket.description,
-        "type": ticket.type.value,
-        "type_label": ticket.type.label,
-        "status": ticket.status.value,
-        "status_label": ticket.status.label,
-        "support_level": ticket.support_level,
-        "priority": ticket.priority.value,
-        "org_id": ticket.org_id,
-        "requester": ticket.requester,
-        "assignee": ticket.assignee,
-        "version": ticket.version,
-        "created_at": iso(ticket.created_at),
-        "updated_at": iso(ticket.updated_at),
+    return TicketOut(
+        number=ticket.number,
+        title=ticket.title,
+        description=ticket.description,
+        type=ticket.type.value,
+        type_label=ticket.type.label,
+        status=ticket.status.value,
+        status_label=ticket.status.label,
+        support_level=ticket.support_level,
+        priority=ticket.priority.value,
+        org_id=ticket.org_id,
+        requester=ticket.requester,
+        assignee=ticket.assignee,
+        version=ticket.version,
+        created_at=iso(ticket.created_at),
+        updated_at=iso(ticket.updated_at),
         # A client's reply suspends the countdown: no date is due while it is suspended.
-        "auto_close_at": _opt_iso(ticket.auto_close_at) if ticket.countdown_running else None,
-        "quote": quote_out(latest) if latest else None,
-        "time_spent_minutes": ticket.time_spent_minutes,
-        "closure_reason": ticket.closure_reason.value if ticket.closure_reason else None,
-        "closed_at": _opt_iso(ticket.closed_at),
-        "linked_ticket": ticket.linked_ticket,
-        "attachments": list(ticket.attachments),
-        "allowed_actions": allowed_actions,
-    }
+        auto_close_at=_opt_iso(ticket.auto_close_at) if ticket.countdown_running else None,
+        quote=quote_out(latest) if latest else None,
+        time_spent_minutes=ticket.time_spent_minutes,
+        closure_reason=ticket.closure_reason.value if ticket.closure_reason else None,
+        closed_at=_opt_iso(ticket.closed_at),
+        linked_ticket=ticket.linked_ticket,
+        attachments=list(ticket.attachments),
+        allowed_actions=allowed_actions,
+    )
 
 
-def event_out(event: HistoryEvent) -> dict[str, Any]:
-    return {
-        "version": event.version,
-        "at": iso(event.at),
-        "actor": event.actor,
-        "action": event.action,
-        "from_status": event.from_status.value,
-        "to_status": event.to_status.value,
-        "details": dict(event.details),
-    }
+def event_out(event: HistoryEvent) -> HistoryEventOut:
+    return HistoryEventOut(
+        version=event.version,
+        at=iso(event.at),
+        actor=event.actor,
+        action=event.action,
+        from_status=event.from_status.value,
+        to_status=event.to_status.value,
+        details=dict(event.details),
+    )
 
 
-def comment_out(comment: Comment) -> dict[str, Any]:
-    return {
-        "id": comment.id,
-        "body": comment.body,
-        "internal": comment.internal,
-        "author": comment.author,
-        "author_role": comment.author_role,
-        "at": iso(comment.at),
-        "source": comment.source,
-    }
+def comment_out(comment: Comment) -> CommentOut:
+    return CommentOut(
+        id=comment.id,
+        body=comment.body,
+        internal=comment.internal,
+        author=comment.author,
+        author_role=comment.author_role,
+        at=iso(comment.at),
+        source=comment.source,
+    )
 
 
-def time_entry_out(entry: TimeEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "ticket_number": entry.ticket_number,
-        "consultant": entry.consultant,
-        "date": entry.day.isoformat(),
-        "month": entry.month,
-        "minutes": entry.minutes,
-        "kind": entry.kind.value,
-        "comment": entry.comment,
-        "billable": entry.billable,
-        "created_at": iso(entry.created_at),
-    }
+def time_entry_out(entry: TimeEntry) -> TimeEntryOut:
+    return TimeEntryOut(
+        id=entry.id,
+        ticket_number=entry.ticket_number,
+        consultant=entry.consultant,
+        date=entry.day.isoformat(),
+        month=entry.month,
+        minutes=entry.minutes,
+        kind=entry.kind.value,
+        comment=entry.comment,
+        billable=entry.billable,
+        created_at=iso(entry.created_at),
+    )
 
 
-def task_out(task: Task) -> dict[str, Any]:
-    return {"month": task.month, "title": task.title, "minutes": task.minutes}
+def task_out(task: Task) -> TaskOut:
+    return TaskOut(month=task.month, title=task.title, minutes=task.minutes)
 
 
-def org_out(org: Organisation) -> dict[str, Any]:
-    return {
-        "org_id": org.org_id,
-        "name": org.name,
-        "email_domains": list(org.email_domains),
-        "auto_close_days": org.auto_close_days,
-        "hourly_rate": money(org.hourly_rate),
-        "currency": org.currency,
-    }
+def org_out(org: Organisation) -> OrgOut:
+    return OrgOut(
+        org_id=org.org_id,
+        name=org.name,
+        email_domains=list(org.email_domains),
+        auto_close_days=org.auto_close_days,
+        hourly_rate=money(org.hourly_rate),
+        currency=org.currency,
+    )
 
 
-def consultant_out(consultant: Consultant) -> dict[str, Any]:
-    return {
-        "id": consultant.id,
-        "name": consultant.name,
-        "email": consultant.email,
-        "level": consultant.level,
-    }
+def consultant_out(consultant: Consultant) -> ConsultantOut:
+    return ConsultantOut(
+        id=consultant.id,
+        name=consultant.name,
+        email=consultant.email,
+        level=consultant.level,
+    )
 
 
 # ------------------------------------------------------------------ OpenAPI

@@ -1,0 +1,63 @@
+"""The HTTP API's modules load under one name: `helpdesk.entrypoints.http`, from the layer.
+
+functions/api/app.py used to put its own folder on sys.path, so the routers loaded both as
+`api_routes.*` and as `functions.api.api_routes.*`: two `Unauthenticated` classes (an `except`
+on one missed the other), two service singletons.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_the_handler_and_the_layer_share_one_unauthenticated_class() -> None:
+    import helpdesk.entrypoints.http.context as context
+    import helpdesk.entrypoints.http.deps as deps
+    import helpdesk.entrypoints.http.errors as errors
+    from functions.api import app as app_module
+
+    assert app_module.errors is errors
+    assert app_module.errors.Unauthenticated is context.Unauthenticated
+    assert errors.Unauthenticated is context.Unauthenticated
+    assert app_module.get_service is deps.get_service
+    assert app_module.set_service is deps.set_service
+    assert "api_routes" not in sys.modules
+
+
+def test_importing_the_handler_leaves_sys_path_alone() -> None:
+    """In a fresh interpreter: no top-level `api_routes`, sys.path unchanged."""
+    script = """
+import json, sys
+before = list(sys.path)
+import functions.api.app
+print(json.dumps({
+    "path_unchanged": sys.path == before,
+    "top_level": sorted(m for m in sys.modules if m.split(".")[0] in ("api_routes", "app")),
+    "http": sorted(m for m in sys.modules if m.startswith("helpdesk.entrypoints.http.")),
+}))
+"""
+    env = {
+        "PYTHONPATH": f"{REPO_ROOT}:{REPO_ROOT / 'layers' / 'domain'}",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "PATH": "/usr/bin:/bin",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["path_unchanged"] is True
+    assert seen["top_level"] == []
+    assert "helpdesk.entrypoints.http.errors" in seen["http"]
