@@ -52,7 +52,10 @@ export function ActionDialog({
   if (action === "cancel" && caller.role !== "client") required.add("reason");
   if (action === "take" && caller.role === "manager") required.add("assignee");
   const level = targetLevel(action, ticket);
-  const [roster, setRoster] = useState<Consultant[] | null>(null);
+  // undefined while the roster loads (the dialog opens once it is known), null if unreadable.
+  const [roster, setRoster] = useState<Consultant[] | null | undefined>(() =>
+    fields.includes("assignee") ? undefined : null,
+  );
   const [values, setValues] = useState<Record<string, string>>(() => ({
     assignee: action === "take" && caller.role === "consultant" ? caller.sub : "",
     priority: ticket.priority ?? "normal",
@@ -88,6 +91,8 @@ export function ActionDialog({
       setBusy(false);
     }
   };
+
+  if (roster === undefined) return null;
 
   return (
     <Dialog title={`${name} – #${ticket.number}`} onClose={onClose}>
