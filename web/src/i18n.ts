@@ -130,3 +130,34 @@ export function label(table: Record<string, string>, code: string | null | undef
   if (!code) return "—";
   return table[code] ?? code;
 }
+
+const DETAIL_LABELS: Record<string, string> = {
+  assignee: "assigné à",
+  priority: "priorité",
+  type: "type",
+  reason: "motif",
+  note: "note",
+  amount: "montant",
+  days: "jours",
+  description: "description",
+  quote_version: "version du chiffrage",
+  task_month: "tâche du mois",
+  source: "source",
+  auto_close_at: "fermeture automatique",
+  from_level: "depuis le niveau",
+  to_level: "vers le niveau",
+  level: "niveau",
+  via: "via",
+};
+
+/** One history detail in French: "priorité : haute", "montant : 1 200,00 €". */
+export function formatDetail(key: string, value: string): string {
+  let shown = value;
+  if (key === "priority") shown = label(PRIORITY_LABELS, value);
+  else if (key === "type") shown = label(TYPE_LABELS, value);
+  else if (key === "amount") shown = formatMoney(value);
+  else if (key === "task_month") shown = monthLabel(value);
+  else if (key.endsWith("_at")) shown = formatDateTime(value);
+  else if (key === "source") shown = value === "email" ? "courriel" : value === "api" ? "application" : value;
+  return `${DETAIL_LABELS[key] ?? key.replace(/_/g, " ")} : ${shown}`;
+}

@@ -30,6 +30,7 @@ import {
   TYPE_LABELS,
   formatDate,
   formatDateTime,
+  formatDetail,
   formatMoney,
   label,
   monthLabel,
@@ -439,8 +440,8 @@ export default function TicketPage() {
               {event.from_status !== event.to_status &&
                 ` (${label(STATUS_LABELS, event.from_status)} → ${label(STATUS_LABELS, event.to_status)})`}
               {Object.entries(event.details)
-                .filter(([key]) => key !== "message")
-                .map(([key, value]) => ` · ${key} : ${value}`)
+                .filter(([key, value]) => key !== "message" && value !== "")
+                .map(([key, value]) => ` · ${formatDetail(key, value)}`)
                 .join("")}
             </li>
           ))}
