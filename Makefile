@@ -118,6 +118,11 @@ browser-check:
 	  ls $(HOME)/.cache/ms-playwright/chromium-*/ >/dev/null 2>&1 || \
 	  { echo "No browser for the web tests (tests/web): install Debian's chromium: apt-get install -y chromium"; exit 1; }
 
+# Build, write config.json from the stack's outputs, sync to its bucket, invalidate CloudFront.
+ENV ?= dev
+deploy-web: web-build
+	$(WEB)/scripts/deploy.sh $(ENV)
+
 # ----------------------------------------------------------- run / bench
 # The local stack (moto + HTTP front + SMTP + schedules). PORT and SMTP_PORT
 # from the environment pass through.
