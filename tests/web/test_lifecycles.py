@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.sync_api import expect
@@ -25,6 +26,13 @@ def test_assistance_lifecycle_client_and_level_1(web: Browsing) -> None:
     expect(row).to_be_visible()
     assert web.axe(lea, "tickets?view=queue (level 1)") == []
     web.screenshot(lea, "consultant-queue")
+    lea.get_by_label("Rechercher").fill("creat FABR")
+    lea.keyboard.press("Enter")
+    expect(lea).to_have_url(re.compile(r"q=creat"))
+    expect(lea.locator(".ticket-row")).to_have_count(1)
+    lea.get_by_label("Rechercher").fill(f"#{number}")
+    lea.get_by_role("button", name="Filtrer").click()
+    expect(lea.locator(".ticket-row")).to_have_count(1)
     row.click()
     expect_actions(lea, "Prendre en charge")
     act(lea, "Prendre en charge", {"Consultant": "lea", "Priorité": "high"})

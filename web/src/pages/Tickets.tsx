@@ -29,6 +29,7 @@ export function Tickets() {
   const [error, setError] = useState<string | null>(null);
   const [localFilters, setLocalFilters] = useState<string[]>([]);
   const [search, setSearch] = useState(filters.q ?? "");
+  const [assignee, setAssignee] = useState(filters.assignee ?? "");
   const key = params.toString();
 
   const title = view === "mine" ? "Mes tickets" : view === "queue" ? "File d'attente" : "Tickets";
@@ -56,6 +57,7 @@ export function Tickets() {
   useEffect(() => {
     setItems(null);
     setSearch(filters.q ?? "");
+    setAssignee(filters.assignee ?? "");
     void load(null);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key]);
@@ -69,7 +71,12 @@ export function Tickets() {
 
   const onSearch = (event: FormEvent) => {
     event.preventDefault();
-    setFilter("q", search.trim());
+    const next = new URLSearchParams(params);
+    for (const [name, value] of [["q", search.trim()], ["assignee", assignee.trim()]] as const) {
+      if (value) next.set(name, value);
+      else next.delete(name);
+    }
+    setParams(next);
   };
 
   return (
@@ -123,9 +130,8 @@ export function Tickets() {
             <input
               id="f-assignee"
               list="assignee-choices"
-              defaultValue={filters.assignee ?? ""}
-              key={filters.assignee ?? ""}
-              onBlur={(e) => setFilter("assignee", e.target.value.trim())}
+              value={assignee}
+              onChange={(e) => setAssignee(e.target.value)}
               placeholder="identifiant, me ou none"
             />
             <datalist id="assignee-choices">
