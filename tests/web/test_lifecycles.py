@@ -80,6 +80,10 @@ def test_incident_hold_resume_escalation_reopen_and_close(web: Browsing) -> None
     marie = web.page("marie")
     open_ticket(web, marie, number)
     act(marie, "Prendre en charge", {"Priorité": "critical"})
+    marie.get_by_role("link", name="Mes tickets").click()
+    expect(marie.get_by_role("link", name=f"#{number} Erreur 500 à la facturation")).to_be_visible()
+    assert web.axe(marie, "tickets?view=mine (level 2)") == []
+    open_ticket(web, marie, number)
     act(marie, "Démarrer")
     act(marie, "Mettre en attente", {"Motif": "En attente des journaux du client"})
     expect_status(marie, "Un instant")

@@ -110,6 +110,16 @@ export default function Billing() {
                     Exporté le {formatDateTime(manifest.generated_at)} : mois verrouillé. Total{" "}
                     {formatMoney(manifest.totals.amount)}, {String(manifest.totals.minutes)} min.
                   </p>
+                  {manifest.organisations.length > 0 && (
+                    <ul>
+                      {manifest.organisations.map((org) => (
+                        <li key={org.org_id}>
+                          {org.org_id} : {formatMoney(org.amount)} ({org.minutes} min de temps, {formatMoney(org.time_amount)} ;
+                          chiffrages {formatMoney(org.quote_amount)})
+                        </li>
+                      ))}
+                    </ul>
+                  )}
                   <ul>
                     {manifest.files.map((file) => (
                       <li key={file.name}>
