@@ -7,6 +7,12 @@ import { label, PRIORITY_LABELS, STATUS_LABELS, TYPE_LABELS, formatDateTime } fr
 import { useCaller } from "../session";
 
 const FILTER_KEYS = ["status", "type", "level", "priority", "assignee", "q"] as const;
+const FILTER_NAMES: Record<string, string> = {
+  status: "statut",
+  priority: "priorité",
+  assignee: "assigné à",
+  q: "recherche",
+};
 
 function viewFilters(view: string | null, level: number | null): TicketFilters {
   if (view === "mine") return { assignee: "me", status: "active" };
@@ -143,7 +149,8 @@ export function Tickets() {
         <button type="submit">Filtrer</button>
       </form>
       {localFilters.length > 0 && (
-        <p className="hint">Filtré dans le navigateur (l'API ne le fait pas encore) : {localFilters.join(", ")}.</p>
+        <p className="hint">Filtré dans le navigateur (l'API ne le fait pas encore) :{" "}
+          {localFilters.map((name) => FILTER_NAMES[name] ?? name).join(", ")}.</p>
       )}
       {error && <p role="alert" className="error">{error}</p>}
       {items === null ? (
