@@ -33,7 +33,8 @@ BUILD_DIR := .aws-sam/build
 
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: test venv venv-sam venv-checkov ruff mypy lint build run bench reliability clean distclean
+.PHONY: test venv venv-sam venv-checkov ruff mypy lint build run bench reliability clean distclean \
+  web-deps web-build web-typecheck browser-check deploy-web
 
 # ----------------------------------------------------------------- venvs
 venv: $(VENV_STAMP)
@@ -61,6 +62,9 @@ test: venv
 	$(MAKE) --no-print-directory mypy
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory build
+	$(MAKE) --no-print-directory web-typecheck
+	$(MAKE) --no-print-directory web-build
+	$(MAKE) --no-print-directory browser-check
 	$(VENV)/bin/python -m pytest -q tests
 
 ruff: venv
@@ -82,10 +86,47 @@ build: venv-sam
 	PATH="$(PYTHON_BIN_DIR):$$PATH" $(SAM_ENV) $(SAM) build \
 	  --template-file $(TEMPLATE) --build-dir $(BUILD_DIR)
 
+# --------------------------------------------------------------- web app
+# web/ (DESIGN §9): Node 20.19+ and npm. `npm ci` when node_modules is missing or the lock
+# changed (stamp), the Vite build when a source is newer than web/dist.
+WEB := web
+WEB_STAMP := $(WEB)/node_modules/.installed
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) \
+  $(WEB)/index.html $(WEB)/vite.config.ts $(WEB)/tsconfig.json $(WEB)/package.json
+NODE_MISSING := Node 20.19+ and npm are needed to build web/ (apt-get install nodejs npm)
+
+web-deps: $(WEB_STAMP)
+
+$(WEB_STAMP): $(WEB)/package-lock.json
+	@command -v npm >/dev/null || { echo "$(NODE_MISSING)"; exit 1; }
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+web-build: $(WEB)/dist/index.html
+
+$(WEB)/dist/index.html: $(WEB_STAMP) $(WEB_SOURCES)
+	cd $(WEB) && npm run --silent build
+	@touch $@
+
+web-typecheck: web-deps
+	cd $(WEB) && npm run --silent typecheck
+
+# The browser tests drive Debian's chromium (or a browser Playwright installed); without one,
+# stop here with the way to get it rather than skip them.
+browser-check:
+	@test -x /usr/bin/chromium || command -v chromium >/dev/null || \
+	  ls $(HOME)/.cache/ms-playwright/chromium-*/ >/dev/null 2>&1 || \
+	  { echo "No browser for the web tests (tests/web): install Debian's chromium: apt-get install -y chromium"; exit 1; }
+
+# Build, write config.json from the stack's outputs, sync to its bucket, invalidate CloudFront.
+ENV ?= dev
+deploy-web: web-build
+	$(WEB)/scripts/deploy.sh $(ENV)
+
 # ----------------------------------------------------------- run / bench
 # The local stack (moto + HTTP front + SMTP + schedules). PORT and SMTP_PORT
 # from the environment pass through.
-run: venv
+run: venv web-build
 	$(VENV)/bin/python -m infra.localstack
 
 bench: venv
@@ -102,4 +143,4 @@ clean:
 	  -name __pycache__ -type d -print0 | xargs -0 rm -rf
 
 distclean: clean
-	rm -rf $(VENV) $(VENV_SAM) $(VENV_CHECKOV)
+	rm -rf $(VENV) $(VENV_SAM) $(VENV_CHECKOV) $(WEB)/node_modules $(WEB)/dist

@@ -6,6 +6,7 @@ import logging
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
+from infra.localstack import web
 from infra.localstack.apigw import HttpReply, HttpRequest, build_event, parse_reply
 from infra.localstack.auth import InvalidToken, TokenIssuer, bearer_token, gateway_claims
 from infra.localstack.helpers import PREFIX, LocalRoutes
@@ -37,6 +38,8 @@ class Gateway:
     def handle(self, request: HttpRequest) -> HttpReply:
         if request.path.startswith(PREFIX) or request.path == PREFIX.rstrip("/"):
             return self._local(request)
+        if web.is_app_path(request.path):  # the web app (DESIGN §9), no token needed
+            return web.serve(request, web.base_url(request.header("host"), self.host, self.port))
         try:
             claims = self.issuer.verify(bearer_token(request.header("authorization")))
         except InvalidToken as exc:

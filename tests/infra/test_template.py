@@ -366,9 +366,10 @@ def test_http_api_has_a_default_jwt_authorizer(template: dict[str, Any]) -> None
     assert jwt["issuer"] == {
         "Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}"
     }
-    assert jwt["audience"] == [{"Ref": "UserPoolClient"}]
+    assert jwt["audience"] == [{"Ref": "UserPoolClient"}, {"Ref": "WebUserPoolClient"}]
     cors = api["CorsConfiguration"]
-    assert cors["AllowOrigins"] == [{"Ref": "ApiCorsOrigin"}]
+    # Browsers call the API from the web app's distribution only (DESIGN §9).
+    assert cors["AllowOrigins"] == [{"Fn::Sub": "https://${WebDistribution.DomainName}"}]
     assert {"authorization", "content-type", "if-match", "idempotency-key"} <= set(
         cors["AllowHeaders"]
     )
