@@ -7,9 +7,10 @@
     python -m bench billing 2000 8000      # the billing export benchmark alone, other sizes
 
 Sections: calls (AWS requests per route), overhead (warm handler), cold (cold start), batch
-(batch scaling), billing (monthly export), cost (the month of 10,000 tickets: uses the calls,
-overhead and, when it ran, the cold start figures of this run). `bench.cold_start` and
-`bench.batch_scaling` are optional: a missing one is reported, not fatal.
+(batch scaling), listing (`GET /tickets` reads at growing tables), billing (monthly export),
+cost (the month of 10,000 tickets: uses the calls, overhead and, when it ran, the cold start
+figures of this run). `bench.cold_start`, `bench.batch_scaling` and `bench.listing_reads` are
+optional: a missing one is reported, not fatal.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import Any
 
 from bench import billing_export
 
-SECTIONS = ("calls", "overhead", "cold", "batch", "billing", "cost")
+SECTIONS = ("calls", "overhead", "cold", "batch", "listing", "billing", "cost")
 RESULTS = Path(__file__).resolve().parent / "results.md"
 SMOKE_BILLING_SIZES = ("1000", "4000")
 
@@ -104,6 +105,12 @@ class Run:
         module = _optional("batch_scaling")
         if module is None:
             return "## Batch scaling\n\n(bench/batch_scaling.py is not there: not measured.)"
+        return str(module.section(self.smoke))
+
+    def listing(self) -> str:
+        module = _optional("listing_reads")
+        if module is None:
+            return "## Listing reads\n\n(bench/listing_reads.py is not there: not measured.)"
         return str(module.section(self.smoke))
 
     def billing(self) -> str:

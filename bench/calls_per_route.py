@@ -49,7 +49,7 @@ WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems",
 
 # Token claims per caller, as the Cognito JWT authorizer passes them on (API Gateway flattens
 # the `cognito:groups` array to "[a b]").
-ROSTER = (("cons-l1", 1), ("cons-l2", 2), ("cons-l3", 3))
+ROSTER = (("cons-l1", 1), ("cons-l1b", 1), ("cons-l2", 2), ("cons-l3", 3))
 
 # Routes above the floor, and why that is the right number of requests.
 EXPLAINED: dict[str, str] = {
@@ -651,6 +651,7 @@ def _actions(m: Measurer) -> None:
         {"assignee": "cons-l1"},
         label="POST /tickets/{number}/actions/take (assign: ticket + consultant)",
     )
+    m.action(assigned, "assign", "manager", {"assignee": "cons-l1b"})
     m.action(api.create("Wrong ticket"), "cancel", "client")
 
     evolution = api.create("Export to SAP", "evolution")
@@ -671,6 +672,10 @@ def _actions(m: Measurer) -> None:
     m.action(approved, "approve-quote", "client")
     assert api.act(approved, "send-answer", "l2", {"message": "Delivered."}).status == 200
     m.action(approved, "close", "l2", {"note": "client silent"})
+    withdrawn = api.create("Export to Excel", "evolution")
+    for step, body in (("take", {}), ("start", {}), ("submit-quote", {"amount": "300.00"})):
+        assert api.act(withdrawn, step, "l2", body).status == 200
+    m.action(withdrawn, "withdraw-quote", "l2")
 
 
 def _billing_routes(m: Measurer, number: int) -> None:

@@ -21,7 +21,14 @@ STATE_MACHINES_DIR = REPO_ROOT / "infra" / "statemachines"
 QUOTE_APPROVAL_ASL = STATE_MACHINES_DIR / "quote_approval.asl.json"
 _SUBSTITUTION = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 # Terminal states of the quote-approval machine, for tests and the local helper.
-QUOTE_END_STATES = ("Approved", "Refused", "Expired", "TicketMovedOn", "UnknownDecision")
+QUOTE_END_STATES = (
+    "Approved",
+    "Refused",
+    "Withdrawn",
+    "Expired",
+    "TicketMovedOn",
+    "UnknownDecision",
+)
 
 
 class MissingSubstitution(KeyError):

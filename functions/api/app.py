@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from helpdesk.domain.errors import DomainError
 from helpdesk.entrypoints.http import actions, billing, conversation, directory, errors, tickets
+from helpdesk.entrypoints.http import quarantine as quarantine_routes
 from helpdesk.entrypoints.http import time as time_routes
 from helpdesk.entrypoints.http.context import caller_from_event
 from helpdesk.entrypoints.http.deps import CALLER_KEY, get_service, set_service
@@ -34,9 +35,11 @@ tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Helpdesk"))
 
 app = APIGatewayHttpResolver(enable_validation=True)
-for _module in (tickets, actions, conversation, time_routes, directory, billing):
+for _module in (tickets, actions, conversation, time_routes, directory, billing, quarantine_routes):
     app.include_router(_module.router)
 errors.register(app)
+# Every route: a query parameter its handler does not declare is 422 (Powertools ignores it).
+app.use([errors.refuse_unknown_query])
 
 # Lambda never runs two invocations in one process; the local stack may, and the resolver keeps
 # the current request in class attributes: one request at a time.

@@ -17,7 +17,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from helpdesk import bootstrap
 from helpdesk.domain.calendar import parse_instant
-from helpdesk.jobs import AutoCloseJob, JobReport, TaskRolloverJob
+from helpdesk.domain.errors import InvalidInput
+from helpdesk.jobs import AutoCloseJob, JobReport, TaskRolloverJob, check_run_time
 
 if TYPE_CHECKING:  # the monthly export's modules load on its run only (hourly runs' cold start)
     from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
@@ -60,10 +61,17 @@ def run_job(name: str, at: datetime, uow: DynamoUnitOfWork) -> JobReport:
 
 
 def parse_event(event: dict[str, Any]) -> tuple[str, datetime]:
+    """The job and its run time; a time that is no instant, or outside the years the jobs
+    accept (helpdesk.jobs.check_run_time: 2000-2999), is a bad event, refused before anything
+    is read or written."""
     try:
-        return str(event["job"]), parse_instant(str(event["at"]))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise BadScheduleEvent(f"not a schedule event: {event!r}") from exc
+        name, at = str(event["job"]), parse_instant(str(event["at"]))
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise BadScheduleEvent(f"not a schedule event: {event!r}"[:500]) from exc
+    try:
+        return name, check_run_time(at)
+    except InvalidInput as exc:
+        raise BadScheduleEvent(f"{exc.detail} (event: {event!r})"[:500]) from exc
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -18,6 +18,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from helpdesk.domain.calendar import iso, parse_instant
+from helpdesk.domain.errors import InvalidInput
+from helpdesk.jobs import check_run_time
 from infra.cfn_template import Template
 from infra.localstack.apigw import HttpReply
 from infra.localstack.background import Periodic
@@ -110,6 +112,22 @@ def schedules_of(template: Template) -> list[Schedule]:
 Invoke = Callable[[Schedule, datetime], Any]
 
 
+def _check_at(body: dict[str, Any]) -> datetime | HttpReply:
+    """The run time asked (now when absent), or a 422 naming `at`: not a string, not an ISO
+    8601 time with its offset, or outside the years every job accepts (2000-2999: the jobs
+    refuse it themselves, in AWS too; answered here before the function is called)."""
+    if "at" not in body:
+        return datetime.now(UTC)
+    if not isinstance(body["at"], str):
+        return invalid_input("at", "'at' must be an ISO 8601 time string with its offset.")
+    try:
+        return check_run_time(parse_instant(body["at"]))
+    except (ValueError, OverflowError):
+        return invalid_input("at", "'at' must be an ISO 8601 time with its offset.")
+    except InvalidInput as exc:
+        return invalid_input(exc.field, exc.detail)
+
+
 def schedule_helper(schedules: list[Schedule], invoke: Invoke) -> Helper:
     """`POST /_local/schedules/{name}` with `{"at": "<ISO 8601>"}`: run that job now, as if
     scheduled at that time; answers with what it did once it is done."""
@@ -122,15 +140,14 @@ def schedule_helper(schedules: list[Schedule], invoke: Invoke) -> Helper:
             return problem(404, f"No schedule '{request.params['name']}'; there are: {names}.")
         try:
             body = request.json() or {}
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: too deep
             return invalid_input("body", "The body must be JSON.")
         if not isinstance(body, dict):
             return invalid_input("body", 'The body must be {"at": "<ISO 8601 time>"}.')
-        try:
-            at = parse_instant(str(body["at"])) if "at" in body else datetime.now(UTC)
-        except ValueError:
-            return invalid_input("at", "'at' must be an ISO 8601 time with its offset.")
-        return json_reply(200, invoke(schedule, at))
+        problem_reply = _check_at(body)
+        if isinstance(problem_reply, HttpReply):
+            return problem_reply
+        return json_reply(200, invoke(schedule, problem_reply))
 
     return run
 

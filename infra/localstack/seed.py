@@ -77,3 +77,12 @@ def seed(dynamodb: Any, table_name: str) -> None:
         service.put_consultant(
             SEED_CALLER, user.sub, name=user.display_name, email=user.email, level=user.level
         )
+    # The managers belong to the roster too ("the managers" that mails go to, DESIGN §7).
+    service.put_consultant(
+        SEED_CALLER,
+        SEED_CALLER.id,
+        name="Maxime",
+        email=SEED_CALLER.email,
+        level=None,
+        role="manager",
+    )

@@ -1,6 +1,7 @@
-"""Billing exports over HTTP: finance generates last month's export, downloads the CSV through
-the link it was given (served by this machine) and checks it against the manifest; the month
-is then locked."""
+"""Billing exports over HTTP: the month's export (made by the scheduled job replayed as of the
+1st of the next month, since time can only be logged from a ticket's creation day), finance
+downloads the CSV through the link it was given (served by this machine) and checks it against
+the manifest; the month is then locked, until a manager unlocks it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from helpdesk.domain.calendar import month_bounds, paris_date, paris_month, previous_month
+from helpdesk.domain.calendar import month_bounds, paris_date, paris_month
 from tests.e2e.support import Api, act, create_ticket
 
 pytestmark = pytest.mark.e2e
@@ -25,24 +26,32 @@ def _download(url: str) -> tuple[int, bytes]:
     return reply.status, reply.body
 
 
-def test_finance_exports_last_month_downloads_it_and_the_month_is_locked(
+def test_the_months_export_downloads_and_locks_the_month_until_unlocked(
     api: Api, tokens: dict[str, str]
 ) -> None:
     now = datetime.now(UTC)
-    month = previous_month(paris_month(now))
-    last_day = paris_date(month_bounds(month)[1] - timedelta(seconds=1)).isoformat()
+    month = paris_month(now)
+    today = paris_date(now).isoformat()
     client, l1, finance = tokens["CLIENT_ACME"], tokens["L1"], tokens["FINANCE"]
     number = create_ticket(api, client, title="Export du mois")["number"]
     assert act(api, l1, number, "take").status == 200
     logged = api.post(
-        f"/tickets/{number}/time-entries", l1, {"minutes": 90, "date": last_day, "kind": "analysis"}
+        f"/tickets/{number}/time-entries", l1, {"minutes": 90, "date": today, "kind": "analysis"}
     )
     assert logged.status == 201, logged.body
 
     assert api.get(f"/billing/exports/{month}", finance).status == 404
     assert api.post(f"/billing/exports/{month}", client).status == 403
-    created = api.post(f"/billing/exports/{month}", finance)
-    assert created.status == 201, created.body
+    # The month has not ended: finance cannot export it yet (422 naming the month).
+    early = api.post(f"/billing/exports/{month}", finance)
+    assert (early.status, early.json()["field"]) == (422, "month")
+    # The schedule, replayed as of the 1st of the next month, exports it.
+    next_month_start = month_bounds(month)[1]
+    at = {"at": (next_month_start + timedelta(hours=1)).isoformat()}
+    run = api.post("/_local/schedules/billing-export", body=at)
+    assert (run.status, run.json()["month"], run.json()["outcome"]) == (200, month, "exported")
+    created = api.get(f"/billing/exports/{month}", finance)
+    assert created.status == 200, created.body
     manifest = created.json()
     assert manifest["month"] == month and manifest["schema_version"] == 1
 
@@ -70,10 +79,18 @@ def test_finance_exports_last_month_downloads_it_and_the_month_is_locked(
     read = api.get(f"/billing/exports/{month}", finance)
     assert read.status == 200 and read.json()["totals"] == manifest["totals"]
 
-    late = api.post(f"/tickets/{number}/time-entries", l1, {"minutes": 5, "date": last_day})
+    late = api.post(f"/tickets/{number}/time-entries", l1, {"minutes": 5, "date": today})
     assert late.status == 409
     assert late.content_type == "application/problem+json"
     assert late.json()["month"] == month and month in late.json()["detail"]
+
+    # A manager unlocks it (the other tests of this stack log time today).
+    unlocked = api.post(
+        f"/billing/exports/{month}/unlock", tokens["MANAGER"], {"reason": "fin du test"}
+    )
+    assert unlocked.status == 200, unlocked.body
+    again_logged = api.post(f"/tickets/{number}/time-entries", l1, {"minutes": 5, "date": today})
+    assert again_logged.status == 201, again_logged.body
 
 
 def test_the_schedule_exports_the_month_before_its_time(api: Api, tokens: dict[str, str]) -> None:

@@ -56,7 +56,15 @@ def test_task_rollover_runs_as_of_the_given_time(api: Api, tokens: dict[str, str
 
 @pytest.mark.parametrize(
     ("name", "body", "status"),
-    [("nope", {}, 404), ("auto-close", {"at": "yesterday"}, 422), ("auto-close", [1], 422)],
+    [
+        ("nope", {}, 404),
+        ("auto-close", {"at": "yesterday"}, 422),
+        ("auto-close", [1], 422),
+        # DESIGN.md §7: schedule times outside the years 2000-2999 are 422 (a 500 before).
+        ("auto-close", {"at": "9999-12-31T23:59:59Z"}, 422),
+        ("task-rollover", {"at": "1969-12-31T23:00:00Z"}, 422),
+        ("billing-export", {"at": "3000-01-01T00:00:00Z"}, 422),
+    ],
 )
 def test_schedule_helper_rejects_bad_calls(
     api: Api, name: str, body: object, status: int

@@ -29,7 +29,15 @@ EXPECTED_GSIS: dict[str, tuple[str, str]] = {
     "queue": ("queue_pk", "queue_sk"),
     "due": ("due_pk", "due_sk"),
     "by_month": ("month_pk", "month_sk"),
+    # GET /tickets (docs/data-model.md, "Finding tickets")
+    "all_updated": ("upd_pk", "upd_sk"),
+    "org_updated": ("org_upd_pk", "org_upd_sk"),
+    "by_assignee": ("assignee_pk", "assignee_sk"),
+    "words": ("word_pk", "word_sk"),
+    "org_words": ("org_word_pk", "org_word_sk"),
+    "quarantine": ("quarantine_pk", "quarantine_sk"),  # GET /mail/quarantine (sparse)
 }
+KEYS_ONLY_GSIS = {"words", "org_words"}
 EXPECTED_GROUPS = {
     "clients",
     "consultants-l1",
@@ -172,7 +180,9 @@ def test_tickets_table_keys_and_indexes_follow_the_data_model(template: dict[str
     assert set(gsis) == set(EXPECTED_GSIS)
     for name, keys in EXPECTED_GSIS.items():
         assert _keys(gsis[name]["KeySchema"]) == keys, name
-        assert gsis[name]["Projection"] == {"ProjectionType": "ALL"}, name
+        # The title words are only keys (the ticket is read by its key after the search).
+        projection = "KEYS_ONLY" if name in KEYS_ONLY_GSIS else "ALL"
+        assert gsis[name]["Projection"] == {"ProjectionType": projection}, name
     # Every key attribute is declared (as a string), and nothing else is.
     key_attributes = {"pk", "sk"} | {a for keys in EXPECTED_GSIS.values() for a in keys}
     definitions = {d["AttributeName"]: d["AttributeType"] for d in props["AttributeDefinitions"]}
@@ -336,6 +346,10 @@ def test_api_function_reaches_only_its_tables(template: dict[str, Any]) -> None:
             text = str(resource)
             if "ExportsBucket" in text:  # the billing exports: their prefix only
                 assert text.endswith("/exports/*'}"), resource
+                continue
+            if "InboundMailBucket" in text:  # the quarantine: read the received mail only
+                assert text.endswith("/inbound/*'}"), resource
+                assert _as_list(statement["Action"]) == ["s3:GetObject"], statement
                 continue
             assert "TicketsTable" in text or "IdempotencyTable" in text, resource
     actions = {a for s in statements for a in _as_list(s["Action"])}

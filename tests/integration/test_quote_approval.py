@@ -490,3 +490,83 @@ def test_start_command_replayed_after_the_execution_ended_starts_nothing(
     assert json.loads(
         harness.sfn.describe_execution(executionArn=executions[0]["executionArn"])["input"]
     ) == {"ticket_number": number, "quote_version": 1, "validity_days": 30}
+
+
+def test_withdraw_ends_the_execution_and_a_new_version_starts_its_own(
+    harness: Harness,
+    service: HelpdeskService,
+    uow: DynamoUnitOfWork,
+    http_api: Any,
+) -> None:
+    """DESIGN §7 "Correcting": the quote reads `withdrawn`, the execution ends `Withdrawn`, the
+    client is told, and a corrected version may be submitted (its own execution)."""
+    harness.create_machine()
+    number = evolution_in_progress(service).number
+    submit(service, number, "12000.00")  # a typo: 1200.00 was meant
+    harness.pump()
+    harness.wait_for_decision(number, 1)
+
+    withdrawn = service.perform(
+        L2, number, Action.WITHDRAW_QUOTE, ActionInput(reason="Montant erroné")
+    ).ticket
+    assert withdrawn.status is Status.IN_PROGRESS
+    harness.pump()  # the decision command resumes the waiting execution
+    assert harness.wait_for_end(number, 1) == {
+        "name": f"ticket-{number}-quote-1",
+        "status": "SUCCEEDED",
+        "state": "Withdrawn",
+        "waiting_for_callback": False,
+    }
+    assert [(c["kind"], c["result"]) for c in harness.outbox(number, "workflow")] == [
+        ("quote_approval_start", "started"),
+        ("quote_approval_decision", "resumed"),
+    ]
+    assert "awaiting_quote_version" not in (harness.ticket_item(number) or {})
+    assert actions(uow, number)[-2:] == ["submit-quote", "withdraw-quote"]
+    subjects = [(m["to"], m["subject"].split("] ")[1].split(" : ")[0]) for m in sent_mail()]
+    assert (CLIENT.email, "Chiffrage retiré") in subjects
+
+    # Over HTTP, GET /tickets/{n}/quotes reads the outcome `withdrawn`.
+    reply = http_api.get(f"/tickets/{number}/quotes", "client")
+    assert reply.status == 200
+    assert [(q["version"], q["amount"], q["outcome"]) for q in reply.body["items"]] == [
+        (1, "12000.00", "withdrawn")
+    ]
+
+    submit(service, number, "1200.00")
+    harness.pump()
+    harness.wait_for_decision(number, 2)  # version 2 has its own execution, waiting
+    approve(service, number)
+    harness.pump()
+    end = harness.wait_for_end(number, 2)
+    assert (end["status"], end["state"]) == ("SUCCEEDED", "Approved")
+    executions = harness.sfn.list_executions(stateMachineArn=harness.machine_arn)["executions"]
+    assert sorted(e["name"] for e in executions) == [
+        f"ticket-{number}-quote-1",
+        f"ticket-{number}-quote-2",
+    ]
+    assert harness.summary(number, 1)["state"] == "Withdrawn"  # the first stays as it ended
+    ticket = uow.tickets.get(number)
+    assert [(q.version, q.amount, q.outcome) for q in ticket.quotes] == [
+        (1, Decimal("12000.00"), QuoteOutcome.WITHDRAWN),
+        (2, Decimal("1200.00"), QuoteOutcome.APPROVED),
+    ]
+    assert ticket.approved_quote is not None and ticket.approved_quote.version == 2
+
+
+@pytest.fixture
+def http_api(service: HelpdeskService, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The API handler over this test's service (as tests/integration/api's `api` fixture)."""
+    from helpdesk.settings import get_settings
+    from tests.integration.api.conftest import Api
+
+    monkeypatch.setenv("TABLE_NAME", TABLE_NAME)
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    get_settings.cache_clear()
+    from functions.api import app as module
+
+    module.set_service(service)
+    yield Api(module)
+    module.set_service(None)
+    get_settings.cache_clear()

@@ -343,7 +343,10 @@ def test_evolution_auto_closed_is_billed_and_abandoned_is_not(
 def test_time_entries_are_in_by_month_of_their_paris_date(
     service: HelpdeskService, dynamodb: Any, clock: Clock
 ) -> None:
+    now, clock.now = clock.now, datetime(2026, 10, 20, 9, 0, tzinfo=UTC)
+    # Opened in October: time is logged from the ticket's creation day (DESIGN.md §7).
     n = service.create_ticket(CLIENT, title="t", description="", type=TicketType.ASSISTANCE).number
+    clock.now = now
     act(service, L1, n, Action.TAKE)
     october = service.log_time(L1, n, minutes=30, kind=TimeKind.ANALYSIS, day=date(2026, 10, 31))
     november = service.log_time(L1, n, minutes=45, kind=TimeKind.ANALYSIS)

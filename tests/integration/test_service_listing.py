@@ -8,14 +8,15 @@ import json
 import pytest
 
 from helpdesk.domain.errors import Forbidden, InvalidInput
+from helpdesk.domain.listing import TicketQuery
 from helpdesk.domain.model import Caller, Status, Ticket, TicketType
 from helpdesk.domain.workflow import Action, ActionInput
-from helpdesk.service import HelpdeskService, TicketFilters
+from helpdesk.service import HelpdeskService
 from tests.conftest import CLIENT, FINANCE, L1, L2, L2B, MANAGER, OTHER_CLIENT
 
 
 def list_all(
-    service: HelpdeskService, caller: Caller, filters: TicketFilters, limit: int = 100
+    service: HelpdeskService, caller: Caller, filters: TicketQuery, limit: int = 100
 ) -> list[int]:
     """Every ticket number the caller sees with these filters, following the cursors."""
     numbers: list[int] = []
@@ -40,15 +41,15 @@ def encode(key: object) -> str:
 def test_client_sees_only_its_organisation(service: HelpdeskService) -> None:
     acme = [create(service, CLIENT, TicketType.ASSISTANCE).number for _ in range(3)]
     globex = [create(service, OTHER_CLIENT, TicketType.INCIDENT).number for _ in range(2)]
-    assert list_all(service, CLIENT, TicketFilters()) == sorted(acme, reverse=True)
-    assert list_all(service, OTHER_CLIENT, TicketFilters()) == sorted(globex, reverse=True)
-    assert list_all(service, CLIENT, TicketFilters(org_id="globex")) == []
-    assert list_all(service, L1, TicketFilters()) == sorted(acme + globex, reverse=True)
-    assert list_all(service, MANAGER, TicketFilters(org_id="globex")) == sorted(
+    assert list_all(service, CLIENT, TicketQuery()) == sorted(acme, reverse=True)
+    assert list_all(service, OTHER_CLIENT, TicketQuery()) == sorted(globex, reverse=True)
+    assert list_all(service, CLIENT, TicketQuery(org_id="globex")) == []
+    assert list_all(service, L1, TicketQuery()) == sorted(acme + globex, reverse=True)
+    assert list_all(service, MANAGER, TicketQuery(org_id="globex")) == sorted(
         globex, reverse=True
     )
     with pytest.raises(Forbidden):
-        service.list_tickets(FINANCE, TicketFilters(), None, 10)
+        service.list_tickets(FINANCE, TicketQuery(), None, 10)
 
 
 def test_filters(service: HelpdeskService) -> None:
@@ -62,8 +63,10 @@ def test_filters(service: HelpdeskService) -> None:
     service.perform(L2, evolution, Action.START, ActionInput())
     service.perform(OTHER_CLIENT, other, Action.CANCEL, ActionInput())
 
-    def numbers(caller: Caller, **filters: object) -> list[int]:
-        return list_all(service, caller, TicketFilters(**filters), limit=2)  # type: ignore[arg-type]
+    def numbers(caller: Caller, status: Status | None = None, **filters: object) -> list[int]:
+        statuses = frozenset({status}) if status is not None else None
+        query = TicketQuery(statuses=statuses, **filters)  # type: ignore[arg-type]
+        return list_all(service, caller, query, limit=2)
 
     assert numbers(CLIENT, status=Status.TAKEN) == [incident, assistance]
     assert numbers(CLIENT, status=Status.IN_PROGRESS) == [evolution]
@@ -78,7 +81,7 @@ def test_filters(service: HelpdeskService) -> None:
     assert numbers(CLIENT, assignee=L2B.id, level=2) == [incident]
     assert numbers(OTHER_CLIENT, assignee=L2B.id) == []
     with pytest.raises(InvalidInput) as bad_limit:
-        service.list_tickets(L1, TicketFilters(), None, 0)
+        service.list_tickets(L1, TicketQuery(), None, 0)
     assert bad_limit.value.field == "limit"
 
 
@@ -90,7 +93,7 @@ def test_cursor_pagination_10_10_5(service: HelpdeskService) -> None:
     sizes: list[int] = []
     cursor: str | None = None
     for _ in range(3):
-        page, cursor = service.list_tickets(CLIENT, TicketFilters(), cursor, 10)
+        page, cursor = service.list_tickets(CLIENT, TicketQuery(), cursor, 10)
         sizes.append(len(page))
         seen.extend(t.number for t in page)
         if cursor is None:
@@ -100,7 +103,7 @@ def test_cursor_pagination_10_10_5(service: HelpdeskService) -> None:
     assert seen == list(range(25, 0, -1))
     # With a filter, pages still fill up to the limit.
     page, cursor = service.list_tickets(
-        MANAGER, TicketFilters(type=TicketType.ASSISTANCE), None, 10
+        MANAGER, TicketQuery(type=TicketType.ASSISTANCE), None, 10
     )
     assert [t.number for t in page] == list(range(26, 16, -1)) and cursor is not None
 
@@ -123,5 +126,5 @@ def test_forged_cursor_is_invalid_input(service: HelpdeskService, cursor: str) -
     create(service, CLIENT, TicketType.ASSISTANCE)
     create(service, OTHER_CLIENT, TicketType.ASSISTANCE)
     with pytest.raises(InvalidInput) as refused:
-        service.list_tickets(CLIENT, TicketFilters(), cursor, 10)
+        service.list_tickets(CLIENT, TicketQuery(), cursor, 10)
     assert refused.value.field == "cursor"

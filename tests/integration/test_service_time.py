@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -29,9 +29,14 @@ TITLE = "Création de l'utilisateur Fabrice"
 
 
 def taken_ticket(service: HelpdeskService, title: str = TITLE) -> int:
+    """Opened 60 days ago (time is logged from the creation day on, DESIGN.md §7), taken now."""
+    clock = service.clock
+    assert isinstance(clock, Clock)
+    now, clock.now = clock.now, clock.now - timedelta(days=60)
     number = service.create_ticket(
         CLIENT, title=title, description="", type=TicketType.ASSISTANCE
     ).number
+    clock.now = now
     service.perform(L1, number, Action.TAKE, ActionInput())
     return number
 

@@ -153,6 +153,9 @@ EVERY_KIND = (
     Attempt("POST", "/tickets/{acme}/comments", {"body": "Intrusion"}),
     Attempt("POST", "/tickets/{level2}/time-entries", {"minutes": 30, "kind": "analysis"}),
     Attempt("PUT", "/consultants/intruder", {"name": "X", "email": "x@x.test", "level": 3}),
+    # DESIGN §7: the roster and the organisations are read by staff only.
+    Attempt("GET", "/consultants"),
+    Attempt("GET", "/orgs"),
 )
 CONSULTANT_ACTIONS = tuple(
     Attempt("POST", f"/tickets/{{acme}}/actions/{action}", body)
@@ -163,6 +166,9 @@ CONSULTANT_ACTIONS = tuple(
         ("escalate", {}),
         ("send-answer", {"message": "x"}),
         ("close", {"note": "x"}),
+        # DESIGN §2/§7: handing over and taking a quote back are staff actions.
+        ("assign", {"assignee": "lea"}),
+        ("withdraw-quote", {}),
     )
 )
 LEVEL2_ACTIONS = tuple(
@@ -172,8 +178,12 @@ LEVEL2_ACTIONS = tuple(
         ("hold", {"reason": "x"}),
         ("escalate", {}),
         ("send-answer", {"message": "x"}),
+        # DESIGN §7: only the holder (or a consultant of the level on a queue ticket) assigns.
+        ("assign", {"assignee": "lea"}),
+        ("cancel", {"reason": "spam"}),
     )
 )
+STAFF_READS = (Attempt("GET", "/consultants"), Attempt("GET", "/orgs"))
 FINANCE_READS = (
     Attempt("GET", "/tickets"),
     Attempt("GET", "/tickets/{acme}"),
@@ -184,6 +194,7 @@ FINANCE_READS = (
     Attempt("GET", "/tickets/{level2}/tasks"),
     Attempt("POST", "/tickets/{acme}/comments", {"body": "x"}),
     Attempt("POST", "/tickets/{acme}/actions/cancel", {}),
+    *STAFF_READS,
 )
 OTHER_ORG = (
     Attempt("GET", "/tickets/{acme}"),
@@ -201,6 +212,7 @@ def build_cases(api: Api, tokens: dict[str, str]) -> list[Case]:
     cases += [
         Case("client doing a consultant's action", tokens["CLIENT_ACME"], 403, CONSULTANT_ACTIONS),
         Case("client logging time", tokens["CLIENT_ACME"], 403, EVERY_KIND[6:7]),
+        Case("client reading the roster and organisations", tokens["CLIENT_ACME"], 403, STAFF_READS),
         # DESIGN §2: a consultant may do these, just not on this ticket now: 409.
         Case("level 1 on a level-2 ticket", tokens["L1"], 409, (*LEVEL2_ACTIONS, l1_take)),
         Case("finance reading a ticket", tokens["FINANCE"], 403, FINANCE_READS),

@@ -364,7 +364,7 @@ def _month_of_time(w: World) -> dict[str, Any]:
         )
         w.service.perform(L1, ticket.number, Action.TAKE, ActionInput())
         w.service.log_time(
-            L1, ticket.number, minutes=30 + i, kind=TimeKind.REALISATION, day=date(2026, 10, 2)
+            L1, ticket.number, minutes=30 + i, kind=TimeKind.REALISATION, day=date(2026, 10, 5)
         )
     return {"job": "billing-export", "at": "2026-11-01T01:00:00Z"}
 

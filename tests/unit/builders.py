@@ -97,7 +97,7 @@ class Situation:
     escalated: bool = False  # at its type's highest level
     unassigned: bool = False  # waiting in the level's queue
     held_from: str | None = None
-    quote: str | None = None  # pending | refused | expired | approved
+    quote: str | None = None  # pending | refused | expired | withdrawn | approved
     countdown: str | None = None  # running | due | suspended
 
 
@@ -112,6 +112,8 @@ SITUATIONS: tuple[Situation, ...] = (
     Situation("in_progress+refused_quote", "in_progress", quote="refused"),
     # The approval state machine expired the quote (DESIGN §3): back in progress, abandonable.
     Situation("in_progress+expired_quote", "in_progress", quote="expired"),
+    # §7: the assignee took the quote back; the evolution counts as never quoted again.
+    Situation("in_progress+withdrawn_quote", "in_progress", quote="withdrawn"),
     Situation("on_hold<taken", "on_hold", held_from="taken"),
     Situation("on_hold<in_progress@max", "on_hold", escalated=True, held_from="in_progress"),
     Situation("awaiting_quote_approval", "awaiting_quote_approval", quote="pending"),

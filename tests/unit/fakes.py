@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 
 from helpdesk.domain.comments import Comment
 from helpdesk.domain.directory import Consultant, Organisation
@@ -39,15 +40,18 @@ from helpdesk.ports import (
     EventRecorded,
     MailHandled,
     MailQueued,
+    MailReleased,
     NumberTaken,
     OrgSaved,
     Page,
     ReadCounter,
     TaskEnsured,
+    TaskRenamed,
     TicketChanged,
     TicketCreated,
     TicketQuery,
     TicketUpdated,
+    TimeEntryChanged,
     TimeLogged,
 )
 
@@ -98,6 +102,7 @@ class InMemoryTickets:
         self.outbox: dict[OutboxKey, Notification | WorkflowCommand] = {}
         self.reminded_for: dict[int, datetime] = {}  # the due time a reminder was sent for
         self.task_tokens: dict[int, tuple[int, str]] = {}  # number -> (quote version, token)
+        self.locks: set[str] = set()  # the unit of work's locked_months (shared)
 
     def get(self, number: int) -> Ticket:
         if number not in self.tickets:
@@ -122,27 +127,19 @@ class InMemoryTickets:
         entries = [e for (n, _id), e in sorted(self.entries.items()) if n == number]
         return self.get(number), entries
 
+    def locked_months(self, months: list[str]) -> set[str]:
+        return {m for m in months if m in self.locks}
+
     def find(self, query: TicketQuery, cursor: str | None, limit: int) -> Page[Ticket]:
-        """Newest first, as the adapter's indexes read; the cursor is the last number given."""
+        """The query's own filter and order (the adapter picks indexes; the result is the
+        same); the cursor is how many were listed before."""
         if cursor is not None and not cursor.isdigit():
             raise InvalidInput("cursor", "'cursor' is not a cursor this API gave.")
-        wanted = {
-            "status": query.status,
-            "type": query.type,
-            "support_level": query.level,
-            "priority": query.priority,
-            "assignee": query.assignee,
-            "org_id": query.org_id,
-        }
-        matching = [
-            t
-            for number, t in sorted(self.tickets.items(), reverse=True)
-            if (cursor is None or number < int(cursor))
-            and all(v is None or getattr(t, k) == v for k, v in wanted.items())
-        ]
-        page = matching[:limit]
-        more = len(matching) > limit
-        return Page(page, str(page[-1].number) if more else None)
+        start = int(cursor or 0)
+        matching = query.sort.order(t for t in self.tickets.values() if query.matches(t))
+        page = matching[start : start + limit]
+        more = len(matching) > start + limit
+        return Page(page, str(start + limit) if more else None)
 
     def due_for_auto_close(
         self,
@@ -188,9 +185,10 @@ class InMemoryUnitOfWork:
     def __init__(self) -> None:
         self.directory = InMemoryDirectory()
         self.tickets = InMemoryTickets(self.directory)
-        self.locked_months: set[str] = set()
+        self.locked_months: set[str] = self.tickets.locks  # the same set: tests add to it
         self.mails_handled: dict[str, MailOutcome] = {}  # sha256 -> outcome
         self.messages_handled: dict[str, str] = {}  # Message-ID -> sha256
+        self.mails_released: dict[str, MailReleased] = {}  # sha256 -> the release
         self.committed = 0  # transactions written
         self._changes: list[Change] = []
         self._interleaved: Callable[[], object] | None = None
@@ -297,6 +295,20 @@ class InMemoryUnitOfWork:
                 if message_id is not None and message_id in self.messages_handled:
                     failures.append((1, lambda: AlreadyRecorded(message_taken=True)))
                 return failures
+            case MailReleased(sha256=sha256):
+                handled = self.mails_handled.get(sha256)
+                quarantined = handled is not None and handled.outcome == "quarantined"
+                if not quarantined or sha256 in self.mails_released:
+                    return [(1, lambda: ConditionNotMet(change))]
+            case TaskRenamed(ticket_number=number, month=month):
+                failures = []
+                if (number, month) not in t.tasks:
+                    failures.append((0, lambda: ConditionNotMet(change)))
+                if month in self.locked_months:
+                    failures.append((1, lambda: MonthLocked(month)))
+                return failures
+            case TimeEntryChanged():
+                return self._entry_change_failures(change)
             case OrgSaved(org=org, previous=previous):
                 old = set(previous.email_domains) if previous else set()
                 touched = old ^ set(org.email_domains)
@@ -317,6 +329,26 @@ class InMemoryUnitOfWork:
             failures.append((1, lambda: _day_full(logged, entry.minutes)))
         if entry.month in self.locked_months:
             failures.append((2, lambda: MonthLocked(entry.month)))
+        return failures
+
+    def _entry_change_failures(self, change: TimeEntryChanged) -> list[Failure]:
+        t, before = self.tickets, change.before
+        number = change.ticket_before.number
+        failures: list[Failure] = []
+        if (number, before.id) not in t.entries:
+            gone = f"Time entry {before.id} of ticket #{number} does not exist (any more)."
+            failures.append((0, lambda: NotFound(gone)))
+        stored = t.tickets.get(number)
+        ticket = change.ticket_before
+        if stored is None or (stored.version, stored.status) != (ticket.version, ticket.status):
+            failures.append((2, lambda: _changed(t.get(number), ticket)))
+        for day, minutes in _day_moves(change).items():
+            logged = self.directory.consultant_day_minutes(before.consultant, day)
+            if minutes > 0 and logged > MAX_MINUTES_PER_DAY - minutes:
+                failures.append((1, partial(_day_full, logged, minutes)))
+        for month in _entry_months(change):
+            if month in self.locked_months:
+                failures.append((3, partial(MonthLocked, month)))
         return failures
 
     # ---------- the writes ----------
@@ -362,6 +394,8 @@ class InMemoryUnitOfWork:
                 self.mails_handled[sha256] = outcome
                 if message_id is not None:
                     self.messages_handled[message_id] = sha256
+            case MailReleased(sha256=sha256):
+                self.mails_released[sha256] = change
             case OrgSaved(org=org, previous=previous):
                 d.orgs[org.org_id] = org
                 old = set(previous.email_domains) if previous else set()
@@ -371,6 +405,24 @@ class InMemoryUnitOfWork:
                 d.domains.update(dict.fromkeys(new - old, org.org_id))
             case ConsultantSaved(consultant=consultant):
                 d.consultants[consultant.id] = consultant
+            case TaskRenamed(ticket_number=number, month=month, title=title):
+                t.tasks[(number, month)] = replace(t.tasks[(number, month)], title=title)
+            case TimeEntryChanged(before=before, after=after):
+                number = change.ticket_before.number
+                del t.entries[(number, before.id)]
+                if after is not None:
+                    t.entries[(number, after.id)] = after
+                stored = t.tickets[number]
+                t.tickets[number] = replace(
+                    change.ticket_after,
+                    time_spent_minutes=stored.time_spent_minutes + change.minutes_delta,
+                )
+                for month, minutes in _month_moves(change).items():
+                    task = t.tasks.get((number, month), Task(number, month, change.task_title))
+                    t.tasks[(number, month)] = replace(task, minutes=task.minutes + minutes)
+                for day_text, minutes in _day_moves(change).items():
+                    day_key = (before.consultant, day_text)
+                    d.day_minutes[day_key] = d.day_minutes.get(day_key, 0) + minutes
 
 
 def _changed(current: Ticket, before: Ticket) -> TicketChanged:
@@ -383,6 +435,30 @@ def _day_full(logged: int, minutes: int) -> Exception:
     except InvalidInput as exc:
         return exc
     raise AssertionError("the day was full")  # pragma: no cover
+
+
+def _month_moves(change: TimeEntryChanged) -> dict[str, int]:
+    """Minutes each month's task gains (or loses), months with no change left out."""
+    moves = {change.before.month: -change.before.minutes}
+    if change.after is not None:
+        moves[change.after.month] = moves.get(change.after.month, 0) + change.after.minutes
+    return {m: n for m, n in moves.items() if n}
+
+
+def _day_moves(change: TimeEntryChanged) -> dict[str, int]:
+    """Minutes each of the author's days gains (or loses), days with no change left out."""
+    moves = {change.before.day.isoformat(): -change.before.minutes}
+    if change.after is not None:
+        day = change.after.day.isoformat()
+        moves[day] = moves.get(day, 0) + change.after.minutes
+    return {d: n for d, n in moves.items() if n}
+
+
+def _entry_months(change: TimeEntryChanged) -> list[str]:
+    months = [change.before.month]
+    if change.after is not None and change.after.month != change.before.month:
+        months.append(change.after.month)
+    return months
 
 
 def _outbox_key(change: MailQueued | CommandQueued) -> OutboxKey:
@@ -415,10 +491,23 @@ def _items(change: Change) -> list[tuple[object, ...]]:
                 ("day", entry.consultant, entry.day),
                 ("lock", entry.month),
             ]
+        case TaskRenamed(ticket_number=number, month=month):
+            return [("task", number, month), ("lock", month)]
+        case TimeEntryChanged(before=before, ticket_before=ticket):
+            number = ticket.number
+            return [
+                ("time", number, before.id),
+                ("ticket", number),
+                *(("task", number, m) for m in _month_moves(change)),
+                *(("day", before.consultant, d) for d in _day_moves(change)),
+                *(("lock", m) for m in _entry_months(change)),
+            ]
         case MailQueued() | CommandQueued():
             return [("outbox", *_outbox_key(change))]
         case MailHandled(sha256=sha256, message_id=message_id):
             return [("mail", sha256), *([("message", message_id)] if message_id else [])]
+        case MailReleased(sha256=sha256):
+            return [("mail", sha256)]
         case OrgSaved(org=org, previous=previous):
             old = set(previous.email_domains) if previous else set()
             domains = old ^ set(org.email_domains)

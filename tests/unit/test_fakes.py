@@ -287,7 +287,7 @@ def test_reading_newest_first_by_pages_and_the_schedules() -> None:
     rest = uow.tickets.find(TicketQuery(org_id="acme"), page.next_cursor, 3)
     assert ([t.number for t in rest.items], rest.next_cursor) == ([1], None)
     assert [
-        t.number for t in uow.tickets.find(TicketQuery(status=Status.OPEN), None, 10).items
+        t.number for t in uow.tickets.find(TicketQuery(statuses=frozenset({Status.OPEN})), None, 10).items
     ] == [1]
     with pytest.raises(InvalidInput):
         uow.tickets.find(TicketQuery(), "not a cursor", 10)

@@ -21,6 +21,7 @@ from helpdesk.domain.errors import (
     StaleVersion,
     StatusConflict,
 )
+from helpdesk.domain.listing import TicketQuery
 from helpdesk.domain.model import (
     Caller,
     ClosureReason,
@@ -45,7 +46,7 @@ from helpdesk.ports import (
     TicketCreated,
     TicketUpdated,
 )
-from helpdesk.service import HelpdeskService, TicketFilters
+from helpdesk.service import HelpdeskService
 from tests.unit.builders import (
     CLIENT,
     FINANCE,
@@ -366,8 +367,8 @@ def test_another_organisation_s_ticket_does_not_exist_for_a_client(
         service.add_comment(OTHER_CLIENT, 1, body="Bonjour")
     with pytest.raises(NotFound):  # 404 before the 403 of a client logging time
         service.log_time(OTHER_CLIENT, 1, minutes=10, kind=TimeKind.ANALYSIS)
-    assert service.list_tickets(OTHER_CLIENT, TicketFilters(), None, 10) == ([], None)
-    assert service.list_tickets(OTHER_CLIENT, TicketFilters(org_id="acme"), None, 10) == (
+    assert service.list_tickets(OTHER_CLIENT, TicketQuery(), None, 10) == ([], None)
+    assert service.list_tickets(OTHER_CLIENT, TicketQuery(org_id="acme"), None, 10) == (
         [],
         None,
     )
@@ -375,7 +376,7 @@ def test_another_organisation_s_ticket_does_not_exist_for_a_client(
     assert uow.tickets.get(1).status is Status.OPEN
     # Its own organisation's client sees it.
     assert service.get_ticket(CLIENT, 1).number == 1
-    assert [t.number for t in service.list_tickets(CLIENT, TicketFilters(), None, 10)[0]] == [1]
+    assert [t.number for t in service.list_tickets(CLIENT, TicketQuery(), None, 10)[0]] == [1]
 
 
 def test_finance_reaches_no_ticket(service: HelpdeskService, uow: InMemoryUnitOfWork) -> None:
@@ -384,7 +385,7 @@ def test_finance_reaches_no_ticket(service: HelpdeskService, uow: InMemoryUnitOf
     with pytest.raises(Forbidden):
         service.get_ticket(FINANCE, 1)
     with pytest.raises(Forbidden):
-        service.list_tickets(FINANCE, TicketFilters(), None, 10)
+        service.list_tickets(FINANCE, TicketQuery(), None, 10)
     with pytest.raises(Forbidden):
         act(service, FINANCE, 1, "cancel")
     with pytest.raises(Forbidden):

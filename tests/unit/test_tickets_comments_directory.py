@@ -9,7 +9,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from helpdesk.domain.comments import Comment, new_comment, visible_to
-from helpdesk.domain.directory import check_identifier, new_consultant, new_organisation
+from helpdesk.domain.directory import (
+    RosterRole,
+    active_managers,
+    check_identifier,
+    new_consultant,
+    new_organisation,
+)
 from helpdesk.domain.errors import Forbidden, InvalidInput
 from helpdesk.domain.model import GROUP_ROLES, Caller, Role, Source, TicketType
 from helpdesk.domain.tickets import MAX_TITLE, TicketDraft, draft_ticket
@@ -78,9 +84,17 @@ def test_finance_does_not_open_tickets() -> None:
 
 
 def test_title_is_normalised() -> None:
-    assert draft(CLIENT, title="  Création \n de  l'utilisateur\tFabrice ").title == (
+    assert draft(CLIENT, title="  Création  de  l'utilisateur Fabrice ").title == (
         "Création de l'utilisateur Fabrice"
     )
+
+
+@pytest.mark.parametrize("control", ["\n", "\t"])
+def test_title_refuses_tabs_and_newlines(control: str) -> None:
+    # DESIGN §7: titles refuse control characters (descriptions keep tabs and newlines).
+    with pytest.raises(InvalidInput) as error:
+        draft(CLIENT, title=f"Création{control}de l'utilisateur")
+    assert error.value.field == "title"
 
 
 @pytest.mark.parametrize("title", ["", "   ", "\n\t"])
@@ -289,6 +303,43 @@ def test_bad_consultant_fields(field: str, args: tuple[str, str, str]) -> None:
     with pytest.raises(InvalidInput) as error:
         new_consultant(*args, 2)
     assert error.value.field == field
+
+
+def test_a_roster_entry_is_an_active_consultant_by_default() -> None:
+    entry = new_consultant("cons-1", "Ana", "ana@consult.example", 2)
+    assert (entry.role, entry.active) == (RosterRole.CONSULTANT, True)
+    assert entry.assignable_level == 2
+
+
+def test_a_manager_on_the_roster_has_no_level_and_is_never_assignable() -> None:
+    boss = new_consultant("boss", "Bea", "bea@consult.example", None, role="manager")
+    assert (boss.role, boss.level, boss.active) == (RosterRole.MANAGER, None, True)
+    assert boss.assignable_level is None
+    with pytest.raises(InvalidInput) as error:
+        new_consultant("boss", "Bea", "bea@consult.example", 2, role="manager")
+    assert error.value.field == "level"
+
+
+@pytest.mark.parametrize(("role", "level"), [("consultant", None), ("admin", 1), ("", 1)])
+def test_bad_roster_role_or_missing_level(role: str, level: int | None) -> None:
+    with pytest.raises(InvalidInput) as error:
+        new_consultant("c1", "Ana", "a@b.fr", level, role=role)
+    assert error.value.field == ("level" if role == "consultant" else "role")
+
+
+def test_an_inactive_consultant_is_never_assignable() -> None:
+    gone = new_consultant("c1", "Ana", "a@b.fr", 1, active=False)
+    assert (gone.active, gone.level, gone.assignable_level) == (False, 1, None)
+
+
+def test_the_managers_are_the_active_roster_entries_of_that_role() -> None:
+    roster = [
+        new_consultant("c1", "Ana", "a@b.fr", 1),
+        new_consultant("m1", "Bea", "b@b.fr", None, role="manager"),
+        new_consultant("m2", "Cal", "c@b.fr", None, role="manager", active=False),
+        new_consultant("c2", "Dan", "d@b.fr", 3, active=False),
+    ]
+    assert [m.id for m in active_managers(roster)] == ["m1"]
 
 
 def test_check_identifier() -> None:

@@ -88,7 +88,8 @@ def test_minutes_out_of_range(minutes: int) -> None:
 
 def test_day_defaults_to_today_in_paris() -> None:
     late_evening_utc = datetime(2022, 1, 31, 23, 30, tzinfo=UTC)  # 1 February in Paris
-    ticket = replace(taken_ticket(), taken_at=late_evening_utc - timedelta(days=1))
+    opened = late_evening_utc - timedelta(days=2)
+    ticket = replace(taken_ticket(), created_at=opened, taken_at=opened)
     entry = log(ticket, now=late_evening_utc)
     assert entry.day == date(2022, 2, 1)
     assert entry.month == "2022-02"  # lands on the February task
@@ -96,7 +97,8 @@ def test_day_defaults_to_today_in_paris() -> None:
 
 def test_no_future_day_in_paris() -> None:
     late_evening_utc = datetime(2022, 1, 31, 23, 30, tzinfo=UTC)
-    ticket = replace(taken_ticket(), taken_at=late_evening_utc - timedelta(days=1))
+    opened = late_evening_utc - timedelta(days=2)
+    ticket = replace(taken_ticket(), created_at=opened, taken_at=opened)
     assert log(ticket, now=late_evening_utc, day=date(2022, 2, 1)).day == date(2022, 2, 1)
     with pytest.raises(InvalidInput) as error:
         log(ticket, now=late_evening_utc, day=date(2022, 2, 2))
@@ -104,7 +106,9 @@ def test_no_future_day_in_paris() -> None:
 
 
 def test_a_past_day_is_accepted() -> None:
-    assert log(day=date(2026, 10, 31)).month == "2026-10"
+    opened = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
+    ticket = replace(taken_ticket(), created_at=opened, taken_at=opened)
+    assert log(ticket, day=date(2026, 10, 31)).month == "2026-10"
 
 
 @pytest.mark.parametrize("caller", [CLIENT, FINANCE, SYSTEM], ids=["client", "finance", "system"])
@@ -129,9 +133,10 @@ def test_time_logged_after_closure_day_is_refused() -> None:
         closure_reason=ClosureReason.CONFIRMED,
         closed_at=NOW - timedelta(days=2),
     )
-    assert log(closed, day=date(2026, 11, 25)).day == date(2026, 11, 25)
+    # Only a manager logs time on a closed ticket (DESIGN.md §7).
+    assert log(closed, MANAGER, day=date(2026, 11, 25)).day == date(2026, 11, 25)
     with pytest.raises(InvalidInput) as error:
-        log(closed, day=date(2026, 11, 26))
+        log(closed, MANAGER, day=date(2026, 11, 26))
     assert error.value.field == "date"
 
 

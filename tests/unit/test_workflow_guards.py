@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from helpdesk.domain.errors import ActionNotAllowed, InvalidInput
-from helpdesk.domain.events import QuoteSubmitted, TaskNeeded
+from helpdesk.domain.errors import ActionNotAllowed, Forbidden, InvalidInput
+from helpdesk.domain.events import QuoteDecided, QuoteSubmitted, TaskNeeded
 from helpdesk.domain.model import (
     Caller,
     ClosureReason,
@@ -38,6 +38,7 @@ from tests.unit.builders import (
     L2,
     L2B,
     L3,
+    L3B,
     MANAGER,
     NOW,
     SYSTEM,
@@ -52,11 +53,17 @@ def act(
     *,
     now: datetime = NOW,
     assignee_level: int | None = None,
+    assignee_active: bool = True,
     auto_close_days: int = 7,
     **body: object,
 ) -> Transition:
     """Apply one action with a body given as keywords."""
-    context = ActionContext(now, assignee_level=assignee_level, auto_close_days=auto_close_days)
+    context = ActionContext(
+        now,
+        assignee_level=assignee_level,
+        assignee_active=assignee_active,
+        auto_close_days=auto_close_days,
+    )
     return decide(ticket, caller, Action(action), ActionInput(**body), context)  # type: ignore[arg-type]
 
 
@@ -339,12 +346,184 @@ def test_expired_quote_returns_to_analysis_and_may_be_abandoned() -> None:
     assert "close" in allowed_actions(ticket, L2, NOW)
 
 
-def test_evolution_without_a_refused_quote_cannot_be_abandoned() -> None:
+def test_never_quoted_evolution_is_abandoned_with_a_note() -> None:
+    # DESIGN §2/§7: `close` of an in_progress evolution never quoted; note required; `abandoned`.
     ticket = in_progress("evolution")
+    assert ticket.quotes == ()
+    assert "close" in allowed_actions(ticket, L2, NOW)
+    with pytest.raises(InvalidInput) as error:
+        act(ticket, L2, "close", note="  ")
+    assert error.value.field == "note"
+    transition = act(ticket, L2, "close", note="Le client a renoncé")
+    assert transition.ticket.status is Status.CLOSED
+    assert transition.ticket.closure_reason is ClosureReason.ABANDONED
+    assert transition.event.details["note"] == "Le client a renoncé"
+
+
+def test_only_the_assignee_abandons_a_never_quoted_evolution() -> None:
+    ticket = in_progress("evolution")
+    assert "close" not in allowed_actions(ticket, L2B, NOW)
     with pytest.raises(ActionNotAllowed) as refused:
-        act(ticket, L2, "close", note="abandon")
-    assert "refused" in refused.value.detail
-    assert "close" not in allowed_actions(ticket, L2, NOW)
+        act(ticket, L2B, "close", note="abandon")
+    assert "assignee" in refused.value.detail
+    with pytest.raises(Forbidden):
+        act(ticket, CLIENT, "close", note="abandon")
+
+
+def test_evolution_under_an_approved_quote_cannot_be_abandoned() -> None:
+    # Not reachable through the table (approval leads to realisation), but the condition holds.
+    from tests.unit.builders import quote
+
+    approved = replace(in_progress("evolution"), quotes=(quote(outcome=QuoteOutcome.APPROVED),))
+    with pytest.raises(ActionNotAllowed) as refused:
+        act(approved, L2, "close", note="abandon")
+    assert "never quoted" in refused.value.detail
+    assert "close" not in allowed_actions(approved, L2, NOW)
+
+
+# ------------------------------------------------------------------ withdraw-quote (§7)
+
+
+def test_withdraw_quote_takes_the_pending_quote_back_and_a_new_version_follows() -> None:
+    ticket = awaiting("1200.00")
+    transition = act(ticket, L2, "withdraw-quote", reason="coquille sur le montant")
+    after = transition.ticket
+    assert after.status is Status.IN_PROGRESS
+    assert [q.outcome for q in after.quotes] == [QuoteOutcome.WITHDRAWN]
+    assert after.quotes[0].decided_by == L2.id and after.quotes[0].decided_at == NOW
+    assert transition.caused(QuoteDecided) == QuoteDecided(1, QuoteOutcome.WITHDRAWN)
+    assert transition.event.details["outcome"] == "withdrawn"
+    # Nothing is pending: the client can no longer decide; a corrected quote may follow.
+    assert allowed_actions(after, CLIENT, NOW) == []
+    again = act(after, L2, "submit-quote", amount=Decimal("120.00")).ticket
+    assert [(q.version, q.outcome) for q in again.quotes] == [
+        (1, QuoteOutcome.WITHDRAWN),
+        (2, QuoteOutcome.PENDING),
+    ]
+    assert again.quote is not None and again.quote.amount == Decimal("120.00")
+    # A withdrawn quote binds nobody: the evolution may also be abandoned.
+    assert "close" in allowed_actions(after, L2, NOW)
+
+
+def test_withdraw_quote_is_the_assignees() -> None:
+    ticket = awaiting()
+    with pytest.raises(Forbidden):
+        act(ticket, CLIENT, "withdraw-quote")
+    with pytest.raises(ActionNotAllowed):
+        act(ticket, L2B, "withdraw-quote")
+    assert act(ticket, MANAGER, "withdraw-quote").ticket.status is Status.IN_PROGRESS
+
+
+def test_withdraw_quote_names_the_pending_version_only() -> None:
+    with pytest.raises(ActionNotAllowed):
+        act(awaiting(), L2, "withdraw-quote", quote_version=2)
+
+
+# ------------------------------------------------------------------ staff cancel (§7)
+
+
+def test_staff_cancel_needs_a_reason_the_clients_does_not() -> None:
+    for staff in (L1, MANAGER):
+        with pytest.raises(InvalidInput) as error:
+            act(base_ticket("assistance"), staff, "cancel")
+        assert error.value.field == "reason"
+        after = act(base_ticket("assistance"), staff, "cancel", reason="Spam").ticket
+        assert after.closure_reason is ClosureReason.CANCELLED
+    assert act(base_ticket(), CLIENT, "cancel").ticket.closure_reason is ClosureReason.CANCELLED
+
+
+def test_a_consultant_of_another_level_cannot_cancel_and_is_told_why() -> None:
+    with pytest.raises(ActionNotAllowed) as refused:
+        act(base_ticket("incident"), L1, "cancel", reason="Spam")
+    assert "level 2" in refused.value.detail
+    assert "client" not in refused.value.detail
+
+
+def test_staff_cancel_only_while_open() -> None:
+    with pytest.raises(ActionNotAllowed):
+        act(taken("assistance"), L1, "cancel", reason="Spam")
+
+
+# ------------------------------------------------------------------ assign (§7)
+
+
+def test_consultant_takes_a_queue_ticket_for_themself_only() -> None:
+    queued = act(in_progress("incident"), L2, "escalate").ticket
+    assert (queued.support_level, queued.assignee) == (3, None)
+    with pytest.raises(InvalidInput) as error:
+        act(queued, L3, "assign", assignee=L3B.id, assignee_level=3)
+    assert error.value.field == "assignee"
+    transition = act(queued, L3, "assign", assignee=L3.id, assignee_level=3)
+    assert transition.ticket.assignee == L3.id
+    assert transition.ticket.status is Status.IN_PROGRESS
+    assert transition.event.details == {"assignee": L3.id}
+    # The level below never assigns on it.
+    with pytest.raises(ActionNotAllowed):
+        act(queued, L2, "assign", assignee=L2.id, assignee_level=2)
+
+
+def test_the_holder_hands_over_and_then_no_longer_holds() -> None:
+    ticket = taken("incident")  # held by L2
+    assert "assign" not in allowed_actions(ticket, L2B, NOW)
+    with pytest.raises(ActionNotAllowed) as refused:
+        act(ticket, L2B, "assign", assignee=L2B.id, assignee_level=2)
+    assert "assignee" in refused.value.detail
+    transition = act(ticket, L2, "assign", assignee=L2B.id, assignee_level=2)
+    after = transition.ticket
+    assert (after.assignee, after.status, after.support_level) == (L2B.id, Status.TAKEN, 2)
+    assert transition.event.details == {"from": L2.id, "assignee": L2B.id}
+    assert "assign" not in allowed_actions(after, L2, NOW)
+    assert "start" in allowed_actions(after, L2B, NOW)
+
+
+def test_manager_assigns_anyone_of_the_level() -> None:
+    ticket = taken("incident")
+    after = act(ticket, MANAGER, "assign", assignee=L2B.id, assignee_level=2).ticket
+    assert after.assignee == L2B.id
+    queued = act(in_progress("incident"), L2, "escalate").ticket
+    assert act(queued, MANAGER, "assign", assignee=L3B.id, assignee_level=3).ticket.assignee == (
+        L3B.id
+    )
+
+
+@pytest.mark.parametrize("level", [None, 1, 3])
+def test_assign_refuses_an_assignee_of_another_level(level: int | None) -> None:
+    with pytest.raises(InvalidInput) as error:
+        act(taken("incident"), MANAGER, "assign", assignee="someone", assignee_level=level)
+    assert error.value.field == "assignee"
+
+
+@pytest.mark.parametrize("action", ["take", "escalate", "assign"])
+def test_an_inactive_consultant_is_never_assignable(action: str) -> None:
+    ticket, level = {
+        "take": (base_ticket("incident"), 2),
+        "escalate": (taken("incident"), 3),
+        "assign": (taken("incident"), 2),
+    }[action]
+    with pytest.raises(InvalidInput) as error:
+        act(ticket, MANAGER, action, assignee=L2B.id, assignee_level=level, assignee_active=False)
+    assert error.value.field == "assignee"
+    assert "inactive" in error.value.detail
+
+
+def test_assign_to_the_current_holder_is_refused() -> None:
+    with pytest.raises(InvalidInput) as error:
+        act(taken("incident"), MANAGER, "assign", assignee=L2.id, assignee_level=2)
+    assert error.value.field == "assignee"
+
+
+@pytest.mark.parametrize("blank", [None, "", "  "])
+def test_assign_requires_an_assignee(blank: str | None) -> None:
+    with pytest.raises(InvalidInput) as error:
+        act(taken("incident"), L2, "assign", assignee=blank)
+    assert error.value.field == "assignee"
+
+
+@pytest.mark.parametrize("status", [Status.OPEN, Status.ANSWER_SENT, Status.CLOSED])
+def test_assign_outside_its_statuses_is_refused(status: Status) -> None:
+    ticket = replace(taken("incident"), status=status)
+    with pytest.raises(ActionNotAllowed):
+        act(ticket, MANAGER, "assign", assignee=L2B.id, assignee_level=2)
 
 
 # ------------------------------------------------------------------ hold / resume

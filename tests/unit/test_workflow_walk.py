@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpdesk.domain.errors import ActionNotAllowed, DomainError, Forbidden, InvalidInput
-from helpdesk.domain.model import Caller, ClosureReason, QuoteOutcome, Status, Ticket
+from helpdesk.domain.model import Caller, ClosureReason, QuoteOutcome, Role, Status, Ticket
 from helpdesk.domain.workflow import (
     Action,
     ActionContext,
@@ -27,6 +27,7 @@ from tests.unit.builders import (
     L2,
     L2B,
     L3,
+    L3B,
     MANAGER,
     NOW,
     OTHER_CLIENT,
@@ -34,9 +35,8 @@ from tests.unit.builders import (
     base_ticket,
 )
 
-CALLERS = (CLIENT, OTHER_CLIENT, L1, L1B, L2, L2B, L3, MANAGER, SYSTEM)
-ROSTER = {L1.id: 1, L1B.id: 1, L2.id: 2, L2B.id: 2, L3.id: 3}
-CLIENT_ACTIONS = {"approve-quote", "refuse-quote", "confirm", "reopen", "cancel"}
+CALLERS = (CLIENT, OTHER_CLIENT, L1, L1B, L2, L2B, L3, L3B, MANAGER, SYSTEM)
+ROSTER = {L1.id: 1, L1B.id: 1, L2.id: 2, L2B.id: 2, L3.id: 3, L3B.id: 3}
 
 
 def body_for(action: Action, ticket: Ticket, assignee: str | None) -> ActionInput:
@@ -121,10 +121,20 @@ def test_random_walk(
                 break
             caller, picked = pairs[choice % len(pairs)]
             choice = Action(picked)
-            # A valid assignee: a manager taking names one of the type's level; else none.
+            # A valid assignee: a manager taking names one of the type's level; `assign` names
+            # the caller on a queue ticket (a consultant) or another of the ticket's level.
             level = ticket.type.base_level
             takes = choice is Action.TAKE and caller == MANAGER
             assignee = next(c for c, v in ROSTER.items() if v == level) if takes else None
+            if choice is Action.ASSIGN:
+                if caller.role is Role.CONSULTANT and ticket.assignee is None:
+                    assignee = caller.id
+                else:
+                    assignee = next(
+                        c
+                        for c, v in ROSTER.items()
+                        if v == ticket.support_level and c != ticket.assignee
+                    )
         action = choice
         allowed = allowed_actions(ticket, caller, now)
         context = ActionContext(now, assignee_level=ROSTER.get(assignee or ""))
@@ -150,8 +160,13 @@ def test_random_walk(
         assert transition.event.from_status is ticket.status
         assert transition.event.to_status is after.status
         assert transition.event.actor == caller.id
-        if action.value in CLIENT_ACTIONS:
+        if caller.role is Role.CLIENT:
             assert caller.org_id == ticket.org_id
+        if action is Action.ASSIGN:
+            assert after.status is ticket.status and after.assignee == assignee
+            assert ROSTER[assignee or ""] == after.support_level
+        if action is Action.WITHDRAW_QUOTE:
+            assert after.quote is not None and after.quote.outcome is QuoteOutcome.WITHDRAWN
         check_invariants(after)
         if after.approved_quote is not None:
             if approved_amount is None:

@@ -6,12 +6,17 @@ The handler (functions/mail_ingest) caches what this builds, once per Lambda env
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from helpdesk.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from helpdesk.adapters.dynamodb.toolkit import Table
     from helpdesk.mail_ingest import MailIngestion
+    from helpdesk.ports_mail import RawMailStore
+    from helpdesk.quarantine import Quarantine
 
 
 def s3_client(settings: Settings | None = None) -> Any:
@@ -50,3 +55,38 @@ def mail_ingestion(settings: Settings | None = None, s3: Any | None = None) -> M
         attachments=attachments,
         transient=aws_clients.is_transient,
     )
+
+
+def quarantine_over(
+    table: Table, raw: RawMailStore, clock: Callable[[], datetime] | None = None
+) -> Quarantine:
+    """The quarantine over this table and this inbound bucket (tests, the local stack)."""
+    from helpdesk.adapters.dynamodb.mail import DynamoMailRepository
+    from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
+    from helpdesk.quarantine import Quarantine, utc_now
+
+    return Quarantine(
+        lambda: DynamoUnitOfWork(table), DynamoMailRepository(table), raw, clock=clock or utc_now
+    )
+
+
+_quarantine: Quarantine | None = None
+
+
+def quarantine() -> Quarantine:
+    """The environment's quarantine (the API's `/mail/quarantine` routes), built on first
+    use: the table of the settings, the inbound bucket through S3 (links signed for
+    `EXPORTS_PUBLIC_ENDPOINT` when set)."""
+    global _quarantine
+    if _quarantine is None:
+        from helpdesk.adapters.raw_mail import S3RawMailStore
+        from helpdesk.bootstrap import table
+
+        _quarantine = quarantine_over(table(), S3RawMailStore.from_settings())
+    return _quarantine
+
+
+def use_quarantine(built: Quarantine | None) -> None:
+    """Use this quarantine from now on (tests, the local stack); None: rebuild from settings."""
+    global _quarantine
+    _quarantine = built

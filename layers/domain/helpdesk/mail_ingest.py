@@ -53,6 +53,7 @@ from typing import Any
 from helpdesk.domain.comments import MAX_BODY
 from helpdesk.domain.errors import Conflict, DomainError, NotFound, StaleVersion
 from helpdesk.domain.mail import (
+    NO_SUBJECT,
     Attachment,
     MailOutcome,
     MailOutcomeKind,
@@ -63,6 +64,7 @@ from helpdesk.domain.mail import (
     strip_quoted,
 )
 from helpdesk.domain.model import Caller, Role, Source, Status, Ticket, TicketType
+from helpdesk.domain.text import clean_text, clean_title
 from helpdesk.domain.tickets import MAX_DESCRIPTION, MAX_TITLE
 from helpdesk.ports import AlreadyRecorded, Change, MailHandled, UnitOfWork
 from helpdesk.ports_mail import AttachmentStore, MailRecord, MailRepository
@@ -212,7 +214,12 @@ class MailIngestion:
             return self._finish(uow, sha, None, outcome, now)
         self.mail.describe(
             sha,
-            {"sender": mail.sender, "subject": mail.subject, "message_id": mail.message_id},
+            {
+                "sender": mail.sender,
+                "subject": mail.subject,
+                "message_id": mail.message_id,
+                "to": list(source.recipients or mail.recipients),
+            },
         )
         screened = self._screen(mail, sha, record, now)
         if screened is not None:
@@ -319,8 +326,8 @@ class MailIngestion:
         try:
             service.create_ticket(
                 mail_caller(mail.sender, org_id),
-                title=_clip(mail.title, MAX_TITLE, "…"),
-                description=self._description(mail, sha),
+                title=ticket_title(mail),
+                description=ticket_description(mail, sha),
                 type=kind,
                 source=Source.EMAIL,
                 extra=handled,
@@ -394,14 +401,10 @@ class MailIngestion:
     # ---------- text ----------
 
     def _description(self, mail: ParsedMail, sha: str) -> str:
-        note = f"\n\n[… message tronqué ; le message complet est conservé : {sha}]"
-        text = mail.text or _attachment_line(mail.attachments)
-        return _clip(text, MAX_DESCRIPTION, note)
+        return ticket_description(mail, sha)
 
     def _comment_body(self, mail: ParsedMail, sha: str) -> str:
-        parts = [strip_quoted(mail.text), _attachment_line(mail.attachments)]
-        body = "\n\n".join(p for p in parts if p) or "(message sans texte)"
-        return _clip(body, MAX_BODY, f"\n\n[… message tronqué ; conservé : {sha}]")
+        return comment_body(mail, sha)
 
     # ---------- attachments ----------
 
@@ -421,6 +424,26 @@ class MailIngestion:
                 {"mail-sha256": record.sha256},
             )
         self.mail.attachments_stored(record.sha256)
+
+
+# ---------- the text a message gives (also what a quarantine release uses) ----------
+
+
+def ticket_title(mail: ParsedMail) -> str:
+    # A stray control character in a subject is removed, not a quarantine.
+    return _clip(clean_title(mail.title) or NO_SUBJECT, MAX_TITLE, "…")
+
+
+def ticket_description(mail: ParsedMail, sha: str) -> str:
+    note = f"\n\n[… message tronqué ; le message complet est conservé : {sha}]"
+    text = clean_text(mail.text or _attachment_line(mail.attachments))
+    return _clip(text, MAX_DESCRIPTION, note)
+
+
+def comment_body(mail: ParsedMail, sha: str) -> str:
+    parts = [strip_quoted(mail.text), _attachment_line(mail.attachments)]
+    body = clean_text("\n\n".join(p for p in parts if p)).strip() or "(message sans texte)"
+    return _clip(body, MAX_BODY, f"\n\n[… message tronqué ; conservé : {sha}]")
 
 
 def attachment_key(ticket_number: int, attachment: Attachment) -> str:

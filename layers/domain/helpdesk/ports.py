@@ -52,6 +52,19 @@ class TicketRepository(Protocol):
 
     def comments(self, number: int) -> list[Comment]: ...
 
+    def history_page(self, number: int, cursor: str | None, limit: int) -> Page[HistoryEvent]:
+        """The ticket's history, oldest first, one page (`cursor` from the page before)."""
+        ...
+
+    def comments_page(
+        self, number: int, public_only: bool, cursor: str | None, limit: int
+    ) -> Page[Comment]:
+        """The conversation, oldest first; `public_only` leaves internal notes out."""
+        ...
+
+    def time_entries_page(self, number: int, cursor: str | None, limit: int) -> Page[TimeEntry]:
+        ...
+
     def with_tasks(self, number: int) -> tuple[Ticket, list[Task]]: ...
 
     def with_time_entries(self, number: int) -> tuple[Ticket, list[TimeEntry]]: ...
@@ -81,6 +94,10 @@ class TicketRepository(Protocol):
 
     def quote_task_token(self, number: int, quote_version: int) -> str | None:
         """The task token the approval execution of this quote version stored, if any."""
+        ...
+
+    def locked_months(self, months: list[str]) -> set[str]:
+        """Those of `months` whose billing export locked them (read consistently)."""
         ...
 
 
@@ -214,6 +231,51 @@ class ConsultantSaved:
     consultant: Consultant
 
 
+@dataclass(frozen=True)
+class MailReleased:
+    """A quarantined mail turned into a ticket or a comment by a manager: the mail record's
+    outcome becomes `released` (who, when, as what, which ticket or comment), on condition
+    that it is still `quarantined` (ConditionNotMet otherwise: it was released already)."""
+
+    sha256: str
+    released_by: str
+    released_as: str  # "ticket" or "comment"
+    ticket_number: int
+    comment_id: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TaskRenamed:
+    """A month task follows the ticket's new title, on condition that the task exists
+    (ConditionNotMet) and its month is still not locked (MonthLocked): an exported month
+    keeps its title."""
+
+    ticket_number: int
+    month: str
+    title: str
+
+
+@dataclass(frozen=True)
+class TimeEntryChanged:
+    """A time entry changed (`after`) or deleted (`after` None): the entry, the ticket's next
+    version (`ticket_after`, on condition that `ticket_before` is stored: TicketChanged) and
+    its total, the task minutes of each month involved (the new month's task is created with
+    `task_title` when missing), the author's day totals (never over 24 h: InvalidInput
+    "minutes"), and the checks that the months involved are not locked (MonthLocked). The
+    entry gone meanwhile is NotFound."""
+
+    before: TimeEntry
+    after: TimeEntry | None
+    ticket_before: Ticket
+    ticket_after: Ticket
+    task_title: str
+
+    @property
+    def minutes_delta(self) -> int:
+        return (self.after.minutes if self.after else 0) - self.before.minutes
+
+
 Change = (
     TicketCreated
     | TicketUpdated
@@ -228,6 +290,9 @@ Change = (
     | MailHandled
     | OrgSaved
     | ConsultantSaved
+    | TaskRenamed
+    | TimeEntryChanged
+    | MailReleased
 )
 
 

@@ -86,3 +86,91 @@ class AttachmentStore(Protocol):
     def put(self, key: str, data: bytes, content_type: str, metadata: Mapping[str, str]) -> None:
         """Store the attachment under `key` (writing the same key again is harmless)."""
         ...
+
+
+# ---------------------------------------------------------------- quarantine (DESIGN.md §7)
+
+
+class QuarantinedMail(Protocol):
+    """A mail record as the quarantine shows it: who sent it, to whom, about what, why it was
+    held, and where its raw message is kept."""
+
+    @property
+    def sha256(self) -> str: ...
+
+    @property
+    def outcome(self) -> str: ...
+
+    @property
+    def reason(self) -> str | None: ...
+
+    @property
+    def detail(self) -> str | None: ...
+
+    @property
+    def received_at(self) -> str | None: ...
+
+    @property
+    def size(self) -> int | None: ...
+
+    @property
+    def sender(self) -> str | None: ...
+
+    @property
+    def to(self) -> tuple[str, ...]: ...
+
+    @property
+    def subject(self) -> str | None: ...
+
+    @property
+    def message_id(self) -> str | None: ...
+
+    @property
+    def s3_bucket(self) -> str: ...
+
+    @property
+    def s3_key(self) -> str: ...
+
+    @property
+    def ticket_number(self) -> int | None: ...
+
+    @property
+    def comment_id(self) -> str | None: ...
+
+    @property
+    def released_by(self) -> str | None: ...
+
+    @property
+    def released_at(self) -> str | None: ...
+
+    @property
+    def released_as(self) -> str | None: ...
+
+
+class QuarantinedPage(Protocol):
+    @property
+    def items(self) -> Sequence[QuarantinedMail]: ...
+
+    @property
+    def next_cursor(self) -> str | None: ...
+
+
+class QuarantineRepository(Protocol):
+    def find(self, sha256: str) -> QuarantinedMail | None:
+        """The mail record of these bytes, or None."""
+        ...
+
+    def quarantined(self, cursor: str | None, limit: int) -> QuarantinedPage:
+        """One page of the quarantined records, newest received first; reads grow with the
+        page, never with the mail received."""
+        ...
+
+
+class RawMailStore(Protocol):
+    """Where raw received messages are kept (the inbound bucket)."""
+
+    def read(self, bucket: str, key: str) -> bytes: ...
+
+    def link(self, bucket: str, key: str) -> str:
+        """A presigned GET of the raw message, valid 5 minutes (no call is made)."""
+        ...

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -18,13 +19,16 @@ from helpdesk.domain.comments import Comment, new_comment, visible_to
 from helpdesk.domain.directory import (
     Consultant,
     Organisation,
+    RosterRole,
     new_consultant,
     new_organisation,
 )
+from helpdesk.domain.editing import TicketChanges, decide_edit, time_event
 from helpdesk.domain.errors import (
     Conflict,
     Forbidden,
     InvalidInput,
+    MonthLocked,
     NotFound,
     StaleVersion,
     StatusConflict,
@@ -33,13 +37,21 @@ from helpdesk.domain.listing import DEFAULT_LIMIT, MAX_LIMIT, ME, TicketQuery
 from helpdesk.domain.model import (
     Caller,
     HistoryEvent,
+    Quote,
     Role,
     Source,
     Ticket,
     TicketType,
 )
 from helpdesk.domain.tickets import draft_ticket
-from helpdesk.domain.timekeeping import Task, TimeEntry, TimeKind, new_time_entry
+from helpdesk.domain.timekeeping import (
+    Task,
+    TimeEntry,
+    TimeKind,
+    check_entry_removable,
+    edited_time_entry,
+    new_time_entry,
+)
 from helpdesk.domain.workflow import (
     Action,
     ActionContext,
@@ -55,9 +67,14 @@ from helpdesk.ports import (
     Change,
     CommentAdded,
     ConsultantSaved,
+    EventRecorded,
     NumberTaken,
     OrgSaved,
+    Page,
+    TaskRenamed,
     TicketChanged,
+    TicketUpdated,
+    TimeEntryChanged,
     TimeLogged,
     UnitOfWork,
 )
@@ -103,6 +120,24 @@ def require_manager(caller: Caller) -> None:
 def require_billing_reader(caller: Caller) -> None:
     if caller.role not in (Role.FINANCE, Role.MANAGER, Role.SYSTEM):
         raise Forbidden("Only finance and managers reach the billing exports.")
+
+
+def accepted_versions(expected: int | AbstractSet[int] | None) -> frozenset[int] | None:
+    """The versions an If-Match accepts (None: any)."""
+    if expected is None:
+        return None
+    return frozenset((expected,)) if isinstance(expected, int) else frozenset(expected)
+
+
+def stale_version(number: int, version: int, expected: AbstractSet[int]) -> StaleVersion:
+    """412: the ticket is at a version the caller's If-Match does not name."""
+    named = " or ".join(str(v) for v in sorted(expected)) or "any version listed"
+    return StaleVersion(f"Ticket #{number} is at version {version}, not {named}.", version)
+
+
+def check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput("limit", f"'limit' must be between 1 and {MAX_LIMIT}.")
 
 
 def check_visible(ticket: Ticket, caller: Caller) -> Ticket:
@@ -179,8 +214,7 @@ class HelpdeskService:
     ) -> tuple[list[Ticket], str | None]:
         """The tickets the caller sees that the query matches (`assignee` may be `me`)."""
         require_ticket_reader(caller)
-        if not 1 <= limit <= MAX_LIMIT:
-            raise InvalidInput("limit", f"'limit' must be between 1 and {MAX_LIMIT}.")
+        check_limit(limit)
         if query.assignee == ME:
             query = replace(query, assignee=caller.id)
         if caller.role is Role.CLIENT:
@@ -196,21 +230,22 @@ class HelpdeskService:
         number: int,
         action: Action,
         params: ActionInput,
-        expected_version: int | None = None,
+        expected_version: int | AbstractSet[int] | None = None,
     ) -> Transition:
-        """Apply an action; one conditional transaction, retried only while the status holds."""
+        """Apply an action; one conditional transaction, retried only while the status holds.
+        `expected_version`: the version, or the versions (an If-Match list), the caller
+        accepts; the commit is conditional on the version `decide` saw, so a version outside
+        them is 412 even when another writer moves the ticket in between."""
         require_ticket_reader(caller)
-        ticket, assignee_level = self._load_for_action(caller, number, params)
+        expected = accepted_versions(expected_version)
+        ticket, assignee = self._load_for_action(caller, number, params)
         for _attempt in range(MAX_RETRIES_ON_CHANGE):
-            if expected_version is not None and ticket.version != expected_version:
-                raise StaleVersion(
-                    f"Ticket #{number} is at version {ticket.version}, "
-                    f"not {expected_version}.",
-                    ticket.version,
-                )
+            if expected is not None and ticket.version not in expected:
+                raise stale_version(number, ticket.version, expected)
             context = ActionContext(
                 now=self.clock(),
-                assignee_level=assignee_level,
+                assignee_level=assignee.level if assignee else None,
+                assignee_active=assignee.active if assignee else True,
                 auto_close_days=self._auto_close_days(ticket, action),
             )
             transition = decide(ticket, caller, action, params, context)
@@ -219,14 +254,12 @@ class HelpdeskService:
                 return transition
             except TicketChanged as changed:
                 ticket = changed.current
-                if expected_version is not None:
-                    # The caller's If-Match named the version just replaced: 412, as if this
-                    # request had been read a moment later, whatever the other writer did.
-                    raise StaleVersion(
-                        f"Ticket #{number} is at version {ticket.version}, "
-                        f"not {expected_version}.",
-                        ticket.version,
-                    ) from changed
+                if expected is not None:
+                    if ticket.version not in expected:
+                        # The caller's If-Match named the version just replaced: 412, as if
+                        # this request had been read a moment later, whatever the other did.
+                        raise stale_version(number, ticket.version, expected) from changed
+                    continue  # the caller accepts the new version too: decide on it
                 if changed.status_changed:
                     raise StatusConflict(
                         f"Ticket #{number} moved to '{ticket.status.label}' "
@@ -237,12 +270,14 @@ class HelpdeskService:
 
     def _load_for_action(
         self, caller: Caller, number: int, params: ActionInput
-    ) -> tuple[Ticket, int | None]:
+    ) -> tuple[Ticket, Consultant | None]:
+        """The ticket and the roster entry of the assignee named (None: unnamed or unknown);
+        a manager's entry has no level, so the workflow never assigns one (§7)."""
         if params.assignee is None:
             return check_visible(self.uow.tickets.get(number), caller), None
         ticket, consultant = self.uow.tickets.get_with_consultant(number, params.assignee)
         check_visible(ticket, caller)
-        return ticket, consultant.level if consultant else None
+        return ticket, consultant
 
     def _auto_close_days(self, ticket: Ticket, action: Action) -> int:
         if action is not Action.SEND_ANSWER:
@@ -253,9 +288,82 @@ class HelpdeskService:
         org = self.uow.directory.get_org(org_id)
         return org.auto_close_days if org else DEFAULT_AUTO_CLOSE_DAYS
 
+    # ---------- editing (DESIGN.md §7) ----------
+
+    def edit_ticket(
+        self,
+        caller: Caller,
+        number: int,
+        changes: TicketChanges,
+        expected_version: int | AbstractSet[int] | None = None,
+    ) -> Ticket:
+        """Change the title, description or priority (helpdesk.domain.editing decides who may);
+        a new title renames the month tasks of the months not exported, in the same
+        transaction (an exported month keeps its title). An edit that changes nothing
+        returns the ticket as it is (no new version). `expected_version`: as `perform`."""
+        require_ticket_reader(caller)
+        expected = accepted_versions(expected_version)
+        ticket, tasks = self.uow.tickets.with_tasks(number)
+        check_visible(ticket, caller)
+        lock_retried = False
+        for _attempt in range(MAX_RETRIES_ON_CHANGE + 1):
+            if expected is not None and ticket.version not in expected:
+                raise stale_version(number, ticket.version, expected)
+            edit = decide_edit(ticket, caller, changes, self.clock())
+            if edit is None:
+                return ticket
+            planned: list[Change] = [
+                TicketUpdated(edit.before, edit.ticket),
+                EventRecorded(number, edit.event),
+            ]
+            if edit.retitled and tasks:
+                locked = self.uow.tickets.locked_months([t.month for t in tasks])
+                planned += [
+                    TaskRenamed(number, t.month, task_title(number, edit.ticket.title, t.month))
+                    for t in tasks
+                    if t.month not in locked
+                ]
+            try:
+                self._commit(planned)
+                return edit.ticket
+            except TicketChanged as changed:
+                if expected is not None and changed.current.version not in expected:
+                    # The If-Match named the version just replaced: 412, as in `perform`.
+                    raise stale_version(number, changed.current.version, expected) from changed
+            except MonthLocked:
+                # A month was exported between the reads and the commit: once, read again.
+                if lock_retried:
+                    raise
+                lock_retried = True
+            ticket, tasks = self.uow.tickets.with_tasks(number)
+        raise StaleVersion(f"Ticket #{number} keeps changing; reload it.", ticket.version)
+
     def history(self, caller: Caller, number: int) -> list[HistoryEvent]:
         self.get_ticket(caller, number)
         return self.uow.tickets.history(number)
+
+    def history_page(
+        self, caller: Caller, number: int, cursor: str | None, limit: int = DEFAULT_LIMIT
+    ) -> Page[HistoryEvent]:
+        check_limit(limit)
+        self.get_ticket(caller, number)
+        return self.uow.tickets.history_page(number, cursor, limit)
+
+    def quotes_page(
+        self, caller: Caller, number: int, cursor: str | None, limit: int = DEFAULT_LIMIT
+    ) -> Page[Quote]:
+        """Every quote version, oldest first; the cursor is the last version listed."""
+        check_limit(limit)
+        quotes = self.get_ticket(caller, number).quotes
+        after = 0
+        if cursor:
+            if not cursor.isdigit() or len(cursor) > 6:
+                raise InvalidInput("cursor", "'cursor' is not a cursor this API gave.")
+            after = int(cursor)
+        rest = [q for q in quotes if q.version > after]
+        page = rest[:limit]
+        more = len(rest) > limit
+        return Page(page, str(page[-1].version) if more and page else None)
 
     # ---------- comments ----------
 
@@ -311,6 +419,14 @@ class HelpdeskService:
         self.get_ticket(caller, number)
         return [c for c in self.uow.tickets.comments(number) if visible_to(c, caller)]
 
+    def comments_page(
+        self, caller: Caller, number: int, cursor: str | None, limit: int = DEFAULT_LIMIT
+    ) -> Page[Comment]:
+        """The conversation as this caller sees it (a client never sees internal notes)."""
+        check_limit(limit)
+        self.get_ticket(caller, number)
+        return self.uow.tickets.comments_page(number, not caller.is_staff, cursor, limit)
+
     # ---------- time ----------
 
     def _staff_ticket(self, caller: Caller, number: int) -> None:
@@ -345,9 +461,108 @@ class HelpdeskService:
         self._commit([TimeLogged(entry, ticket, title)])
         return entry
 
+    def _entry(self, number: int, entry_id: str) -> tuple[Ticket, TimeEntry]:
+        ticket, entries = self.uow.tickets.with_time_entries(number)
+        for entry in entries:
+            if entry.id == entry_id:
+                return ticket, entry
+        raise NotFound(f"Time entry {entry_id} of ticket #{number} does not exist.")
+
+    def edit_time_entry(
+        self,
+        caller: Caller,
+        number: int,
+        entry_id: str,
+        *,
+        minutes: int | None = None,
+        day: date | None = None,
+        kind: TimeKind | None = None,
+        comment: str | None = None,
+    ) -> TimeEntry:
+        """Change an entry (its author or a manager, its months unlocked): the ticket's total,
+        the tasks and the author's days follow, the history records it (`time-entry-edited`).
+        A change that changes nothing returns the entry as it is."""
+        self._staff_ticket(caller, number)
+        for _attempt in range(MAX_RETRIES_ON_CHANGE):
+            ticket, entry = self._entry(number, entry_id)
+            after = edited_time_entry(
+                ticket,
+                caller,
+                entry,
+                now=self.clock(),
+                minutes=minutes,
+                day=day,
+                kind=kind,
+                comment=comment,
+            )
+            if after == entry:
+                return entry
+            details = {
+                "entry": entry.id,
+                "minutes.old": str(entry.minutes),
+                "minutes.new": str(after.minutes),
+                "date.old": entry.day.isoformat(),
+                "date.new": after.day.isoformat(),
+            }
+            if after.kind is not entry.kind:
+                details |= {"kind.old": entry.kind.value, "kind.new": after.kind.value}
+            if after.comment != entry.comment:
+                details |= {"comment.old": entry.comment, "comment.new": after.comment}
+            if self._commit_time_change(ticket, caller, entry, after, details):
+                return after
+        raise StaleVersion(f"Ticket #{number} keeps changing; try again.", ticket.version)
+
+    def delete_time_entry(self, caller: Caller, number: int, entry_id: str) -> None:
+        """Delete an entry (its author or a manager, its month unlocked), recorded in the
+        history (`time-entry-deleted`)."""
+        self._staff_ticket(caller, number)
+        for _attempt in range(MAX_RETRIES_ON_CHANGE):
+            ticket, entry = self._entry(number, entry_id)
+            check_entry_removable(ticket, caller, entry)
+            details = {
+                "entry": entry.id,
+                "minutes.old": str(entry.minutes),
+                "date.old": entry.day.isoformat(),
+            }
+            if self._commit_time_change(ticket, caller, entry, None, details):
+                return
+        raise StaleVersion(f"Ticket #{number} keeps changing; try again.", ticket.version)
+
+    def _commit_time_change(
+        self,
+        ticket: Ticket,
+        caller: Caller,
+        before: TimeEntry,
+        after: TimeEntry | None,
+        details: dict[str, str],
+    ) -> bool:
+        """One transaction; False when the ticket changed meanwhile (read again, decide again)."""
+        action = "time-entry-edited" if after is not None else "time-entry-deleted"
+        bumped, event = time_event(ticket, caller, action, details, self.clock())
+        month = after.month if after is not None else before.month
+        title = task_title(ticket.number, ticket.title, month)
+        try:
+            self._commit(
+                [
+                    TimeEntryChanged(before, after, ticket, bumped, title),
+                    EventRecorded(ticket.number, event),
+                ]
+            )
+        except TicketChanged:
+            return False
+        return True
+
     def time_entries(self, caller: Caller, number: int) -> list[TimeEntry]:
         self._staff_ticket(caller, number)
         return self.uow.tickets.with_time_entries(number)[1]
+
+    def time_entries_page(
+        self, caller: Caller, number: int, cursor: str | None, limit: int = DEFAULT_LIMIT
+    ) -> Page[TimeEntry]:
+        check_limit(limit)
+        self._staff_ticket(caller, number)
+        self.uow.tickets.get(number)  # 404 for a ticket that does not exist
+        return self.uow.tickets.time_entries_page(number, cursor, limit)
 
     def tasks(self, caller: Caller, number: int) -> list[Task]:
         self._staff_ticket(caller, number)
@@ -381,13 +596,33 @@ class HelpdeskService:
         return org
 
     def put_consultant(
-        self, caller: Caller, consultant_id: str, *, name: str, email: str, level: int
+        self,
+        caller: Caller,
+        consultant_id: str,
+        *,
+        name: str,
+        email: str,
+        level: int | None,
+        role: RosterRole | str = RosterRole.CONSULTANT,
+        active: bool = True,
     ) -> Consultant:
         require_manager(caller)
-        consultant = new_consultant(consultant_id, name, email, level)
+        consultant = new_consultant(consultant_id, name, email, level, role=role, active=active)
         self._commit([ConsultantSaved(consultant)])
         return consultant
 
-    def list_consultants(self, caller: Caller) -> list[Consultant]:
-        require_manager(caller)
-        return self.uow.directory.list_consultants()
+    def list_consultants(
+        self, caller: Caller, *, level: int | None = None, active: bool | None = None
+    ) -> list[Consultant]:
+        """The roster, for staff (consultants choose whom to assign, §7); optional filters."""
+        require_staff(caller)
+        return [
+            c
+            for c in self.uow.directory.list_consultants()
+            if (level is None or c.level == level) and (active is None or c.active == active)
+        ]
+
+    def list_orgs(self, caller: Caller) -> list[Organisation]:
+        """Every customer organisation, for staff (§7)."""
+        require_staff(caller)
+        return self.uow.directory.list_orgs()

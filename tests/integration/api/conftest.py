@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
+from helpdesk import bootstrap_mail
 from helpdesk.service import HelpdeskService
 from helpdesk.settings import get_settings
 from infra.cfn_template import create_table_from_template
@@ -92,7 +93,9 @@ def api(
     module.reset_idempotency()
     s3 = boto3.client("s3", region_name=REGION)
     module.billing.set_exports(exports_store(s3, create_bucket(s3)))
+    bootstrap_mail.use_quarantine(None)  # built again, over this test's table
     yield Api(module)
+    bootstrap_mail.use_quarantine(None)
     module.billing.set_exports(None)
     module.set_service(None)
     module.reset_idempotency()

@@ -26,7 +26,10 @@ class Row:
     path: str
     expected: dict[str, int]
     body: Any = None
-    setup: str = "open"  # open: ticket #1 open; taken: #1 taken by cons-l1
+    # open: ticket #1 open; taken: #1 taken by cons-l1; logged: taken, and 30 minutes logged
+    # by cons-l1 (entry-1); quoted: #1 an evolution taken by cons-l2, started and quoted
+    # (awaiting the client's approval)
+    setup: str = "open"
 
 
 def _row(method: str, path: str, codes: tuple[int, ...], **kw: Any) -> Row:
@@ -44,7 +47,31 @@ ROWS = [
         (403, 404, 200, 409, 409, 200, 403, 401),
         body={"assignee": "cons-l1"},
     ),
-    _row("POST", "/tickets/1/actions/cancel", (200, 404, 403, 403, 403, 403, 403, 401), body={}),
+    # DESIGN §2/§7: the client cancels without a reason; staff of the level (assistance: level
+    # 1) and managers only with one (422 without); other levels 409.
+    _row("POST", "/tickets/1/actions/cancel", (200, 404, 422, 409, 409, 422, 403, 401), body={}),
+    _row(
+        "POST",
+        "/tickets/1/actions/cancel",
+        (200, 404, 200, 409, 409, 200, 403, 401),
+        body={"reason": "Spam"},
+    ),
+    # DESIGN §7: the holder (cons-l1) hands over to another of the level; a manager too.
+    _row(
+        "POST",
+        "/tickets/1/actions/assign",
+        (403, 404, 200, 409, 409, 200, 403, 401),
+        body={"assignee": "cons-l1b"},
+        setup="taken",
+    ),
+    # DESIGN §2/§7: the assignee (cons-l2) takes the pending quote back; a manager too.
+    _row(
+        "POST",
+        "/tickets/1/actions/withdraw-quote",
+        (403, 404, 409, 200, 409, 200, 403, 401),
+        body={},
+        setup="quoted",
+    ),
     _row("POST", "/tickets/1/actions/auto-close", (403, 403, 403, 403, 403, 403, 403, 401)),
     _row("GET", "/tickets/1/history", (200, 404, 200, 200, 200, 200, 403, 401)),
     _row(
@@ -69,6 +96,28 @@ ROWS = [
         setup="taken",
     ),
     _row("GET", "/tickets/1/tasks", (403, 404, 200, 200, 200, 200, 403, 401), setup="taken"),
+    # DESIGN §7 "Editing": staff edit every ticket not closed; the requester (client-acme) edits
+    # the title and description of their own open ticket.
+    _row(
+        "PATCH",
+        "/tickets/1",
+        (200, 404, 200, 200, 200, 200, 403, 401),
+        body={"title": "Printer jammed"},
+    ),
+    # DESIGN §7 "Time entries": the entry's author (cons-l1) or a manager.
+    _row(
+        "PATCH",
+        "/tickets/1/time-entries/entry-1",
+        (403, 404, 200, 403, 403, 200, 403, 401),
+        body={"minutes": 45},
+        setup="logged",
+    ),
+    _row(
+        "DELETE",
+        "/tickets/1/time-entries/entry-1",
+        (403, 404, 204, 403, 403, 204, 403, 401),
+        setup="logged",
+    ),
     _row(
         "PUT",
         "/orgs/initech",
@@ -76,13 +125,16 @@ ROWS = [
         body={"name": "Initech", "email_domains": ["initech.example"]},
     ),
     _row("GET", "/orgs/acme", (403, 403, 403, 403, 403, 200, 403, 401)),
+    # DESIGN §7: staff list the organisations.
+    _row("GET", "/orgs", (403, 403, 200, 200, 200, 200, 403, 401)),
     _row(
         "PUT",
         "/consultants/cons-new",
         (403, 403, 403, 403, 403, 200, 403, 401),
         body={"name": "New", "email": "new@consult.example", "level": 2},
     ),
-    _row("GET", "/consultants", (403, 403, 403, 403, 403, 200, 403, 401)),
+    # DESIGN §7: the roster is readable by consultants (to choose whom to assign).
+    _row("GET", "/consultants", (403, 403, 200, 200, 200, 200, 403, 401)),
     # Billing: finance and managers; October 2026 has ended (the clock is 2026-11-27) and was
     # never exported (GET 404), generating it is 201; unlocking a month never locked is 409.
     _row("GET", "/billing/exports/2026-10", (403, 403, 403, 403, 403, 404, 404, 401)),
@@ -92,6 +144,14 @@ ROWS = [
         "/billing/exports/2026-10/unlock",
         (403, 403, 403, 403, 403, 409, 403, 401),
         body={"reason": "correction"},
+    ),
+    # DESIGN §7: the quarantine is the managers'; nothing is held here (the release: 404).
+    _row("GET", "/mail/quarantine", (403, 403, 403, 403, 403, 200, 403, 401)),
+    _row(
+        "POST",
+        "/mail/quarantine/" + "0" * 64 + "/release",
+        (403, 403, 403, 403, 403, 404, 403, 401),
+        body={"as": "comment", "ticket": 1},
     ),
 ]
 
@@ -111,13 +171,24 @@ def _wipe(dynamodb: Any) -> None:
 
 
 def _prepare(api: Api, dynamodb: Any, service: HelpdeskService, setup: str, first: bool) -> None:
-    """The world of a row: seeded directory, ticket #1 open (or taken by cons-l1)."""
+    """The world of a row: seeded directory, ticket #1 open (or taken by cons-l1, or an
+    evolution awaiting the approval of its quote)."""
     if not first:
         _wipe(dynamodb)
         seed(service)
-    assert api.post("/tickets", "client", body=CLIENT_BODY).body["number"] == 1
-    if setup == "taken":
+    body = {**CLIENT_BODY, "type": "evolution"} if setup == "quoted" else CLIENT_BODY
+    assert api.post("/tickets", "client", body=body).body["number"] == 1
+    if setup in ("taken", "logged"):
         assert api.act(1, "take", "l1").status == 200
+    if setup == "logged":  # and 30 minutes logged today by cons-l1, as entry-1
+        ids, service.ids = service.ids, lambda: "entry-1"
+        logged = api.post("/tickets/1/time-entries", "l1", body={"minutes": 30})
+        service.ids = ids
+        assert logged.status == 201, logged
+    if setup == "quoted":
+        assert api.act(1, "take", "l2").status == 200
+        assert api.act(1, "start", "l2").status == 200
+        assert api.act(1, "submit-quote", "l2", {"amount": "1200.00"}).status == 200
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[f"{r.method} {r.path}" for r in ROWS])
@@ -148,7 +219,7 @@ def test_authorisation_matrix(api: Api, dynamodb: Any, service: HelpdeskService,
                 failures.append(f"{who}: not a problem: {reply.body}")
             if _snapshot(dynamodb) != before:
                 failures.append(f"{who}: a refused call wrote something")
-        elif reply.content_type != "application/json":
+        elif reply.status != 204 and reply.content_type != "application/json":
             failures.append(f"{who}: content type {reply.content_type}")
     assert not failures, "\n".join(failures)
 

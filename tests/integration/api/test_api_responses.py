@@ -171,7 +171,14 @@ CASES: list[tuple[str, Callable[[], BaseModel], type[Model], dict[str, Any]]] = 
         "consultant",
         lambda: schemas.consultant_out(Consultant("cons-l2", "Zoé", "zoe@consult.example", 2)),
         schemas.ConsultantOut,
-        {"id": "cons-l2", "name": "Zoé", "email": "zoe@consult.example", "level": 2},
+        {
+            "id": "cons-l2",
+            "name": "Zoé",
+            "email": "zoe@consult.example",
+            "level": 2,
+            "role": "consultant",
+            "active": True,
+        },
     ),
 ]
 

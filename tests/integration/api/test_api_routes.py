@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -38,7 +39,7 @@ def test_create_answers_201_with_the_ticket_and_its_etag(api: Api) -> None:
     for key in ("assignee", "auto_close_at", "closure_reason"):
         assert ticket[key] is None
     staff = api.get("/tickets/1", "l1")
-    assert staff.body["allowed_actions"] == ["take"]
+    assert staff.body["allowed_actions"] == ["take", "cancel"]  # §7: staff cancel, with a reason
     assert staff.headers["ETag"] == '"1"'
 
 
@@ -90,7 +91,8 @@ def test_stale_if_match_is_412(api: Api) -> None:
     stale = api.act(number, "start", "l1", headers={"If-Match": '"1"'})
     assert stale.status == 412
     assert stale.body["current_version"] == 2
-    assert api.act(number, "start", "l1", headers={"If-Match": "garbage"}).status == 412
+    # Not an entity tag at all: 400 (DESIGN.md §7), tested in test_api_strict_input.py.
+    assert api.act(number, "start", "l1", headers={"If-Match": "garbage"}).status == 400
     assert api.get(f"/tickets/{number}", "l1").body["status"] == "taken"
 
 
@@ -203,7 +205,11 @@ def test_comments_internal_and_visibility(api: Api) -> None:
 
 
 def test_time_entries_and_tasks(api: Api) -> None:
+    # Opened on 20 November: time is logged from the ticket's creation day on (DESIGN.md §7).
+    clock = api.module.get_service().clock
+    now, clock.now = clock.now, datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
     number = _create(api)
+    clock.now = now
     assert api.post(f"/tickets/{number}/time-entries", "l1", body={"minutes": 5}).status == 409
     api.act(number, "take", "l1")
     entry = api.post(
@@ -269,6 +275,8 @@ def test_orgs_and_consultants(api: Api) -> None:
         "name": "Zoé",
         "email": "zoe@consult.example",
         "level": 3,
+        "role": "consultant",  # §7: the defaults
+        "active": True,
     }
     assert api.put("/consultants/x", "manager", body={**consultant, "level": 4}).body["field"] == (
         "level"

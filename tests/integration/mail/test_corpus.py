@@ -9,10 +9,11 @@ import pytest
 
 from helpdesk.adapters.dynamodb import keys
 from helpdesk.adapters.dynamodb.toolkit import Table
+from helpdesk.domain.listing import TicketQuery
 from helpdesk.domain.model import Caller, Role, Source, Status, Ticket, TicketType
 from helpdesk.domain.workflow import Action, ActionInput
 from helpdesk.mail_ingest import MailConfig
-from helpdesk.service import HelpdeskService, TicketFilters
+from helpdesk.service import HelpdeskService
 from tests.conftest import MANAGER
 from tests.integration.mail.conftest import ATTACHMENTS_BUCKET, Mailbox, corpus, mail_ingestion
 
@@ -22,7 +23,7 @@ FABRICE = Caller(
 
 
 def tickets(service: HelpdeskService) -> list[Ticket]:
-    found, _ = service.list_tickets(MANAGER, TicketFilters(), None, 100)
+    found, _ = service.list_tickets(MANAGER, TicketQuery(), None, 100)
     return sorted(found, key=lambda t: t.number)
 
 

@@ -13,8 +13,9 @@ from botocore.exceptions import ClientError
 from helpdesk.adapters.dynamodb import keys
 from helpdesk.adapters.dynamodb.mail import DynamoMailRepository
 from helpdesk.adapters.dynamodb.toolkit import Table, marshal
+from helpdesk.domain.listing import TicketQuery
 from helpdesk.mail_ingest import MailIngestion, MailSource
-from helpdesk.service import HelpdeskService, TicketFilters
+from helpdesk.service import HelpdeskService
 from tests.conftest import MANAGER
 from tests.integration.mail.conftest import INBOUND_BUCKET, Mailbox, corpus
 
@@ -28,7 +29,7 @@ def sha(raw: bytes) -> str:
 
 
 def ticket_count(service: HelpdeskService) -> int:
-    return len(service.list_tickets(MANAGER, TicketFilters(), None, 100)[0])
+    return len(service.list_tickets(MANAGER, TicketQuery(), None, 100)[0])
 
 
 def test_a_crash_before_the_commit_is_retried_to_one_ticket(

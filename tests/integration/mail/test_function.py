@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from helpdesk.service import HelpdeskService, TicketFilters
+from helpdesk.domain.listing import TicketQuery
+from helpdesk.service import HelpdeskService
 from helpdesk.settings import get_settings
 from infra.localstack.lambdas import FakeLambdaContext
 from infra.localstack.smtp import s3_put_event
@@ -74,7 +75,7 @@ def invoke(function: ModuleType, event: dict[str, Any]) -> dict[str, Any]:
 
 
 def count(service: HelpdeskService) -> int:
-    return len(service.list_tickets(MANAGER, TicketFilters(), None, 100)[0])
+    return len(service.list_tickets(MANAGER, TicketQuery(), None, 100)[0])
 
 
 def test_an_ses_event_replayed_three_times_gives_one_ticket(

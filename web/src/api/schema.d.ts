@@ -12,10 +12,10 @@ export interface paths {
             cookie?: never;
         };
         /** A month's billing export: manifest and links (finance, managers) */
-        get: operations["get_export_billing_exports__month__get"];
+        get: operations["getExport"];
         put?: never;
         /** Generate a month's billing export (locks the month; only a month that has ended) */
-        post: operations["generate_export_billing_exports__month__post"];
+        post: operations["generateExport"];
         delete?: never;
         options?: never;
         head?: never;
@@ -32,7 +32,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Unlock an exported month (managers; the reason is kept) */
-        post: operations["unlock_export_billing_exports__month__unlock_post"];
+        post: operations["unlockExport"];
         delete?: never;
         options?: never;
         head?: never;
@@ -46,8 +46,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The roster */
-        get: operations["list_consultants_consultants_get"];
+        /**
+         * The roster (staff)
+         * @description Consultants (level 1-3) and managers (no level); `level` and `active` filter.
+         */
+        get: operations["listConsultants"];
         put?: never;
         post?: never;
         delete?: never;
@@ -65,7 +68,64 @@ export interface paths {
         };
         get?: never;
         /** Create or replace a consultant */
-        put: operations["put_consultant_consultants__id__put"];
+        put: operations["putConsultant"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mail/quarantine": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Quarantined inbound mail, newest first (managers)
+         * @description Messages that did not become a ticket or a comment, with why (`reason`) and a 5-minute link to the raw message. Nobody outside is ever answered automatically about a quarantined message.
+         */
+        get: operations["listQuarantine"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mail/quarantine/{id}/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Release a quarantined message as a ticket or a comment (managers; once)
+         * @description `as: ticket`: a ticket of `org_id` of that `type`, requested by the sender (a client of that organisation), source `email`, title and description as mail ingestion makes them; it gets the acknowledgement every new ticket gets (a manager judged the message legitimate). `as: comment`: a comment of the sender on ticket `ticket`. The mail record becomes `released` (who, when, as what) in the same transaction; a second release is 409.
+         */
+        post: operations["releaseQuarantined"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orgs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every organisation (staff) */
+        get: operations["listOrgs"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -81,9 +141,9 @@ export interface paths {
             cookie?: never;
         };
         /** An organisation */
-        get: operations["get_org_orgs__org_id__get"];
+        get: operations["getOrg"];
         /** Create or replace an organisation */
-        put: operations["put_org_orgs__org_id__put"];
+        put: operations["putOrg"];
         post?: never;
         delete?: never;
         options?: never;
@@ -98,14 +158,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the tickets the caller sees */
-        get: operations["list_tickets_tickets_get"];
+        /**
+         * Find the tickets the caller sees
+         * @description Every filter is optional; they combine with AND, inside the caller's scope (a client: their organisation). `status`: codes, comma-separated, or `active` (every status but closed). `assignee`: a consultant id, `me` or `none` (nobody holds it). `q`: `#88` or `88` finds that ticket; otherwise every word must start a word of the title (case and accents ignored). `created_from`/`created_to`: Paris dates, inclusive. `sort`: `updated` (default), `created`, `number` (newest first), `priority` (critical first, then oldest); a leading `-` reverses. An unknown parameter or a bad value is 422.
+         */
+        get: operations["listTickets"];
         put?: never;
         /**
          * Open a ticket
          * @description The same `Idempotency-Key` and body give the same ticket; the same key with another body is 422.
          */
-        post: operations["create_ticket_tickets_post"];
+        post: operations["createTicket"];
         delete?: never;
         options?: never;
         head?: never;
@@ -120,13 +183,17 @@ export interface paths {
             cookie?: never;
         };
         /** One ticket */
-        get: operations["get_ticket_tickets__number__get"];
+        get: operations["getTicket"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Edit a ticket's title, description or priority
+         * @description Body: any of `title`, `description`, `priority` (at least one; 422 otherwise). Staff edit every ticket that is not closed; the requester edits the title and description of their own ticket while it is `open` (priority by a client: 403; another client of the organisation: 403; the ticket no longer open: 409 `action-not-allowed`). A closed ticket: 409 `ticket-closed`. `If-Match` is honoured as on actions (412). The edit gives a new version (ETag) and one history event `edit` whose details hold each changed field's old and new value (`title.old`, `title.new`, ...). A new title renames the month tasks of the months not exported (an exported month keeps its title). A body that changes nothing is 200 with the ticket unchanged (same version, no history event).
+         */
+        patch: operations["editTicket"];
         trace?: never;
     };
     "/tickets/{number}/actions/{action}": {
@@ -140,9 +207,9 @@ export interface paths {
         put?: never;
         /**
          * Perform a workflow action
-         * @description Actions: take, start, escalate, hold, resume, submit-quote, approve-quote, refuse-quote, send-answer, confirm, reopen, close, cancel. `If-Match: "<version>"` is honoured (412).
+         * @description Actions: take, start, escalate, hold, resume, submit-quote, approve-quote, refuse-quote, send-answer, confirm, reopen, close, cancel, assign, withdraw-quote. `If-Match: "<version>"` is honoured (412).
          */
-        post: operations["perform_action_tickets__number__actions__action__post"];
+        post: operations["performAction"];
         delete?: never;
         options?: never;
         head?: never;
@@ -157,10 +224,13 @@ export interface paths {
             cookie?: never;
         };
         /** The conversation */
-        get: operations["list_comments_tickets__number__comments_get"];
+        get: operations["listComments"];
         put?: never;
-        /** Add a comment (internal: consultants only) */
-        post: operations["add_comment_tickets__number__comments_post"];
+        /**
+         * Add a comment (internal: consultants only)
+         * @description The same `Idempotency-Key` and body give the same comment, stored once; the same key with another body is 422.
+         */
+        post: operations["addComment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -175,7 +245,7 @@ export interface paths {
             cookie?: never;
         };
         /** Every action applied */
-        get: operations["history_tickets__number__history_get"];
+        get: operations["listHistory"];
         put?: never;
         post?: never;
         delete?: never;
@@ -192,7 +262,7 @@ export interface paths {
             cookie?: never;
         };
         /** Every quote version */
-        get: operations["list_quotes_tickets__number__quotes_get"];
+        get: operations["listQuotes"];
         put?: never;
         post?: never;
         delete?: never;
@@ -209,7 +279,7 @@ export interface paths {
             cookie?: never;
         };
         /** Monthly time tasks */
-        get: operations["list_tasks_tickets__number__tasks_get"];
+        get: operations["listTasks"];
         put?: never;
         post?: never;
         delete?: never;
@@ -226,14 +296,41 @@ export interface paths {
             cookie?: never;
         };
         /** Time logged */
-        get: operations["list_time_entries_tickets__number__time_entries_get"];
+        get: operations["listTimeEntries"];
         put?: never;
-        /** Log time (lands on the task of its date's month) */
-        post: operations["log_time_tickets__number__time_entries_post"];
+        /**
+         * Log time (lands on the task of its date's month)
+         * @description `date`: a Paris day, from the ticket's creation day to today (422 otherwise); default today. On a closed ticket only a manager logs time (409 `ticket-closed`); a locked month is 409 `month-locked`. The same `Idempotency-Key` and body give the same entry, stored once; the same key with another body is 422.
+         */
+        post: operations["logTime"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/tickets/{number}/time-entries/{entry_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a time entry
+         * @description By the entry's author or a manager (others 403), while its month is not locked (409 `month-locked`); on a closed ticket only a manager (409 `ticket-closed`). The ticket's total, the month task and the author's day follow; the history records `time-entry-deleted` (entry, its minutes and date). 204, no body.
+         */
+        delete: operations["deleteTimeEntry"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a time entry
+         * @description Body: any of `minutes`, `date`, `kind`, `comment` (at least one). By the entry's author or a manager (others 403); its month and the new date's month must not be locked (409 `month-locked`); on a closed ticket only a manager (409 `ticket-closed`). The ticket's total, the month tasks and the author's days follow; the history records `time-entry-edited` (entry, old and new minutes and date). A body that changes nothing is 200 with the entry unchanged.
+         */
+        patch: operations["editTimeEntry"];
         trace?: never;
     };
 }
@@ -249,7 +346,7 @@ export interface components {
              * Amount
              * @description EUR, e.g. "1200.00"
              */
-            amount?: number | string | null;
+            amount?: string | null;
             /** Assignee */
             assignee?: string | null;
             /** Days */
@@ -305,6 +402,11 @@ export interface components {
         };
         /** ConsultantIn */
         ConsultantIn: {
+            /**
+             * Active
+             * @default true
+             */
+            active: boolean;
             /** Email */
             email: string;
             /**
@@ -312,10 +414,15 @@ export interface components {
              * @description if given, the path's id
              */
             id?: string | null;
-            /** Level */
-            level: number;
+            /**
+             * Level
+             * @description 1-3; none for a manager
+             */
+            level?: number | null;
             /** Name */
             name: string;
+            /** @default consultant */
+            role: components["schemas"]["RosterRole"];
         };
         /** ConsultantList */
         ConsultantList: {
@@ -326,14 +433,28 @@ export interface components {
         };
         /** ConsultantOut */
         ConsultantOut: {
+            /** Active */
+            active: boolean;
             /** Email */
             email: string;
             /** Id */
             id: string;
             /** Level */
-            level: number;
+            level: number | null;
             /** Name */
             name: string;
+            role: components["schemas"]["RosterRole"];
+        };
+        /** ExportEntriesOut */
+        ExportEntriesOut: {
+            /** Billed */
+            billed: number;
+            /** Not Billed */
+            not_billed: number;
+            /** Read */
+            read: number;
+            /** Sha256 */
+            sha256: string;
         };
         /** ExportFileOut */
         ExportFileOut: {
@@ -354,32 +475,40 @@ export interface components {
              * @description presigned GET of this exact version, valid 5 minutes
              */
             url: string;
-        } & {
-            [key: string]: unknown;
         };
         /** ExportOrgOut */
         ExportOrgOut: {
             /** Amount */
             amount: string;
+            /** Currency */
+            currency: string;
+            /** Hours */
+            hours: string;
             /** Minutes */
             minutes: number;
+            /** Name */
+            name: string;
             /** Org Id */
             org_id: string;
             /** Quote Amount */
             quote_amount: string;
+            /** Rows */
+            rows: number;
             /** Time Amount */
             time_amount: string;
-        } & {
-            [key: string]: unknown;
         };
         /** ExportTotalsOut */
         ExportTotalsOut: {
             /** Amount */
             amount: string;
+            /** Hours */
+            hours: string;
             /** Minutes */
             minutes: number;
-        } & {
-            [key: string]: unknown;
+            /** Quote Amount */
+            quote_amount: string;
+            /** Time Amount */
+            time_amount: string;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -417,6 +546,7 @@ export interface components {
          * @description manifest.json (DESIGN.md §4), with `url` added to each file.
          */
         ManifestOut: {
+            entries: components["schemas"]["ExportEntriesOut"];
             /** Export Id */
             export_id: string;
             /** Files */
@@ -434,8 +564,6 @@ export interface components {
             /** Schema Version */
             schema_version: number;
             totals: components["schemas"]["ExportTotalsOut"];
-        } & {
-            [key: string]: unknown;
         };
         /** OrgIn */
         OrgIn: {
@@ -452,7 +580,7 @@ export interface components {
             /** Email Domains */
             email_domains?: string[];
             /** Hourly Rate */
-            hourly_rate?: number | string | null;
+            hourly_rate?: string | null;
             /** Name */
             name: string;
             /**
@@ -460,6 +588,13 @@ export interface components {
              * @description if given, the path's org_id
              */
             org_id?: string | null;
+        };
+        /** OrgList */
+        OrgList: {
+            /** Items */
+            items: components["schemas"]["OrgOut"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
         };
         /** OrgOut */
         OrgOut: {
@@ -519,6 +654,54 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** QuarantineList */
+        QuarantineList: {
+            /** Items */
+            items: components["schemas"]["QuarantinedMailOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** QuarantinedMailOut */
+        QuarantinedMailOut: {
+            /** Detail */
+            detail: string | null;
+            /**
+             * From
+             * @description the From address
+             */
+            from: string | null;
+            /**
+             * Id
+             * @description SHA-256 of the raw message
+             */
+            id: string;
+            /** Message Id */
+            message_id: string | null;
+            /**
+             * Reason
+             * @description oversized, malformed, unknown_sender, unknown_recipient, stranger_reply, invalid_content
+             */
+            reason: string | null;
+            /** Received At */
+            received_at: string | null;
+            /**
+             * Size
+             * @description bytes of the raw message
+             */
+            size: number | null;
+            /** Subject */
+            subject: string | null;
+            /**
+             * To
+             * @description the recipients it was delivered to
+             */
+            to: string[];
+            /**
+             * Url
+             * @description presigned GET of the raw message, valid 5 minutes
+             */
+            url: string;
+        };
         /** QuoteList */
         QuoteList: {
             /** Items */
@@ -551,16 +734,55 @@ export interface components {
             /** Version */
             version: number;
         };
+        /** ReleaseIn */
+        ReleaseIn: {
+            /**
+             * As
+             * @description `ticket` (with `org_id`, `type`) or `comment` (with `ticket`)
+             * @enum {string}
+             */
+            as: "ticket" | "comment";
+            /** Org Id */
+            org_id?: string | null;
+            /**
+             * Ticket
+             * @description the ticket number the comment goes to
+             */
+            ticket?: number | null;
+            type?: components["schemas"]["TicketType"] | null;
+        };
+        /** ReleaseOut */
+        ReleaseOut: {
+            /** Comment Id */
+            comment_id: string | null;
+            /** Id */
+            id: string;
+            /**
+             * Outcome
+             * @default released
+             * @constant
+             */
+            outcome: "released";
+            /** Released As */
+            released_as: string;
+            /** Released At */
+            released_at: string;
+            /** Released By */
+            released_by: string;
+            /** Ticket Number */
+            ticket_number: number;
+        };
         /** ResponseValidationError */
         ResponseValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
         /**
-         * Status
+         * RosterRole
+         * @description A roster entry's role (DESIGN.md §7): consultants have a level, managers none.
          * @enum {string}
          */
-        Status: "open" | "taken" | "in_progress" | "on_hold" | "awaiting_quote_approval" | "in_realisation" | "answer_sent" | "closed";
+        RosterRole: "consultant" | "manager";
         /** TaskList */
         TaskList: {
             /** Items */
@@ -649,6 +871,18 @@ export interface components {
             version: number;
         };
         /**
+         * TicketPatchIn
+         * @description PATCH /tickets/{number}: at least one field; an absent (or null) field is unchanged.
+         */
+        TicketPatchIn: {
+            /** Description */
+            description?: string | null;
+            /** @description staff only */
+            priority?: components["schemas"]["Priority"] | null;
+            /** Title */
+            title?: string | null;
+        };
+        /**
          * TicketType
          * @enum {string}
          */
@@ -701,6 +935,19 @@ export interface components {
             ticket_number: number;
         };
         /**
+         * TimeEntryPatchIn
+         * @description PATCH /tickets/{number}/time-entries/{id}: an absent (or null) field is unchanged.
+         */
+        TimeEntryPatchIn: {
+            /** Comment */
+            comment?: string | null;
+            /** Date */
+            date?: string | null;
+            kind?: components["schemas"]["TimeKind"] | null;
+            /** Minutes */
+            minutes?: number | null;
+        };
+        /**
          * TimeKind
          * @enum {string}
          */
@@ -741,7 +988,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    get_export_billing_exports__month__get: {
+    getExport: {
         parameters: {
             query?: never;
             header?: never;
@@ -800,7 +1047,7 @@ export interface operations {
             };
         };
     };
-    generate_export_billing_exports__month__post: {
+    generateExport: {
         parameters: {
             query?: never;
             header?: never;
@@ -877,7 +1124,7 @@ export interface operations {
             };
         };
     };
-    unlock_export_billing_exports__month__unlock_post: {
+    unlockExport: {
         parameters: {
             query?: never;
             header?: never;
@@ -949,9 +1196,14 @@ export interface operations {
             };
         };
     };
-    list_consultants_consultants_get: {
+    listConsultants: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description only this level */
+                level?: number | null;
+                /** @description only active (or inactive) entries */
+                active?: ("true" | "false") | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -996,7 +1248,7 @@ export interface operations {
             };
         };
     };
-    put_consultant_consultants__id__put: {
+    putConsultant: {
         parameters: {
             query?: never;
             header?: never;
@@ -1058,7 +1310,185 @@ export interface operations {
             };
         };
     };
-    get_org_orgs__org_id__get: {
+    listQuarantine: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuarantineList"];
+                };
+            };
+            /** @description No or a bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role never does this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (field, errors) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    releaseQuarantined: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the mail record's id: the SHA-256 of the raw message, lower-case hex */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReleaseIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReleaseOut"];
+                };
+            };
+            /** @description No or a bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role never does this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or another organisation's ticket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused action (allowed_actions), locked month, conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not declared application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (field, errors) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listOrgs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgList"];
+                };
+            };
+            /** @description No or a bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role never does this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (field, errors) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getOrg: {
         parameters: {
             query?: never;
             header?: never;
@@ -1116,7 +1546,7 @@ export interface operations {
             };
         };
     };
-    put_org_orgs__org_id__put: {
+    putOrg: {
         parameters: {
             query?: never;
             header?: never;
@@ -1178,14 +1608,20 @@ export interface operations {
             };
         };
     };
-    list_tickets_tickets_get: {
+    listTickets: {
         parameters: {
             query?: {
-                status?: components["schemas"]["Status"] | null;
+                status?: string | null;
                 type?: components["schemas"]["TicketType"] | null;
                 level?: number | null;
-                assignee?: string | null;
+                priority?: components["schemas"]["Priority"] | null;
+                requester?: string | null;
                 org_id?: string | null;
+                assignee?: string | null;
+                q?: string | null;
+                created_from?: string | null;
+                created_to?: string | null;
+                sort?: string | null;
                 cursor?: string | null;
                 limit?: number;
             };
@@ -1233,7 +1669,7 @@ export interface operations {
             };
         };
     };
-    create_ticket_tickets_post: {
+    createTicket: {
         parameters: {
             query?: never;
             header?: {
@@ -1304,7 +1740,7 @@ export interface operations {
             };
         };
     };
-    get_ticket_tickets__number__get: {
+    getTicket: {
         parameters: {
             query?: never;
             header?: never;
@@ -1363,7 +1799,7 @@ export interface operations {
             };
         };
     };
-    perform_action_tickets__number__actions__action__post: {
+    editTicket: {
         parameters: {
             query?: never;
             header?: {
@@ -1372,14 +1808,12 @@ export interface operations {
             path: {
                 /** @description the ticket number (#88 → 88) */
                 number: number;
-                /** @description take, start, escalate, hold, resume, submit-quote, approve-quote, refuse-quote, send-answer, confirm, reopen, close, cancel */
-                action: "take" | "start" | "escalate" | "hold" | "resume" | "submit-quote" | "approve-quote" | "refuse-quote" | "send-answer" | "confirm" | "reopen" | "close" | "cancel";
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": components["schemas"]["ActionIn"] | null;
+                "application/json": components["schemas"]["TicketPatchIn"];
             };
         };
         responses: {
@@ -1390,6 +1824,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TicketOut"];
+                };
+            };
+            /** @description A header that is not what its grammar allows (field names it: If-Match) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No or a bad token */
@@ -1457,9 +1900,117 @@ export interface operations {
             };
         };
     };
-    list_comments_tickets__number__comments_get: {
+    performAction: {
         parameters: {
             query?: never;
+            header?: {
+                "if-match"?: string | null;
+            };
+            path: {
+                /** @description the ticket number (#88 → 88) */
+                number: number;
+                /** @description take, start, escalate, hold, resume, submit-quote, approve-quote, refuse-quote, send-answer, confirm, reopen, close, cancel, assign, withdraw-quote */
+                action: "take" | "start" | "escalate" | "hold" | "resume" | "submit-quote" | "approve-quote" | "refuse-quote" | "send-answer" | "confirm" | "reopen" | "close" | "cancel" | "assign" | "withdraw-quote";
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ActionIn"] | null;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketOut"];
+                };
+            };
+            /** @description A header that is not what its grammar allows (field names it: If-Match) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or a bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role never does this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or another organisation's ticket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused action (allowed_actions), locked month, conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Stale If-Match (current_version) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not declared application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (field, errors) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listComments: {
+        parameters: {
+            query?: {
+                /** @description items a page (1-100) */
+                limit?: number;
+                /** @description the `next_cursor` of the page before */
+                cursor?: string | null;
+            };
             header?: never;
             path: {
                 /** @description the ticket number (#88 → 88) */
@@ -1516,10 +2067,12 @@ export interface operations {
             };
         };
     };
-    add_comment_tickets__number__comments_post: {
+    addComment: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "idempotency-key"?: string | null;
+            };
             path: {
                 /** @description the ticket number (#88 → 88) */
                 number: number;
@@ -1597,9 +2150,14 @@ export interface operations {
             };
         };
     };
-    history_tickets__number__history_get: {
+    listHistory: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description items a page (1-100) */
+                limit?: number;
+                /** @description the `next_cursor` of the page before */
+                cursor?: string | null;
+            };
             header?: never;
             path: {
                 /** @description the ticket number (#88 → 88) */
@@ -1656,9 +2214,14 @@ export interface operations {
             };
         };
     };
-    list_quotes_tickets__number__quotes_get: {
+    listQuotes: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description items a page (1-100) */
+                limit?: number;
+                /** @description the `next_cursor` of the page before */
+                cursor?: string | null;
+            };
             header?: never;
             path: {
                 /** @description the ticket number (#88 → 88) */
@@ -1715,7 +2278,7 @@ export interface operations {
             };
         };
     };
-    list_tasks_tickets__number__tasks_get: {
+    listTasks: {
         parameters: {
             query?: never;
             header?: never;
@@ -1774,9 +2337,14 @@ export interface operations {
             };
         };
     };
-    list_time_entries_tickets__number__time_entries_get: {
+    listTimeEntries: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description items a page (1-100) */
+                limit?: number;
+                /** @description the `next_cursor` of the page before */
+                cursor?: string | null;
+            };
             header?: never;
             path: {
                 /** @description the ticket number (#88 → 88) */
@@ -1833,10 +2401,12 @@ export interface operations {
             };
         };
     };
-    log_time_tickets__number__time_entries_post: {
+    logTime: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "idempotency-key"?: string | null;
+            };
             path: {
                 /** @description the ticket number (#88 → 88) */
                 number: number;
@@ -1851,6 +2421,159 @@ export interface operations {
         responses: {
             /** @description OK */
             201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimeEntryOut"];
+                };
+            };
+            /** @description No or a bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role never does this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or another organisation's ticket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused action (allowed_actions), locked month, conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not declared application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (field, errors) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteTimeEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the ticket number (#88 → 88) */
+                number: number;
+                /** @description the entry's id */
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": null;
+                };
+            };
+            /** @description No or a bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role never does this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or another organisation's ticket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused action (allowed_actions), locked month, conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (field, errors) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    editTimeEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the ticket number (#88 → 88) */
+                number: number;
+                /** @description the entry's id */
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TimeEntryPatchIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };

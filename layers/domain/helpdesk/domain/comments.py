@@ -8,6 +8,7 @@ from datetime import datetime
 from helpdesk.domain.calendar import ensure_utc
 from helpdesk.domain.errors import Forbidden, InvalidInput
 from helpdesk.domain.model import Caller, Role, Source, Ticket
+from helpdesk.domain.text import check_text
 
 MAX_BODY = 20000
 
@@ -43,7 +44,8 @@ def new_comment(
     if not body.strip():
         raise InvalidInput("body", "'body' is required.")
     if len(body) > MAX_BODY:
-        raise InvalidInput("body", f"'body' is longer than {MAX_BODY} characters.")
+        raise InvalidInput("body", f"'body' must be at most {MAX_BODY} characters.")
+    check_text(body, "body")
     return Comment(
         id=comment_id,
         ticket_number=ticket.number,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
 from helpdesk.domain.calendar import DEFAULT_AUTO_CLOSE_DAYS
 from helpdesk.domain.errors import InvalidInput
@@ -29,12 +30,36 @@ class Organisation:
     currency: str = "EUR"
 
 
+class RosterRole(StrEnum):
+    """A roster entry's role (DESIGN.md §7): consultants have a level, managers none."""
+
+    CONSULTANT = "consultant"
+    MANAGER = "manager"
+
+
 @dataclass(frozen=True)
 class Consultant:
+    """A roster entry: a consultant (level 1-3) or a manager (no level). An inactive entry is
+    never assignable and keeps its history (DESIGN.md §7)."""
+
     id: str
     name: str
     email: str
-    level: int
+    level: int | None
+    active: bool = True
+    role: RosterRole = RosterRole.CONSULTANT
+
+    @property
+    def assignable_level(self) -> int | None:
+        """The level this entry may be assigned at: None for a manager or an inactive entry."""
+        if self.role is not RosterRole.CONSULTANT or not self.active:
+            return None
+        return self.level
+
+
+def active_managers(roster: list[Consultant]) -> list[Consultant]:
+    """"The managers" that mail goes to (§8, §10): the active roster entries of that role."""
+    return [c for c in roster if c.role is RosterRole.MANAGER and c.active]
 
 
 def check_identifier(value: str, field_name: str) -> str:
@@ -72,13 +97,30 @@ def new_organisation(
     return Organisation(org_id, name.strip(), domains, auto_close_days, rate, currency)
 
 
-def new_consultant(consultant_id: str, name: str, email: str, level: int) -> Consultant:
+def new_consultant(
+    consultant_id: str,
+    name: str,
+    email: str,
+    level: int | None,
+    *,
+    role: RosterRole | str = RosterRole.CONSULTANT,
+    active: bool = True,
+) -> Consultant:
     check_identifier(consultant_id, "id")
     if not name.strip():
         raise InvalidInput("name", "'name' is required.")
     email = email.strip().lower()
     if not _EMAIL.match(email):
         raise InvalidInput("email", "'email' is not an email address.")
-    if isinstance(level, bool) or level not in (1, 2, 3):
+    try:
+        roster_role = RosterRole(role)
+    except ValueError:
+        raise InvalidInput("role", "'role' must be 'consultant' or 'manager'.") from None
+    if roster_role is RosterRole.MANAGER:
+        if level is not None:
+            raise InvalidInput("level", "A manager has no level: leave 'level' out.")
+    elif isinstance(level, bool) or level not in (1, 2, 3):
         raise InvalidInput("level", "'level' must be 1, 2 or 3.")
-    return Consultant(consultant_id, name.strip(), email, level)
+    if not isinstance(active, bool):
+        raise InvalidInput("active", "'active' must be true or false.")
+    return Consultant(consultant_id, name.strip(), email, level, active, roster_role)

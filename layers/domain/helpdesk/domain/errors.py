@@ -74,6 +74,12 @@ class MonthLocked(DomainError):
         self.month = month
 
 
+class TicketClosed(DomainError):
+    """The ticket is closed: what the caller asked is refused on it (409 `ticket-closed`)."""
+
+    title = "Ticket closed"
+
+
 class Conflict(DomainError):
     """A write lost against stored state that is not a ticket status (409)."""
 

@@ -89,6 +89,7 @@ class MailOutcomeKind(StrEnum):
     IGNORED_AUTO_REPLY = "ignored_auto_reply"
     RATE_LIMITED = "rate_limited"
     QUARANTINED = "quarantined"
+    RELEASED = "released"  # was quarantined; a manager made it a ticket or a comment
     FAILED = "failed"  # not final: a retry may fix it
     PENDING = "pending"  # seen, not decided yet
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from helpdesk.domain.calendar import ensure_utc
 from helpdesk.domain.errors import Forbidden, InvalidInput
 from helpdesk.domain.model import Caller, HistoryEvent, Role, Source, Status, Ticket, TicketType
+from helpdesk.domain.text import check_text, check_title
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 20000
@@ -77,13 +78,17 @@ def draft_ticket(
         raise Forbidden(f"A {caller.role.value} does not open tickets.")
     if not org_id:
         raise InvalidInput("org_id", "The caller belongs to no organisation.")
-    title = " ".join(title.split())
+    # Checked before the spaces are folded: str.split() takes some controls for spaces.
+    title = " ".join(check_title(title, "title").split())
     if not title:
         raise InvalidInput("title", "'title' is required.")
     if len(title) > MAX_TITLE:
-        raise InvalidInput("title", f"'title' is longer than {MAX_TITLE} characters.")
+        raise InvalidInput("title", f"'title' must be at most {MAX_TITLE} characters.")
     if len(description) > MAX_DESCRIPTION:
-        raise InvalidInput("description", f"'description' is over {MAX_DESCRIPTION} characters.")
+        raise InvalidInput(
+            "description", f"'description' must be at most {MAX_DESCRIPTION} characters."
+        )
+    check_text(description, "description")
     return TicketDraft(
         title=title,
         description=description.strip(),

@@ -107,6 +107,8 @@ class ActionContext:
 
     now: datetime
     assignee_level: int | None = None  # roster level of `ActionInput.assignee`, if any
+    # False when `ActionInput.assignee` is on the roster but inactive: never assignable (§7)
+    assignee_active: bool = True
     auto_close_days: int = DEFAULT_AUTO_CLOSE_DAYS
 
 
@@ -171,6 +173,12 @@ class Rule:
     closure: ClosureReason | None = None
     condition: Callable[[Ticket, datetime], bool] = _always
     condition_text: str = ""
+
+
+_ABANDON_TEXT = (
+    "only an evolution whose quote was refused or expired, or that was never quoted "
+    "(or whose quote was withdrawn), can be abandoned"
+)
 
 
 def _s(*statuses: Status) -> frozenset[Status]:
@@ -264,7 +272,7 @@ ACTION_TABLE: tuple[Rule, ...] = (
         required=("note",),
         closure=ClosureReason.ABANDONED,
         condition=_quote_refused,
-        condition_text="only an evolution whose quote was refused can be abandoned",
+        condition_text=_ABANDON_TEXT,
     ),
     Rule(
         Action.CLOSE,
@@ -275,7 +283,7 @@ ACTION_TABLE: tuple[Rule, ...] = (
         required=("note",),
         closure=ClosureReason.ABANDONED,
         condition=_never_quoted,
-        condition_text="only an evolution whose quote was refused, or never quoted, can be abandoned",
+        condition_text=_ABANDON_TEXT,
     ),
     Rule(
         Action.CANCEL,
@@ -408,6 +416,9 @@ def _refusal_detail(ticket: Ticket, caller: Caller, action: Action, now: datetim
         )
     rules = [r for r in rules if ticket.status in r.from_statuses]
     if not any(_caller_fits(r, ticket, caller) for r in rules):
+        # Explain the row meant for the caller's role (a consultant refused a staff `cancel`
+        # is told about the level, not about the client's own `cancel`).
+        rules = [r for r in rules if caller.role in ACTOR_ROLES[r.actor]] or rules
         if rules[0].actor is Actor.LEVEL:
             return f"Only a consultant of level {ticket.support_level} can '{action.value}'."
         if rules[0].actor is Actor.HOLDER:
@@ -479,9 +490,15 @@ def _text(value: str | None) -> str:
 
 
 def _assignee_of_level(params: ActionInput, context: ActionContext, level: int) -> None:
-    if params.assignee is not None and context.assignee_level != level:
+    if params.assignee is None:
+        return
+    if context.assignee_level != level:
         raise InvalidInput(
             "assignee", f"'{params.assignee}' is not a consultant of level {level}."
+        )
+    if not context.assignee_active:
+        raise InvalidInput(
+            "assignee", f"'{params.assignee}' is inactive on the roster: never assignable."
         )
 
 

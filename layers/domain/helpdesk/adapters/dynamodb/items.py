@@ -9,7 +9,7 @@ from typing import Any
 from helpdesk.adapters.dynamodb import keys
 from helpdesk.domain.calendar import iso, parse_instant
 from helpdesk.domain.comments import Comment
-from helpdesk.domain.directory import Consultant, Organisation
+from helpdesk.domain.directory import Consultant, Organisation, RosterRole
 from helpdesk.domain.model import (
     ClosureReason,
     HistoryEvent,
@@ -129,11 +129,12 @@ def ticket_index_fields(ticket: Ticket) -> Item:
         "org_upd_pk": keys.org_index_pk(ticket.org_id),
         "org_upd_sk": by_update,
     }
+    closed = ticket.status is Status.CLOSED
     if ticket.assignee is not None:
-        fields["assignee_pk"] = keys.assignee_pk(ticket.assignee)
+        fields["assignee_pk"] = keys.assignee_pk(ticket.assignee, closed=closed)
         fields["assignee_sk"] = by_update
-    elif ticket.status is not Status.CLOSED:
-        fields["assignee_pk"] = keys.assignee_pk(keys.UNASSIGNED)
+    elif not closed:
+        fields["assignee_pk"] = keys.unassigned_pk(ticket.support_level)
         fields["assignee_sk"] = by_update
     if ticket.status is not Status.CLOSED:
         fields["queue_pk"] = keys.queue_pk(ticket.support_level)
@@ -347,19 +348,30 @@ def org_from_item(item: Item) -> Organisation:
 
 
 def consultant_to_item(consultant: Consultant) -> Item:
-    return {
+    item: Item = {
         **keys.consultant_key(consultant.id),
         "entity": "consultant",
         "id": consultant.id,
         "name": consultant.name,
         "email": consultant.email,
-        "level": consultant.level,
+        "active": consultant.active,
+        "role": consultant.role.value,
     }
+    if consultant.level is not None:  # a manager has no level
+        item["level"] = consultant.level
+    return item
 
 
 def consultant_from_item(item: Item) -> Consultant:
+    """Entries stored before `active` and `role` existed are active consultants."""
+    level = item.get("level")
     return Consultant(
-        id=item["id"], name=item["name"], email=item["email"], level=int(item["level"])
+        id=item["id"],
+        name=item["name"],
+        email=item["email"],
+        level=int(level) if level is not None else None,
+        active=bool(item.get("active", True)),
+        role=RosterRole(item.get("role", RosterRole.CONSULTANT.value)),
     )
 
 

@@ -60,6 +60,14 @@ def mail_key(sha256: str) -> dict[str, str]:
     return {"pk": f"MAIL#{sha256}", "sk": "MAIL"}
 
 
+QUARANTINE_PK = "QUARANTINE"  # the `quarantine` index: quarantined mail records (sparse)
+
+
+def quarantine_sk(received_at: str, sha256: str) -> str:
+    """Newest first when read backwards: the time received, then the record."""
+    return f"{received_at}#{sha256}"
+
+
 def inbound_message_key(message_id: str) -> dict[str, str]:
     """A Message-ID handled (so another delivery of it is a duplicate)."""
     return {"pk": f"MSGIN#{bounded(message_id)}", "sk": "MSGIN"}
@@ -112,12 +120,15 @@ def month_pk(month: str) -> str:
     return f"MONTH#{month}"
 
 
-UNASSIGNED = "-"
+def assignee_pk(assignee: str, *, closed: bool = False) -> str:
+    """A consultant's tickets not closed (`ASSIGNEE#<id>`), their closed ones apart
+    (`ASSIGNEE#<id>#closed`), so "my tickets" never reads a consultant's history."""
+    return f"ASSIGNEE#{assignee}#closed" if closed else f"ASSIGNEE#{assignee}"
 
 
-def assignee_pk(assignee: str) -> str:
-    """A consultant's tickets; `ASSIGNEE#-` holds the tickets nobody holds, not closed."""
-    return f"ASSIGNEE#{assignee}"
+def unassigned_pk(level: int) -> str:
+    """The tickets of a level nobody holds, not closed (the level's queue)."""
+    return f"ASSIGNEE#-#{level}"
 
 
 def word_sk(word: str) -> str:

@@ -6,8 +6,9 @@ the order asked when the index keeps it, sorted in memory otherwise (docs/data-m
 |---|---|---|
 | `q` words | `words` / `org_words`: the items of the words searched | none (sorted in memory) |
 | `q` = a number | that ticket | - |
-| `assignee` | `by_assignee` `ASSIGNEE#<id>` | `updated` |
-| `assignee=none`, active statuses | `by_assignee` `ASSIGNEE#-` | `updated` |
+| `assignee`, active statuses | `by_assignee` `ASSIGNEE#<id>` | `updated` |
+| `assignee`, closed ones too | `by_assignee` `ASSIGNEE#<id>` and `ASSIGNEE#<id>#closed` | none |
+| `assignee=none`, active statuses | `by_assignee` `ASSIGNEE#-#<level>` (each level, or the one asked) | `updated` for one level |
 | active statuses only | `queue` (per level) | none |
 | an organisation | `org_updated` / `by_org` | `updated` / `number`, `created` |
 | nothing selective | `all_updated` / `all_tickets` | `updated` / `number`, `created` |
@@ -76,7 +77,8 @@ class TicketFinder:
         if query.search is not None:
             return self._sorted(self._searched(query, query.search), query, cursor, limit)
         source = self._source(query)
-        if source.ordered_by is not None and source.ordered_by is _native(query.sort.key):
+        native = source.ordered_by is not None and len(source.partitions) == 1
+        if native and source.ordered_by is _native(query.sort.key):
             return self._ordered(source, query, cursor, limit)
         candidates = (
             it.ticket_from_item(item)
@@ -90,9 +92,15 @@ class TicketFinder:
     @staticmethod
     def _source(query: TicketQuery) -> Source:
         if query.assignee is not None:
-            return Source("by_assignee", (keys.assignee_pk(query.assignee),), SortKey.UPDATED)
+            active = keys.assignee_pk(query.assignee)
+            if query.active_only:
+                return Source("by_assignee", (active,), SortKey.UPDATED)
+            closed = keys.assignee_pk(query.assignee, closed=True)
+            return Source("by_assignee", (active, closed))
         if query.unassigned and query.active_only:
-            return Source("by_assignee", (keys.assignee_pk(keys.UNASSIGNED),), SortKey.UPDATED)
+            if query.level is not None:
+                return Source("by_assignee", (keys.unassigned_pk(query.level),), SortKey.UPDATED)
+            return Source("by_assignee", tuple(keys.unassigned_pk(lv) for lv in LEVELS))
         if query.active_only:
             levels = (query.level,) if query.level is not None else LEVELS
             return Source("queue", tuple(keys.queue_pk(level) for level in levels))
@@ -127,13 +135,21 @@ class TicketFinder:
         numbers: set[int] | None = None
         for word in search.index_words:
             found: set[int] = set()
-            for item in self.table.query(
-                IndexName=index,
-                KeyConditionExpression=f"{hash_key} = :p AND begins_with({range_key}, :w)",
-                ExpressionAttributeValues=marshal(
-                    {":p": keys.word_index_pk(word, query.org_id), ":w": word}
-                ),
+            for read, item in enumerate(
+                self.table.query(
+                    IndexName=index,
+                    KeyConditionExpression=f"{hash_key} = :p AND begins_with({range_key}, :w)",
+                    ExpressionAttributeValues=marshal(
+                        {":p": keys.word_index_pk(word, query.org_id), ":w": word}
+                    ),
+                )
             ):
+                if read == MAX_SORTED:
+                    raise InvalidInput(
+                        "q",
+                        f"More than {MAX_SORTED} tickets have a word starting with '{word}': "
+                        "add letters or words.",
+                    )
                 found.add(int(str(item["pk"]).split("#", 1)[1]))
             numbers = found if numbers is None else numbers & found
             if not numbers:
@@ -206,7 +222,8 @@ class TicketFinder:
             "KeyConditionExpression": f"{hash_key} = :p",
             "ExpressionAttributeValues": marshal({":p": partition}),
             "ScanIndexForward": not newest_first,
-            "Limit": CHUNK,
+            # A page without filters reads what it lists; the filters may ask for more rounds.
+            "Limit": min(limit, CHUNK),
         }
         if start:
             kwargs["ExclusiveStartKey"] = start

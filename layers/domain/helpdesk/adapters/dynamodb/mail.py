@@ -7,6 +7,9 @@
 | thread link | `MSGID#<message-id>` | `MSGID` | written by the outbound notifier for each mail it sends: `ticket_number` |
 | sender counter | `MAILRATE#<sender>` | `HOUR#<yyyy-mm-ddThh>` | `count` (ADD), TTL `expires_at` |
 
+A quarantined mail record is in the sparse `quarantine` index (`quarantine_pk` = `QUARANTINE`,
+`quarantine_sk` = `<received_at>#<sha256>`) until a manager releases it (outcome `released`).
+
 A mail record is `pending` from the moment the message is seen, `failed` after an error that a
 retry may fix, and final (every other outcome) once its effect and its outcome were written in
 one transaction. Keys longer than DynamoDB allows (hostile Message-IDs, senders) are hashed.
@@ -32,8 +35,8 @@ from helpdesk.adapters.dynamodb.toolkit import (
     unmarshal,
 )
 from helpdesk.domain.calendar import iso
-from helpdesk.domain.mail import MailOutcome
-from helpdesk.ports import AlreadyRecorded, MailHandled
+from helpdesk.domain.mail import MailOutcome, MailOutcomeKind
+from helpdesk.ports import AlreadyRecorded, ConditionNotMet, MailHandled, MailReleased, Page
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,9 @@ FAILED = "failed"
 OPEN_OUTCOMES = (PENDING, FAILED)
 MAX_TEXT = 1000
 RATE_TTL = timedelta(days=1)
+MAX_RECIPIENTS = 50
+QUARANTINE_INDEX = "quarantine"
+QUARANTINED = MailOutcomeKind.QUARANTINED.value
 
 
 mail_key = keys.mail_key
@@ -78,6 +84,15 @@ class MailRecord:
     duplicate_of: str | None = None
     attachments_pending: bool = False
     rate_count: int | None = None
+    received_at: str | None = None
+    size: int | None = None
+    sender: str | None = None
+    subject: str | None = None
+    message_id: str | None = None
+    to: tuple[str, ...] = ()
+    released_by: str | None = None
+    released_at: str | None = None
+    released_as: str | None = None
 
     @property
     def final(self) -> bool:
@@ -101,7 +116,35 @@ class MailRecord:
             duplicate_of=item.get("duplicate_of"),
             attachments_pending=bool(item.get("attachments_pending", False)),
             rate_count=number("rate_count"),
+            received_at=item.get("received_at"),
+            size=number("size"),
+            sender=item.get("sender"),
+            subject=item.get("subject"),
+            message_id=item.get("message_id"),
+            to=_recipients(item.get("to")),
+            released_by=item.get("released_by"),
+            released_at=item.get("released_at"),
+            released_as=item.get("released_as"),
         )
+
+
+def _recipients(value: Any) -> tuple[str, ...]:
+    if isinstance(value, list | tuple):
+        return tuple(str(v) for v in value)
+    return (str(value),) if value else ()
+
+
+def quarantine_fields(table: Table, change: MailHandled) -> Item:
+    """The `quarantine` index keys of a mail turning quarantined (none for other outcomes):
+    newest first by the time it was received (read from the record `begin` wrote)."""
+    if change.outcome.outcome != QUARANTINED:
+        return {}
+    stored = table.get(mail_key(change.sha256)) or {}
+    received_at = stored.get("received_at") or iso(change.at)
+    return {
+        "quarantine_pk": keys.QUARANTINE_PK,
+        "quarantine_sk": keys.quarantine_sk(received_at, change.sha256),
+    }
 
 
 def mail_handled_operations(
@@ -109,12 +152,13 @@ def mail_handled_operations(
 ) -> list[tuple[Operation, Callable[[dict[str, Any]], Exception]]]:
     """Mark the mail (and its Message-ID) handled, on condition that neither was yet."""
     fields = {**outcome_fields(change.outcome), "handled_at": iso(change.at)}
-    names = {f"#a{i}": k for i, k in enumerate(fields)}
-    values: Item = {f":v{i}": v for i, v in enumerate(fields.values())}
+    record_fields = {**fields, **quarantine_fields(table, change)}
+    names = {f"#a{i}": k for i, k in enumerate(record_fields)}
+    values: Item = {f":v{i}": v for i, v in enumerate(record_fields.values())}
     values.update({":pending": PENDING, ":failed": FAILED})
     record = table.update(
         mail_key(change.sha256),
-        "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(fields))) + " REMOVE #error",
+        "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(record_fields))) + " REMOVE #error",
         condition="#outcome IN (:pending, :failed)",
         names={**names, "#outcome": "outcome", "#error": "error"},
         values=values,
@@ -132,6 +176,35 @@ def mail_handled_operations(
         }
         operations.append((table.put_new(item), lambda _r: AlreadyRecorded(message_taken=True)))
     return operations
+
+
+def mail_released_operation(
+    table: Table, change: MailReleased
+) -> tuple[Operation, Callable[[dict[str, Any]], Exception]]:
+    """The quarantined mail record becomes `released` and leaves the `quarantine` index, on
+    condition that it is still quarantined (ConditionNotMet: released by someone else)."""
+    fields: Item = {
+        "outcome": MailOutcomeKind.RELEASED.value,
+        "released_by": change.released_by,
+        "released_at": iso(change.at),
+        "released_as": change.released_as,
+        "ticket_number": change.ticket_number,
+        "comment_id": change.comment_id,
+    }
+    fields = {k: v for k, v in fields.items() if v is not None}
+    names = {f"#a{i}": k for i, k in enumerate(fields)}
+    values: Item = {f":v{i}": v for i, v in enumerate(fields.values())}
+    values[":quarantined"] = QUARANTINED
+    operation = table.update(
+        mail_key(change.sha256),
+        "SET "
+        + ", ".join(f"#a{i} = :v{i}" for i in range(len(fields)))
+        + " REMOVE quarantine_pk, quarantine_sk",
+        condition="#outcome = :quarantined",
+        names={**names, "#outcome": "outcome"},
+        values=values,
+    )
+    return operation, lambda _r: ConditionNotMet(change)
 
 
 class DynamoMailRepository:
@@ -178,14 +251,23 @@ class DynamoMailRepository:
         return MailRecord.from_item(self._get_mail(sha256))
 
     def describe(self, sha256: str, summary: Item) -> None:
-        """Who sent it, to whom, about what: for the people who read quarantine."""
-        fields = {k: str(v)[:MAX_TEXT] for k, v in summary.items() if v}
+        """Who sent it, to whom, about what: for the people who read quarantine (a list, the
+        recipients, is kept as a list of its first MAX_RECIPIENTS)."""
+        fields: Item = {
+            k: [str(x)[:MAX_TEXT] for x in v][:MAX_RECIPIENTS]
+            if isinstance(v, list | tuple)
+            else str(v)[:MAX_TEXT]
+            for k, v in summary.items()
+            if v
+        }
         if not fields:
             return
         names = {f"#a{i}": k for i, k in enumerate(fields)}
         values = {f":v{i}": v for i, v in enumerate(fields.values())}
         expression = "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(fields)))
-        self.table.write(self.table.update(mail_key(sha256), expression, names=names, values=values))
+        self.table.write(
+            self.table.update(mail_key(sha256), expression, names=names, values=values)
+        )
 
     def fail(self, sha256: str, error: str, now: datetime) -> None:
         """Note an error on a mail not handled yet (best effort: it may be the error itself)."""
@@ -206,6 +288,25 @@ class DynamoMailRepository:
             )
         except (ClientError, BotoCoreError):
             log.exception("could not record the failure of mail %s", sha256)
+
+    # ---------- quarantine ----------
+
+    def find(self, sha256: str) -> MailRecord | None:
+        """The mail record, or None when no message has these bytes."""
+        item = self.table.get(mail_key(sha256))
+        return MailRecord.from_item(item) if item is not None else None
+
+    def quarantined(self, cursor: str | None, limit: int) -> Page[MailRecord]:
+        """The quarantined records, newest received first (the sparse `quarantine` index:
+        reads grow with the page, not with the mail received)."""
+        page = self.table.page(
+            index=QUARANTINE_INDEX,
+            partition=keys.QUARANTINE_PK,
+            cursor=cursor,
+            limit=limit,
+            newest_first=True,
+        )
+        return Page([MailRecord.from_item(item) for item in page.items], page.next_cursor)
 
     def attachments_stored(self, sha256: str) -> None:
         self.table.write(self.table.update(mail_key(sha256), "REMOVE attachments_pending"))

@@ -10,6 +10,7 @@ from helpdesk.adapters.dynamodb import items as it
 from helpdesk.adapters.dynamodb import keys
 from helpdesk.adapters.dynamodb.listing import TicketFinder
 from helpdesk.adapters.dynamodb.toolkit import Item, Table, marshal, unmarshal
+from helpdesk.adapters.dynamodb.toolkit import Page as ToolkitPage
 from helpdesk.domain.calendar import iso
 from helpdesk.domain.comments import Comment
 from helpdesk.domain.directory import Consultant, Organisation
@@ -51,6 +52,35 @@ class DynamoTicketRepository:
     def history(self, number: int) -> list[HistoryEvent]:
         items = self.table.partition(keys.ticket_pk(number), "EVENT#")
         return [it.event_from_item(i) for i in items]
+
+    def history_page(self, number: int, cursor: str | None, limit: int) -> Page[HistoryEvent]:
+        page = self._partition_page(number, "EVENT#", cursor, limit)
+        return Page([it.event_from_item(i) for i in page.items], page.next_cursor)
+
+    def comments_page(
+        self, number: int, public_only: bool, cursor: str | None, limit: int
+    ) -> Page[Comment]:
+        page = self._partition_page(number, "COMMENT#", cursor, limit, public_only=public_only)
+        return Page([it.comment_from_item(i) for i in page.items], page.next_cursor)
+
+    def time_entries_page(self, number: int, cursor: str | None, limit: int) -> Page[TimeEntry]:
+        page = self._partition_page(number, keys.time_sk(""), cursor, limit)
+        return Page([it.time_entry_from_item(i) for i in page.items], page.next_cursor)
+
+    def _partition_page(
+        self, number: int, prefix: str, cursor: str | None, limit: int, public_only: bool = False
+    ) -> ToolkitPage:
+        """Items of the ticket's partition, oldest first (their keys sort by time or version)."""
+        return self.table.page(
+            index=None,
+            partition=keys.ticket_pk(number),
+            sk_prefix=prefix,
+            filter_expression="internal = :no" if public_only else None,
+            values={":no": False} if public_only else None,
+            cursor=cursor,
+            limit=limit,
+            newest_first=False,
+        )
 
     def comments(self, number: int) -> list[Comment]:
         items = self.table.partition(keys.ticket_pk(number), "COMMENT#")
@@ -140,6 +170,16 @@ class DynamoTicketRepository:
         if not token or int(item.get("quote_task_version", 0)) != quote_version:
             return None
         return str(token)
+
+    def locked_months(self, months: list[str]) -> set[str]:
+        locked: set[str] = set()
+        unique = sorted(set(months))
+        for start in range(0, len(unique), 100):
+            chunk = [keys.month_lock_key(m) for m in unique[start : start + 100]]
+            found = self.table.batch_get(chunk)
+            locked |= {m for m, k in zip(unique[start:], chunk, strict=False)
+                       if (k["pk"], k["sk"]) in found}
+        return locked
 
 
 class DynamoDirectoryRepository:

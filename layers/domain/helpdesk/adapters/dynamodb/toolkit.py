@@ -43,6 +43,7 @@ INDEX_KEYS: dict[str | None, tuple[str, str]] = {
     "by_assignee": ("assignee_pk", "assignee_sk"),
     "words": ("word_pk", "word_sk"),
     "org_words": ("org_word_pk", "org_word_sk"),
+    "quarantine": ("quarantine_pk", "quarantine_sk"),
 }
 
 

@@ -7,6 +7,7 @@ transaction is read by those tags, never by position.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from helpdesk.adapters.dynamodb import items as it
 from helpdesk.adapters.dynamodb import keys
-from helpdesk.adapters.dynamodb.mail import mail_handled_operations
+from helpdesk.adapters.dynamodb.mail import mail_handled_operations, mail_released_operation
 from helpdesk.adapters.dynamodb.repositories import (
     DynamoDirectoryRepository,
     DynamoTicketRepository,
@@ -29,7 +30,7 @@ from helpdesk.adapters.dynamodb.toolkit import (
     update_expression,
 )
 from helpdesk.domain.calendar import iso
-from helpdesk.domain.errors import Conflict, InvalidInput, MonthLocked
+from helpdesk.domain.errors import Conflict, InvalidInput, MonthLocked, NotFound
 from helpdesk.domain.model import Status
 from helpdesk.domain.search import title_words
 from helpdesk.domain.timekeeping import MAX_MINUTES_PER_DAY, check_day_total
@@ -45,12 +46,15 @@ from helpdesk.ports import (
     EventRecorded,
     MailHandled,
     MailQueued,
+    MailReleased,
     NumberTaken,
     OrgSaved,
     TaskEnsured,
+    TaskRenamed,
     TicketChanged,
     TicketCreated,
     TicketUpdated,
+    TimeEntryChanged,
     TimeLogged,
 )
 
@@ -75,7 +79,17 @@ class DynamoUnitOfWork:
         self.table = table
         self.tickets = DynamoTicketRepository(table)
         self.directory = DynamoDirectoryRepository(table)
-        self._changes: list[Change] = []
+        # The changes added and not yet committed, per thread: in the local stack the API and
+        # the quote steps share one service (helpdesk.bootstrap) in one process and may run
+        # at once; in Lambda there is one invocation per environment.
+        self._pending = threading.local()
+
+    @property
+    def _changes(self) -> list[Change]:
+        changes: list[Change] | None = getattr(self._pending, "changes", None)
+        if changes is None:
+            changes = self._pending.changes = []
+        return changes
 
     def add(self, *changes: Change) -> None:
         self._changes.extend(changes)
@@ -84,7 +98,8 @@ class DynamoUnitOfWork:
         self._changes.clear()
 
     def commit(self) -> None:
-        changes, self._changes = self._changes, []
+        changes = list(self._changes)
+        self._changes.clear()
         planned = [p for change in changes for p in self._plan(change)]
         if not planned:
             return
@@ -136,6 +151,10 @@ class DynamoUnitOfWork:
                 yield Planned(self.table.put_new(item), self._exists(change))
             case TimeLogged():
                 yield from self._time_logged(change)
+            case TaskRenamed():
+                yield from self._task_renamed(change)
+            case TimeEntryChanged():
+                yield from self._time_entry_changed(change)
             case MailQueued():
                 item = it.outbox_to_item(change.notification, change.version, change.at)
                 yield Planned(self.table.put_new(item), self._exists(change))
@@ -154,6 +173,9 @@ class DynamoUnitOfWork:
             case MailHandled():
                 for operation, failure in mail_handled_operations(self.table, change):
                     yield Planned(operation, failure, priority=1)
+            case MailReleased():
+                operation, failure = mail_released_operation(self.table, change)
+                yield Planned(operation, failure, priority=1)
 
     @staticmethod
     def _exists(change: Change) -> Failure:
@@ -196,9 +218,12 @@ class DynamoUnitOfWork:
         for item in it.word_items(change.after, new):
             yield Planned(self.table.put(item), None)
 
-    def _updated(self, change: TicketUpdated) -> Planned:
+    def _updated(self, change: TicketUpdated, add_minutes: int = 0) -> Planned:
         before, after = change.before, change.after
         expression, names, values = update_expression(it.ticket_to_fields(after))
+        if add_minutes:
+            expression += " ADD time_spent_minutes :time_delta"
+            values[":time_delta"] = add_minutes
         names.update({"#cv": "version", "#cs": "status"})
         values.update({":cv": before.version, ":cs": before.status.value})
         operation = self.table.update(
@@ -289,6 +314,95 @@ class DynamoUnitOfWork:
             lambda _r: MonthLocked(entry.month),
             priority=2,
         )
+
+    def _month_unlocked(self, month: str, priority: int = 1) -> Planned:
+        return Planned(
+            self.table.check(keys.month_lock_key(month), "attribute_not_exists(pk)"),
+            lambda _r: MonthLocked(month),
+            priority=priority,
+        )
+
+    def _task_renamed(self, change: TaskRenamed) -> Iterator[Planned]:
+        yield Planned(
+            self.table.update(
+                {"pk": keys.ticket_pk(change.ticket_number), "sk": keys.task_sk(change.month)},
+                "SET #title = :title",
+                condition="attribute_exists(pk)",
+                names={"#title": "title"},
+                values={":title": change.title},
+            ),
+            self._unmet(change),
+        )
+        yield self._month_unlocked(change.month)
+
+    def _time_entry_changed(self, change: TimeEntryChanged) -> Iterator[Planned]:
+        """The entry, the ticket (next version, total), the tasks and days involved, the
+        locks of the months involved: one transaction names each item once."""
+        before, after = change.before, change.after
+        number = change.ticket_before.number
+        gone: Failure = lambda _r: NotFound(  # noqa: E731
+            f"Time entry {before.id} of ticket #{number} does not exist (any more)."
+        )
+        entry_key = {"pk": keys.ticket_pk(number), "sk": keys.time_sk(before.id)}
+        if after is None:
+            yield Planned(self.table.delete(entry_key, condition="attribute_exists(pk)"), gone)
+        else:
+            item = it.time_entry_to_item(after, change.ticket_before.type)
+            yield Planned(self.table.put(item, "attribute_exists(pk)"), gone)
+        yield self._updated(
+            TicketUpdated(change.ticket_before, change.ticket_after), change.minutes_delta
+        )
+        # Task minutes, per month involved.
+        moves: dict[str, int] = {before.month: -before.minutes}
+        if after is not None:
+            moves[after.month] = moves.get(after.month, 0) + after.minutes
+        for month, minutes in moves.items():
+            if minutes:
+                upsert = self._task_upsert(number, month, change.task_title, minutes)
+                yield Planned(upsert, None)
+        # The author's days: a day that gains minutes never passes 24 h.
+        days: dict[str, int] = {before.day.isoformat(): -before.minutes}
+        if after is not None:
+            day = after.day.isoformat()
+            days[day] = days.get(day, 0) + after.minutes
+        for day, minutes in days.items():
+            if minutes:
+                yield self._day_added(before.consultant, day, minutes)
+        months = [before.month] + ([after.month] if after and after.month != before.month else [])
+        for month in months:
+            yield self._month_unlocked(month, priority=3)
+
+    def _day_added(self, consultant: str, day: str, minutes: int) -> Planned:
+        if minutes < 0:
+            operation = self.table.update(
+                keys.consultant_day_key(consultant, day),
+                "SET entity = :entity ADD #minutes :minutes",
+                names={"#minutes": "minutes"},
+                values={":entity": "consultant_day", ":minutes": minutes},
+            )
+            return Planned(operation, None)
+
+        def day_full(reason: dict[str, Any]) -> Exception:
+            stored = unmarshal(reason["Item"]) if reason.get("Item") else {}
+            try:
+                check_day_total(int(stored.get("minutes", 0)), minutes)
+            except InvalidInput as exc:
+                return exc
+            return Conflict(f"The day {day} of {consultant} changed; try again.")
+
+        operation = self.table.update(
+            keys.consultant_day_key(consultant, day),
+            "SET entity = :entity ADD #minutes :minutes",
+            condition="attribute_not_exists(#minutes) OR #minutes <= :most_before",
+            names={"#minutes": "minutes"},
+            values={
+                ":entity": "consultant_day",
+                ":minutes": minutes,
+                ":most_before": MAX_MINUTES_PER_DAY - minutes,
+            },
+            return_old_on_failure=True,
+        )
+        return Planned(operation, day_full, priority=1)
 
     def _awaiting_quote(self, change: AwaitingQuote) -> Planned:
         operation = self.table.check(

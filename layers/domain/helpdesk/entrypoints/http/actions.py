@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from aws_lambda_powertools import Metrics
@@ -14,6 +15,7 @@ from helpdesk.domain.errors import Forbidden, NotFound
 from helpdesk.domain.workflow import HUMAN_ACTIONS, Action, ActionInput
 
 from .deps import current_caller, get_service, ticket_response
+from .errors import InvalidHeader
 from .schemas import ActionIn, TicketOut, responses
 from .tickets import TicketNumber
 
@@ -33,26 +35,50 @@ def parse_action(name: str) -> Action:
     return action
 
 
-def parse_if_match(value: str | None) -> int | None:
-    """`"3"`, `W/"3"` or `3` → 3; absent or `*` → None; anything else is 0, which no
-    version matches (versions start at 1), so the service answers 412."""
-    if value is None or value.strip() in ("", "*"):
+# RFC 9110 §8.8.3: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE, etagc = %x21 / %x23-7E / obs-text;
+# If-Match = "*" / #entity-tag: a comma-separated list (§5.6.1: spaces around the commas,
+# empty elements ignored). A tag may itself hold a comma: the list is scanned, not split.
+_LIST_ELEMENT = re.compile(r'[ \t]*(?:((?:W/)?"([\x21\x23-\x7e\x80-\xff]*)"))?[ \t]*(?:,|\Z)')
+
+
+def parse_if_match(value: str | None) -> frozenset[int] | None:
+    """The ticket versions an `If-Match` header accepts: None when absent or `*` (any
+    version), else the set of versions its entity tags name (`"3"`, `W/"3"`, `"2", "3"`): the
+    request goes on when the ticket's version is in it (412 otherwise). A tag that names no
+    version (`"abc"`) matches nothing. A value that is not an entity-tag list (`garbage`, `3`
+    without quotes, an empty value) is InvalidHeader (400)."""
+    if value is None:
         return None
-    text = value.strip()
-    if text.startswith("W/"):
-        text = text[2:]
-    text = text.strip().strip('"')
-    if not text.isdigit():
-        return 0
-    return int(text)
+    if value.strip(" \t") == "*":
+        return None
+    versions: set[int] = set()
+    tags = position = 0
+    while position < len(value):
+        element = _LIST_ELEMENT.match(value, position)
+        if element is None or element.end() == position:
+            break
+        if element.group(1) is not None:
+            tags += 1
+            opaque = element.group(2)
+            if opaque.isascii() and opaque.isdigit() and len(opaque) <= 18:
+                versions.add(int(opaque))
+        position = element.end()
+    if position < len(value) or tags == 0:
+        raise InvalidHeader(
+            "If-Match",
+            '\'If-Match\' must be * or a list of entity tags such as "3", W/"3" or '
+            f'"2", "3" (got {value[:60]!r}).',
+        )
+    return frozenset(versions)
 
 
 @router.post(
     "/tickets/<number>/actions/<action>",
+    operation_id="performAction",
     summary="Perform a workflow action",
     description=f'Actions: {ACTION_NAMES}. `If-Match: "<version>"` is honoured (412).',
     tags=["actions"],
-    responses=responses(200, TicketOut, 404, 409, 412),
+    responses=responses(200, TicketOut, 400, 404, 409, 412),
 )
 def perform_action(
     number: TicketNumber,
@@ -69,7 +95,7 @@ def perform_action(
 ) -> Response[TicketOut]:
     caller = current_caller(router)
     chosen = parse_action(action)
-    expected = parse_if_match(if_match)
+    expected = parse_if_match(if_match)  # the accepted versions, or None: any
     fields = body or ActionIn()
     params = ActionInput(**fields.model_dump())
     service = get_service()

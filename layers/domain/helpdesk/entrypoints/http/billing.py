@@ -129,6 +129,7 @@ def _manifest_out(manifest: dict[str, Any]) -> ManifestOut:
 
 @router.get(
     "/billing/exports/<month>",
+    operation_id="getExport",
     summary="A month's billing export: manifest and links (finance, managers)",
     tags=["billing"],
     responses=responses(200, ManifestOut, 404),
@@ -141,6 +142,7 @@ def get_export(month: Month) -> Response[ManifestOut]:
 
 @router.post(
     "/billing/exports/<month>",
+    operation_id="generateExport",
     status_code=201,
     summary="Generate a month's billing export (locks the month; only a month that has ended)",
     tags=["billing"],
@@ -160,6 +162,7 @@ def generate_export(month: Month) -> Response[ManifestOut]:
 
 @router.post(
     "/billing/exports/<month>/unlock",
+    operation_id="unlockExport",
     summary="Unlock an exported month (managers; the reason is kept)",
     tags=["billing"],
     responses=responses(200, UnlockOut, 409),

@@ -3,11 +3,13 @@ answers: a response `*Out` model (schemas.py), never a hand-made dict."""
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from helpdesk.domain.listing import MAX_LIMIT
 from helpdesk.domain.model import Caller, Ticket
 from helpdesk.service import HelpdeskService
 
@@ -15,6 +17,12 @@ from .context import caller_from_event
 from .schemas import Model, TicketOut, ticket_out
 
 JSON = "application/json"
+
+# `limit` and `cursor` of every list (DESIGN.md §7): 1-100 items a page, 25 by default.
+PageLimit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items a page (1-100)")]
+PageCursor = Annotated[
+    str | None, Query(max_length=4096, description="the `next_cursor` of the page before")
+]
 CALLER_KEY = "caller"
 
 OutModel = TypeVar("OutModel", bound=Model)

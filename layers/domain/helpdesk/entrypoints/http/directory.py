@@ -1,12 +1,12 @@
-"""Customer organisations and the consultant roster (managers)."""
+"""Customer organisations and the roster: managers write them, staff read them (DESIGN §4, §7)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from helpdesk.domain.errors import InvalidInput
 
@@ -16,6 +16,7 @@ from .schemas import (
     ConsultantList,
     ConsultantOut,
     OrgIn,
+    OrgList,
     OrgOut,
     consultant_out,
     org_out,
@@ -27,8 +28,21 @@ router = Router()
 Identifier = Annotated[str, Path(min_length=1, max_length=128)]
 
 
+@router.get(
+    "/orgs",
+    operation_id="listOrgs",
+    summary="Every organisation (staff)",
+    tags=["directory"],
+    responses=responses(200, OrgList),
+)
+def list_orgs() -> Response[OrgList]:
+    caller = current_caller(router)
+    return ok(OrgList(items=[org_out(o) for o in get_service().list_orgs(caller)]))
+
+
 @router.put(
     "/orgs/<org_id>",
+    operation_id="putOrg",
     summary="Create or replace an organisation",
     tags=["directory"],
     responses=responses(200, OrgOut),
@@ -51,6 +65,7 @@ def put_org(org_id: Identifier, body: OrgIn) -> Response[OrgOut]:
 
 @router.get(
     "/orgs/<org_id>",
+    operation_id="getOrg",
     summary="An organisation",
     tags=["directory"],
     responses=responses(200, OrgOut, 404),
@@ -62,6 +77,7 @@ def get_org(org_id: Identifier) -> Response[OrgOut]:
 
 @router.put(
     "/consultants/<id>",
+    operation_id="putConsultant",
     summary="Create or replace a consultant",
     tags=["directory"],
     responses=responses(200, ConsultantOut),
@@ -71,18 +87,32 @@ def put_consultant(id: Identifier, body: ConsultantIn) -> Response[ConsultantOut
     if body.id is not None and body.id != id:
         raise InvalidInput("id", "'id' in the body differs from the path's.")
     consultant = get_service().put_consultant(
-        caller, id, name=body.name, email=body.email, level=body.level
+        caller,
+        id,
+        name=body.name,
+        email=body.email,
+        level=body.level,
+        role=body.role,
+        active=body.active,
     )
     return ok(consultant_out(consultant))
 
 
 @router.get(
     "/consultants",
-    summary="The roster",
+    operation_id="listConsultants",
+    summary="The roster (staff)",
+    description="Consultants (level 1-3) and managers (no level); `level` and `active` filter.",
     tags=["directory"],
     responses=responses(200, ConsultantList),
 )
-def list_consultants() -> Response[ConsultantList]:
+def list_consultants(
+    level: Annotated[int | None, Query(ge=1, le=3, description="only this level")] = None,
+    active: Annotated[
+        Literal["true", "false"] | None, Query(description="only active (or inactive) entries")
+    ] = None,
+) -> Response[ConsultantList]:
     caller = current_caller(router)
-    consultants = get_service().list_consultants(caller)
+    wanted = None if active is None else active == "true"
+    consultants = get_service().list_consultants(caller, level=level, active=wanted)
     return ok(ConsultantList(items=[consultant_out(c) for c in consultants]))

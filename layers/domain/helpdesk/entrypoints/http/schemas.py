@@ -3,19 +3,115 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from helpdesk.domain.calendar import iso
-from helpdesk.domain.comments import Comment
-from helpdesk.domain.directory import Consultant, Organisation
+from helpdesk.domain.comments import MAX_BODY, Comment
+from helpdesk.domain.directory import Consultant, Organisation, RosterRole
+from helpdesk.domain.errors import InvalidInput
 from helpdesk.domain.model import HistoryEvent, Priority, Quote, Ticket, TicketType
+from helpdesk.domain.text import check_text, check_title
+from helpdesk.domain.tickets import MAX_DESCRIPTION, MAX_TITLE
 from helpdesk.domain.timekeeping import Task, TimeEntry, TimeKind
 
 # ---------------------------------------------------------------- requests
+
+# Strict input (DESIGN.md §7): a JSON value is never coerced. Powertools validates the parsed
+# body in pydantic's Python mode, so a request field uses these types: `true` is not an
+# integer, `"30"` is not an integer, `1` is not a boolean, money is a string. (Enums stay lax:
+# in Python mode a strict enum would refuse its own values, which arrive as strings.)
+StrictInt = Annotated[int, Field(strict=True)]
+StrictBool = Annotated[bool, Field(strict=True)]
+StrictStr = Annotated[str, Field(strict=True)]
+
+MONEY_PATTERN = r"^[0-9]+(\.[0-9]{1,2})?$"
+_MONEY = re.compile(MONEY_PATTERN)
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_NUMBER_TEXT = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+
+
+def _money(value: Any) -> Any:
+    if isinstance(value, Decimal):  # built in Python (tests, the service's own calls)
+        return value
+    if not isinstance(value, str) or not _MONEY.fullmatch(value):
+        raise PydanticCustomError(
+            "money",
+            'Money is a string of digits with at most two decimals, e.g. "1200.00".',
+        )
+    return Decimal(value)
+
+
+def _quantity(value: Any) -> Any:
+    """A decimal quantity (days): a JSON number, or a string of digits (`"3.5"`); never a
+    boolean, an exponent (`"1e6"`), NaN or infinity."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 1e9:
+        return Decimal(str(value))
+    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value):
+        return Decimal(value)
+    raise PydanticCustomError(
+        "decimal_strict", 'Expected a number or a string of digits, e.g. 3 or "3.5".'
+    )
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        raise PydanticCustomError("date_strict", "A date is a string YYYY-MM-DD.")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError("date_strict", "Not a calendar date (YYYY-MM-DD).") from None
+
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_money),
+    WithJsonSchema({"type": "string", "pattern": MONEY_PATTERN, "examples": ["1200.00"]}),
+]
+Quantity = Annotated[
+    Decimal,
+    BeforeValidator(_quantity),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "exclusiveMaximum": 1_000_000_000},
+                {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$"},
+            ]
+        }
+    ),
+]
+
+
+def _line(value: str) -> str:
+    try:
+        return check_title(value, "value")
+    except InvalidInput as exc:
+        raise PydanticCustomError("control_character", exc.detail.replace("'value' ", "")) from None
+
+
+def _text(value: str) -> str:
+    try:
+        return check_text(value, "value")
+    except InvalidInput as exc:
+        raise PydanticCustomError("control_character", exc.detail.replace("'value' ", "")) from None
+
+
+# Free text a person types (helpdesk.domain.text): a Line is one line (names: no control
+# character, no bidi override), a Text keeps tabs and line breaks and no other control.
+Line = Annotated[str, Field(strict=True), AfterValidator(_line)]
+Text = Annotated[str, Field(strict=True), AfterValidator(_text)]
+IsoDate = Annotated[
+    dt.date, BeforeValidator(_iso_date), WithJsonSchema({"type": "string", "format": "date"})
+]
 
 
 class Model(BaseModel):
@@ -31,54 +127,75 @@ class Body(Model):
 
 
 class TicketIn(Body):
-    title: str = Field(max_length=1000)
-    description: str = Field(default="", max_length=100_000)
+    title: StrictStr = Field(max_length=MAX_TITLE)
+    description: StrictStr = Field(default="", max_length=MAX_DESCRIPTION)
     type: TicketType
-    org_id: str | None = Field(default=None, description="required when not a client")
+    org_id: StrictStr | None = Field(default=None, description="required when not a client")
+
+
+class TicketPatchIn(Body):
+    """PATCH /tickets/{number}: at least one field; an absent (or null) field is unchanged."""
+
+    title: StrictStr | None = Field(default=None, max_length=MAX_TITLE)
+    description: StrictStr | None = Field(default=None, max_length=MAX_DESCRIPTION)
+    priority: Priority | None = Field(default=None, description="staff only")
 
 
 class ActionIn(Body):
     """Every field an action may take; which ones count depends on the action."""
 
-    assignee: str | None = None
+    assignee: StrictStr | None = None
     type: TicketType | None = None
     priority: Priority | None = None
-    amount: Decimal | None = Field(default=None, description='EUR, e.g. "1200.00"')
-    days: Decimal | None = None
-    description: str | None = None
-    validity_days: int | None = None
-    reason: str | None = None
-    message: str | None = None
-    note: str | None = None
-    quote_version: int | None = None
+    amount: Money | None = Field(default=None, description='EUR, e.g. "1200.00"')
+    days: Quantity | None = None
+    description: Text | None = Field(default=None, max_length=MAX_DESCRIPTION)
+    validity_days: StrictInt | None = None
+    reason: Text | None = Field(default=None, max_length=MAX_BODY)
+    message: Text | None = Field(default=None, max_length=MAX_BODY)
+    note: Text | None = Field(default=None, max_length=MAX_BODY)
+    quote_version: StrictInt | None = None
 
 
 class CommentIn(Body):
-    body: str
-    internal: bool = False
+    body: StrictStr = Field(max_length=MAX_BODY)
+    internal: StrictBool = False
 
 
 class TimeEntryIn(Body):
-    minutes: Annotated[int, Field(gt=0, le=1440)]
-    date: Annotated[dt.date | None, Field(description="default: today in Europe/Paris")] = None
+    minutes: Annotated[StrictInt, Field(gt=0, le=1440)]
+    date: Annotated[IsoDate | None, Field(description="default: today in Europe/Paris")] = None
     kind: TimeKind = TimeKind.REALISATION
-    comment: str = Field(default="", max_length=2000)
+    comment: Text = Field(default="", max_length=2000)
+
+
+class TimeEntryPatchIn(Body):
+    """PATCH /tickets/{number}/time-entries/{id}: an absent (or null) field is unchanged."""
+
+    minutes: Annotated[StrictInt | None, Field(gt=0, le=1440)] = None
+    date: IsoDate | None = None
+    kind: TimeKind | None = None
+    comment: Text | None = Field(default=None, max_length=2000)
 
 
 class OrgIn(Body):
-    org_id: str | None = Field(default=None, description="if given, the path's org_id")
-    name: str
-    email_domains: list[str] = Field(default_factory=list)
-    auto_close_days: Annotated[int, Field(ge=1, le=365)] = 7
-    hourly_rate: Decimal | None = None
-    currency: str = "EUR"
+    org_id: StrictStr | None = Field(default=None, description="if given, the path's org_id")
+    name: Line
+    email_domains: list[StrictStr] = Field(default_factory=list)
+    auto_close_days: Annotated[StrictInt, Field(ge=1, le=365)] = 7
+    hourly_rate: Money | None = None
+    currency: StrictStr = "EUR"
 
 
 class ConsultantIn(Body):
-    id: str | None = Field(default=None, description="if given, the path's id")
-    name: str
-    email: str
-    level: Annotated[int, Field(ge=1, le=3)]
+    id: StrictStr | None = Field(default=None, description="if given, the path's id")
+    name: Line
+    email: StrictStr
+    level: Annotated[StrictInt | None, Field(ge=1, le=3, description="1-3; none for a manager")] = (
+        None
+    )
+    role: RosterRole = RosterRole.CONSULTANT
+    active: StrictBool = True
 
 
 # --------------------------------------------------------------- responses
@@ -206,11 +323,18 @@ class ConsultantOut(Model):
     id: str
     name: str
     email: str
-    level: int
+    level: int | None
+    role: RosterRole
+    active: bool
 
 
 class ConsultantList(Model):
     items: list[ConsultantOut]
+    next_cursor: str | None = None
+
+
+class OrgList(Model):
+    items: list[OrgOut]
     next_cursor: str | None = None
 
 
@@ -361,12 +485,15 @@ def consultant_out(consultant: Consultant) -> ConsultantOut:
         name=consultant.name,
         email=consultant.email,
         level=consultant.level,
+        role=consultant.role,
+        active=consultant.active,
     )
 
 
 # ------------------------------------------------------------------ OpenAPI
 
 PROBLEM_DESCRIPTIONS = {
+    400: "A header that is not what its grammar allows (field names it: If-Match)",
     401: "No or a bad token",
     403: "The caller's role never does this",
     404: "No such resource, or another organisation's ticket",

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import lru_cache
+from datetime import date
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Metrics
@@ -12,20 +11,28 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
-from helpdesk.domain.errors import InvalidInput
-from helpdesk.domain.model import Caller, Status, Ticket, TicketType
-from helpdesk.service import TicketFilters
-from helpdesk.settings import get_settings
+from helpdesk.domain.editing import TicketChanges
+from helpdesk.domain.listing import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    NONE,
+    Sort,
+    TicketQuery,
+    created_range,
+    parse_statuses,
+)
+from helpdesk.domain.model import Caller, Priority, Ticket, TicketType
+from helpdesk.domain.search import MAX_QUERY, parse_query
 
 from .deps import current_caller, get_service, ok, ticket_response
-from .schemas import TicketIn, TicketList, TicketOut, responses, ticket_out
+from .idempotency import once
+from .idempotency import reset_idempotency as reset_idempotency  # functions/api/app.py
+from .schemas import TicketIn, TicketList, TicketOut, TicketPatchIn, responses, ticket_out
 
 router = Router()
 metrics = Metrics()
 
 TicketNumber = Annotated[int, Path(gt=0, description="the ticket number (#88 → 88)")]
-MAX_KEY_LENGTH = 255
-IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
 
 def _create(caller: Caller, body: dict[str, Any]) -> Ticket:
@@ -40,49 +47,9 @@ def _create(caller: Caller, body: dict[str, Any]) -> Ticket:
     return ticket
 
 
-@lru_cache(maxsize=1)
-def _idempotency() -> tuple[Callable[..., dict[str, Any]], Any]:
-    """The idempotent create, built on first use: its persistence layer makes a boto3 client."""
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
-
-    from helpdesk.adapters import aws_clients
-
-    settings = get_settings()
-    if not settings.idempotency_table_name:
-        raise RuntimeError("IDEMPOTENCY_TABLE_NAME is not set")
-    client = aws_clients.client("dynamodb", settings)
-    persistence = DynamoDBPersistenceLayer(
-        table_name=settings.idempotency_table_name, boto3_client=client
-    )
-    config = IdempotencyConfig(
-        event_key_jmespath="[sub, key]",
-        payload_validation_jmespath="body",
-        expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
-    )
-
-    @idempotent_function(
-        data_keyword_argument="request", persistence_store=persistence, config=config
-    )
-    def create_once(
-        request: dict[str, Any], caller: Caller, created: list[Ticket]
-    ) -> dict[str, Any]:
-        created.append(_create(caller, request["body"]))
-        return {"number": created[-1].number}
-
-    return create_once, config
-
-
-def reset_idempotency() -> None:
-    """Forget the persistence layer (tests that change the settings)."""
-    _idempotency.cache_clear()
-
-
 @router.post(
     "/tickets",
+    operation_id="createTicket",
     status_code=201,
     summary="Open a ticket",
     description="The same `Idempotency-Key` and body give the same ticket; the same key with "
@@ -96,48 +63,75 @@ def create_ticket(
 ) -> Response[TicketOut]:
     caller = current_caller(router)
     payload = body.model_dump(mode="json")
-    if idempotency_key is None:
-        ticket = _create(caller, payload)
-    else:
-        key = idempotency_key.strip()
-        if not 1 <= len(key) <= MAX_KEY_LENGTH:
-            raise InvalidInput("Idempotency-Key", "'Idempotency-Key' must be 1-255 characters.")
-        create_once, config = _idempotency()
-        if router.lambda_context is not None:
-            config.register_lambda_context(router.lambda_context)
-        created: list[Ticket] = []
-        request = {"sub": caller.id, "key": key, "body": payload}
-        result = create_once(request=request, caller=caller, created=created)
-        # A replay answers with the ticket as it is now; a first call has it in hand.
-        ticket = created[0] if created else get_service().get_ticket(caller, int(result["number"]))
+    # A replay answers with the ticket as it is now; a first call has it in hand.
+    ticket = once(
+        router,
+        caller,
+        idempotency_key,
+        payload,
+        work=lambda: _create(caller, payload),
+        remember=lambda created: {"number": created.number},
+        recall=lambda stored: get_service().get_ticket(caller, int(stored["number"])),
+    )
     return ticket_response(ticket, caller, 201, {"Location": f"/tickets/{ticket.number}"})
 
 
 @router.get(
     "/tickets",
-    summary="List the tickets the caller sees",
+    operation_id="listTickets",
+    summary="Find the tickets the caller sees",
+    description=(
+        "Every filter is optional; they combine with AND, inside the caller's scope (a client: "
+        "their organisation). `status`: codes, comma-separated, or `active` (every status but "
+        "closed). `assignee`: a consultant id, `me` or `none` (nobody holds it). `q`: `#88` or "
+        "`88` finds that ticket; otherwise every word must start a word of the title (case and "
+        "accents ignored). `created_from`/`created_to`: Paris dates, inclusive. `sort`: "
+        "`updated` (default), `created`, `number` (newest first), `priority` (critical first, "
+        "then oldest); a leading `-` reverses. An unknown parameter or a bad value is 422."
+    ),
     tags=["tickets"],
     responses=responses(200, TicketList),
 )
 def list_tickets(
-    status: Annotated[Status | None, Query()] = None,
+    status: Annotated[str | None, Query(max_length=200)] = None,
     type: Annotated[TicketType | None, Query()] = None,
     level: Annotated[int | None, Query(ge=1, le=3)] = None,
-    assignee: Annotated[str | None, Query(max_length=128)] = None,
-    org_id: Annotated[str | None, Query(max_length=128)] = None,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    priority: Annotated[Priority | None, Query()] = None,
+    requester: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
+    org_id: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
+    assignee: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
+    q: Annotated[str | None, Query(max_length=MAX_QUERY)] = None,
+    created_from: Annotated[date | None, Query()] = None,
+    created_to: Annotated[date | None, Query()] = None,
+    sort: Annotated[str | None, Query(max_length=20)] = None,
+    cursor: Annotated[str | None, Query(max_length=4096)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> Response[TicketList]:
     caller = current_caller(router)
     service = get_service()
-    filters = TicketFilters(status=status, type=type, level=level, assignee=assignee, org_id=org_id)
-    tickets, next_cursor = service.list_tickets(caller, filters, cursor, limit)
+    start, before = created_range(created_from, created_to)
+    query = TicketQuery(
+        statuses=parse_statuses(status) if status is not None else None,
+        type=type,
+        level=level,
+        priority=priority,
+        requester=requester,
+        org_id=org_id,
+        assignee=None if assignee == NONE else assignee,
+        unassigned=assignee == NONE,
+        search=parse_query(q) if q is not None else None,
+        created_from=start,
+        created_before=before,
+        sort=Sort.parse(sort),
+    )
+    tickets, next_cursor = service.list_tickets(caller, query, cursor, limit)
     items = [ticket_out(t, service.allowed(t, caller)) for t in tickets]
     return ok(TicketList(items=items, next_cursor=next_cursor))
 
 
 @router.get(
     "/tickets/<number>",
+    operation_id="getTicket",
     summary="One ticket",
     tags=["tickets"],
     responses=responses(200, TicketOut, 404),
@@ -145,3 +139,36 @@ def list_tickets(
 def get_ticket(number: TicketNumber) -> Response[TicketOut]:
     caller = current_caller(router)
     return ticket_response(get_service().get_ticket(caller, number), caller)
+
+
+@router.patch(
+    "/tickets/<number>",
+    summary="Edit a ticket's title, description or priority",
+    description=(
+        "Body: any of `title`, `description`, `priority` (at least one; 422 otherwise). Staff "
+        "edit every ticket that is not closed; the requester edits the title and description "
+        "of their own ticket while it is `open` (priority by a client: 403; another client of "
+        "the organisation: 403; the ticket no longer open: 409 `action-not-allowed`). A closed "
+        "ticket: 409 `ticket-closed`. `If-Match` is honoured as on actions (412). The edit "
+        "gives a new version (ETag) and one history event `edit` whose details hold each "
+        "changed field's old and new value (`title.old`, `title.new`, ...). A new title "
+        "renames the month tasks of the months not exported (an exported month keeps its "
+        "title). A body that changes nothing is 200 with the ticket unchanged (same version, "
+        "no history event)."
+    ),
+    operation_id="editTicket",
+    tags=["tickets"],
+    responses=responses(200, TicketOut, 400, 404, 409, 412),
+)
+def edit_ticket(
+    number: TicketNumber,
+    body: TicketPatchIn,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> Response[TicketOut]:
+    from .actions import parse_if_match  # actions.py imports this module: read it at call
+
+    caller = current_caller(router)
+    expected = parse_if_match(if_match)
+    changes = TicketChanges(title=body.title, description=body.description, priority=body.priority)
+    ticket = get_service().edit_ticket(caller, number, changes, expected_version=expected)
+    return ticket_response(ticket, caller)
