@@ -45,6 +45,13 @@ def test_assistance_ticket_from_creation_to_confirmation(api: Api, tokens: dict[
     taken = act(api, l1, number, "take", {"assignee": "lea", "priority": "high"})
     assert taken.status == 200, taken.body
     assert (taken.json()["status"], taken.json()["assignee"]) == ("taken", "lea")
+    # "My tickets" (what Léa holds and is not closed) and a search by the start of title words.
+    mine = api.get("/tickets?assignee=me&status=active", l1).json()["items"]
+    assert number in [t["number"] for t in mine]
+    assert all(t["assignee"] == "lea" and t["status"] != "closed" for t in mine)
+    found = api.get("/tickets?q=creat%20util", l1).json()["items"]
+    assert number in [t["number"] for t in found]
+    assert api.get("/tickets?q=util&sort=oldest", l1).status == 422
     started = act(api, l1, number, "start", headers={"If-Match": taken.headers["etag"]})
     assert started.status == 200, started.body
     assert started.json()["status_label"] == "En Cours"

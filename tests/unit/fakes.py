@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
+from typing import TypeVar
 
 from helpdesk.domain.comments import Comment
 from helpdesk.domain.directory import Consultant, Organisation
@@ -88,6 +89,18 @@ class InMemoryDirectory:
         return self.day_minutes.get((consultant_id, day), 0)
 
 
+T = TypeVar("T")
+
+
+def _page(items: list[T], cursor: str | None, limit: int) -> Page[T]:
+    """Oldest first; the cursor is how many were listed before."""
+    if cursor is not None and not cursor.isdigit():
+        raise InvalidInput("cursor", "'cursor' is not a cursor this API gave.")
+    start = int(cursor or 0)
+    more = len(items) > start + limit
+    return Page(items[start : start + limit], str(start + limit) if more else None)
+
+
 class InMemoryTickets:
     """TicketRepository: the tickets and what their partition holds."""
 
@@ -119,6 +132,19 @@ class InMemoryTickets:
 
     def comments(self, number: int) -> list[Comment]:
         return [c for (n, *_), c in sorted(self.comment_items.items()) if n == number]
+
+    def history_page(self, number: int, cursor: str | None, limit: int) -> Page[HistoryEvent]:
+        return _page(self.history(number), cursor, limit)
+
+    def comments_page(
+        self, number: int, public_only: bool, cursor: str | None, limit: int
+    ) -> Page[Comment]:
+        shown = [c for c in self.comments(number) if not (public_only and c.internal)]
+        return _page(shown, cursor, limit)
+
+    def time_entries_page(self, number: int, cursor: str | None, limit: int) -> Page[TimeEntry]:
+        entries = [e for (n, _id), e in sorted(self.entries.items()) if n == number]
+        return _page(entries, cursor, limit)
 
     def with_tasks(self, number: int) -> tuple[Ticket, list[Task]]:
         return self.get(number), [t for (n, _m), t in sorted(self.tasks.items()) if n == number]

@@ -112,11 +112,23 @@ def test_manager_pages(web: Browsing) -> None:
     expect(maxime.get_by_role("cell", name="Nina Roux", exact=True)).to_be_visible()
     maxime.get_by_role("button", name="Modifier Nina Roux").click()
     expect(maxime.get_by_label("Identifiant")).to_have_value("nina")
+    expect(maxime.get_by_label("Rôle")).to_have_value("consultant")
+    expect(maxime.get_by_label("Actif")).to_be_checked()
+    # Deactivating is kept by the next save (editing never reactivates).
+    maxime.get_by_label("Actif").uncheck()
+    maxime.get_by_role("button", name="Enregistrer le consultant").click()
+    nina = maxime.get_by_role("row", name=re.compile("Nina Roux"))
+    expect(nina.get_by_role("cell", name="non", exact=True)).to_be_visible()
+    maxime.get_by_role("button", name="Modifier Nina Roux").click()
+    expect(maxime.get_by_label("Actif")).not_to_be_checked()
     assert web.axe(maxime, "consultants") == []
 
     web.goto(maxime, "/quarantine")
     expect(maxime.get_by_role("heading", name="Quarantaine")).to_be_visible()
-    expect(maxime.locator(".notice")).to_contain_text("pas encore disponible")
+    expect(
+        maxime.get_by_role("table").or_(maxime.get_by_text("Aucun courriel en quarantaine."))
+    ).to_be_visible()
+    expect(maxime.locator(".notice")).to_have_count(0)
     assert web.axe(maxime, "quarantine") == []
 
     # Staff name the organisation of a ticket they open.

@@ -18,7 +18,10 @@ def create_ticket(
     page.get_by_label("Description").fill(f"{title} : détails.")
     page.get_by_label("Type").select_option(ticket_type)
     if org is not None:
-        page.get_by_label("Organisation").fill(org)
+        field = page.get_by_label("Organisation")
+        # A select filled from GET /orgs (a text field only if the list cannot be read).
+        expect(field.locator(f'option[value="{org}"]')).to_be_attached()
+        field.select_option(org)
     page.get_by_role("button", name="Créer le ticket").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(title)
     match = re.search(r"/tickets/(\d+)$", page.url)

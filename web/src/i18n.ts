@@ -46,6 +46,7 @@ export const HISTORY_LABELS: Record<string, string> = {
   create: "Création",
   "auto-close": "Fermeture automatique",
   "expire-quote": "Chiffrage expiré",
+  edit: "Modification",
 };
 
 export const OUTCOME_LABELS: Record<string, string> = {
@@ -152,6 +153,13 @@ const DETAIL_LABELS: Record<string, string> = {
 
 /** One history detail in French: "priorité : haute", "montant : 1 200,00 €". */
 export function formatDetail(key: string, value: string): string {
+  // An edit's details: `title.old`, `title.new`, ...
+  const dotted = /^(title|description|priority)\.(old|new)$/.exec(key);
+  if (dotted) {
+    const field = { title: "titre", description: "description", priority: "priorité" }[dotted[1]] ?? dotted[1];
+    const shown = dotted[1] === "priority" ? label(PRIORITY_LABELS, value) : value;
+    return `${field} (${dotted[2] === "old" ? "avant" : "après"}) : ${shown}`;
+  }
   let shown = value;
   if (key === "priority") shown = label(PRIORITY_LABELS, value);
   else if (key === "type") shown = label(TYPE_LABELS, value);

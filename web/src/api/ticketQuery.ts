@@ -1,36 +1,54 @@
 // One place builds GET /tickets's query from the list's controls (DESIGN §7).
-// Today's contract (docs/openapi.json) accepts status (one code), type, level, assignee (an
-// id), org_id, cursor, limit. The rest of §7 (`q`, `priority`, several statuses, `active`,
-// `assignee=me|none`) is not in it yet: an unknown parameter would be a 422, so these are
-// applied to the page of results in the browser until API_SUPPORTS turns them on.
+// The contract (docs/openapi.json) filters everything §7 asks for: status (a code, a comma
+// list or `active`), type, level, priority, requester, org_id, assignee (an id, `me`, `none`),
+// q, created_from/created_to, sort, cursor, limit. Unknown parameters are a 422, so only
+// the names of LIST_PARAMS are ever sent.
 import type { operations } from "./schema";
 import type { Ticket } from "./client";
 
-export type ListQuery = NonNullable<operations["list_tickets_tickets_get"]["parameters"]["query"]>;
+export type ListQuery = NonNullable<operations["listTickets"]["parameters"]["query"]>;
 
-/** Switch a filter on here once docs/openapi.json documents it. */
+/** Every filter is done by the API now (kept for callers that test a flag). */
 export const API_SUPPORTS = {
-  q: false,
-  priority: false,
-  assigneeMeNone: false,
-  statusList: false,
+  q: true,
+  priority: true,
+  assigneeMeNone: true,
+  statusList: true,
 };
 
+/** The query names GET /tickets declares (anything else is a 422). */
+export const LIST_PARAMS = [
+  "status", "type", "level", "priority", "requester", "org_id", "assignee", "q",
+  "created_from", "created_to", "sort", "cursor", "limit",
+] as const satisfies ReadonlyArray<keyof ListQuery>;
+
+export const SORT_CHOICES: Array<[string, string]> = [
+  ["-updated", "mise à jour"],
+  ["-created", "création"],
+  ["number", "numéro"],
+  ["-priority", "priorité"],
+];
+
 export interface TicketFilters {
-  status?: string; // a code, or "active"
+  status?: string; // a code, a comma list, or "active"
   type?: string;
   level?: string;
   priority?: string;
+  requester?: string;
+  org_id?: string;
   assignee?: string; // an id, "me" or "none"
   q?: string;
+  created_from?: string;
+  created_to?: string;
+  sort?: string;
   cursor?: string;
 }
 
 export interface BuiltQuery {
-  query: Record<string, string | number>;
-  /** What the API cannot filter yet, checked on each returned ticket. */
+  query: ListQuery;
+  /** Kept for compatibility: the API filters everything, so every ticket matches. */
   matches: (ticket: Ticket) => boolean;
-  /** Names of the filters applied in the browser (shown to the user). */
+  /** Names of the filters applied in the browser: none any more. */
   local: string[];
 }
 
@@ -54,47 +72,32 @@ export function searchMatches(q: string, ticket: Ticket): boolean {
     .every((part) => words.some((word) => word.startsWith(part)));
 }
 
-export function buildTicketQuery(filters: TicketFilters, me: string, limit = 50): BuiltQuery {
-  const query: Record<string, string | number> = { limit };
-  const checks: Array<(t: Ticket) => boolean> = [];
-  const local: string[] = [];
-
-  if (filters.status) {
-    const several = filters.status === "active" || filters.status.includes(",");
-    if (!several || API_SUPPORTS.statusList) query.status = filters.status;
-    else {
-      const codes = filters.status.split(",");
-      checks.push((t) => (filters.status === "active" ? t.status !== "closed" : codes.includes(t.status)));
-      local.push("status");
-    }
-  }
-  if (filters.type) query.type = filters.type;
-  if (filters.level) query.level = Number(filters.level);
-  if (filters.priority) {
-    if (API_SUPPORTS.priority) query.priority = filters.priority;
-    else {
-      checks.push((t) => t.priority === filters.priority);
-      local.push("priority");
-    }
-  }
-  if (filters.assignee) {
-    if (filters.assignee === "me" || filters.assignee === "none") {
-      if (API_SUPPORTS.assigneeMeNone) query.assignee = filters.assignee;
-      else if (filters.assignee === "me") query.assignee = me; // an id: documented today
-      else {
-        checks.push((t) => !t.assignee);
-        local.push("assignee");
-      }
-    } else query.assignee = filters.assignee;
-  }
-  if (filters.q && filters.q.trim()) {
-    if (API_SUPPORTS.q) query.q = filters.q.trim();
-    else {
-      const q = filters.q;
-      checks.push((t) => searchMatches(q, t));
-      local.push("q");
-    }
-  }
+export function buildTicketQuery(filters: TicketFilters, _me: string, limit = 50): BuiltQuery {
+  const query: ListQuery = { limit };
+  const text = (value: string | undefined) => (value && value.trim() ? value.trim() : undefined);
+  const status = text(filters.status);
+  if (status) query.status = status;
+  if (filters.type) query.type = filters.type as ListQuery["type"];
+  if (filters.level && /^\d+$/.test(filters.level)) query.level = Number(filters.level);
+  if (filters.priority) query.priority = filters.priority as ListQuery["priority"];
+  const requester = text(filters.requester);
+  if (requester) query.requester = requester;
+  const org = text(filters.org_id);
+  if (org) query.org_id = org;
+  const assignee = text(filters.assignee);
+  if (assignee) query.assignee = assignee;
+  const q = text(filters.q);
+  if (q) query.q = q;
+  const from = text(filters.created_from);
+  if (from) query.created_from = from;
+  const to = text(filters.created_to);
+  if (to) query.created_to = to;
+  const sort = text(filters.sort);
+  if (sort && /^-?(updated|created|number|priority)$/.test(sort)) query.sort = sort;
   if (filters.cursor) query.cursor = filters.cursor;
-  return { query, matches: (t) => checks.every((check) => check(t)), local };
+  // Never more than the declared names (a stray key would be a 422).
+  for (const name of Object.keys(query)) {
+    if (!(LIST_PARAMS as readonly string[]).includes(name)) delete (query as Record<string, unknown>)[name];
+  }
+  return { query, matches: () => true, local: [] };
 }

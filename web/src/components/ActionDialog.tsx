@@ -65,10 +65,12 @@ export function ActionDialog({
 
   useEffect(() => {
     if (!fields.includes("assignee")) return;
-    // The roster is readable by managers today (consultants too, once §7 lands).
+    // The roster (readable by consultants and managers): active consultants of the level.
     api()
-      .GET("/consultants")
-      .then((result) => setRoster(unwrap(result).items.filter((c) => c.level === level)))
+      .GET("/consultants", { params: { query: { level, active: "true" } } })
+      .then((result) =>
+        setRoster(unwrap(result).items.filter((c) => c.active && c.role === "consultant" && c.level === level)),
+      )
       .catch(() => setRoster(null));
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);

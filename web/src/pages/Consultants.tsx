@@ -3,7 +3,8 @@ import { api, frenchError, unwrap, type Consultant } from "../api/client";
 import { Field } from "../components/Field";
 import { useCaller } from "../session";
 
-const EMPTY = { id: "", name: "", email: "", level: "1" };
+type Role = "consultant" | "manager";
+const EMPTY = { id: "", name: "", email: "", level: "1", role: "consultant" as Role, active: true };
 
 export default function Consultants() {
   const caller = useCaller();
@@ -32,7 +33,13 @@ export default function Consultants() {
       const saved = unwrap(
         await api().PUT("/consultants/{id}", {
           params: { path: { id: form.id.trim() } },
-          body: { name: form.name, email: form.email, level: Number(form.level) },
+          body: {
+            name: form.name,
+            email: form.email,
+            level: form.level ? Number(form.level) : null,
+            role: form.role,
+            active: form.active,
+          },
         }),
       );
       setNotice(`${saved.name} (${saved.id}) enregistré.`);
@@ -68,6 +75,8 @@ export default function Consultants() {
               <th scope="col">Identifiant</th>
               <th scope="col">Courriel</th>
               <th scope="col">Niveau</th>
+              <th scope="col">Rôle</th>
+              <th scope="col">Actif</th>
               <th scope="col"><span className="sr-only">Actions</span></th>
             </tr>
           </thead>
@@ -77,12 +86,14 @@ export default function Consultants() {
                 <td>{c.name}</td>
                 <td>{c.id}</td>
                 <td>{c.email}</td>
-                <td>{c.level}</td>
+                <td>{c.level ?? "—"}</td>
+                <td>{c.role === "manager" ? "manager" : "consultant"}</td>
+                <td>{c.active ? "oui" : "non"}</td>
                 <td>
                   <button
                     type="button"
                     onClick={() => {
-                      setForm({ id: c.id, name: c.name, email: c.email, level: String(c.level) });
+                      setForm({ id: c.id, name: c.name, email: c.email, level: c.level == null ? "" : String(c.level), role: c.role, active: c.active });
                       setEditing(true);
                     }}
                   >
@@ -108,12 +119,25 @@ export default function Consultants() {
         <Field label="Niveau">
           {(id) => (
             <select id={id} value={form.level} onChange={(e) => setForm({ ...form, level: e.target.value })}>
+              {form.role === "manager" && <option value="">aucun</option>}
               <option value="1">1</option>
               <option value="2">2</option>
               <option value="3">3</option>
             </select>
           )}
         </Field>
+        <Field label="Rôle">
+          {(id) => (
+            <select id={id} value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })}>
+              <option value="consultant">consultant</option>
+              <option value="manager">manager</option>
+            </select>
+          )}
+        </Field>
+        <div className="field checkbox">
+          <input id="consultant-active" type="checkbox" checked={form.active} onChange={(e) => setForm({ ...form, active: e.target.checked })} />
+          <label htmlFor="consultant-active">Actif</label>
+        </div>
         <div className="buttons">
           <button type="submit" className="primary">
             Enregistrer le consultant

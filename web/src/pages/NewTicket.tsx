@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { useNavigate } from "react-router-dom";
 import { isStaff } from "../auth";
-import { api, frenchError, rawApi, unwrap } from "../api/client";
+import { api, frenchError, unwrap, type Org } from "../api/client";
 import { Field } from "../components/Field";
 import { TYPE_LABELS } from "../i18n";
 import { useCaller } from "../session";
@@ -16,7 +16,7 @@ export default function NewTicket() {
   const [description, setDescription] = useState("");
   const [type, setType] = useState<TicketType>("assistance");
   const [orgId, setOrgId] = useState("");
-  const [orgs, setOrgs] = useState<Array<{ org_id: string; name: string }> | null>(null);
+  const [orgs, setOrgs] = useState<Org[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   // One key per form: a retried submission gives the same ticket (Idempotency-Key).
@@ -25,9 +25,10 @@ export default function NewTicket() {
   useEffect(() => {
     document.title = "Nouveau ticket – Helpdesk";
     if (!staff) return;
-    // GET /orgs (§7) is not in the contract yet: a text field until it answers.
-    rawApi<{ items: Array<{ org_id: string; name: string }> }>("/orgs")
-      .then((data) => setOrgs(data.items))
+    // GET /orgs (staff): the select's choices; a text field only if it cannot be read.
+    api()
+      .GET("/orgs")
+      .then((result) => setOrgs(unwrap(result).items))
       .catch(() => setOrgs(null));
   }, [staff]);
 

@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from "react";
-import { api, ApiError, frenchError, rawApi, unwrap, type Org } from "../api/client";
+import { api, ApiError, frenchError, unwrap, type Org } from "../api/client";
 import { Field } from "../components/Field";
 import { formatMoney } from "../i18n";
 import { useCaller } from "../session";
@@ -37,10 +37,11 @@ export default function Orgs() {
 
   useEffect(() => {
     document.title = "Organisations – Helpdesk";
-    // GET /orgs (§7) is not in the contract yet: until then, organisations are opened by id.
-    rawApi<{ items: Org[] }>("/orgs")
-      .then((data) => {
-        setOrgs(data.items);
+    // GET /orgs (staff); organisations can still be opened by id.
+    api()
+      .GET("/orgs")
+      .then((result) => {
+        setOrgs(unwrap(result).items);
         setListed(true);
       })
       .catch(() => setListed(false));

@@ -17,6 +17,7 @@ import {
 } from "../api/client";
 import type { operations } from "../api/schema";
 import { ACTION_FIELDS, ActionDialog } from "../components/ActionDialog";
+import { Dialog } from "../components/Dialog";
 import { Field } from "../components/Field";
 import {
   ACTION_LABELS,
@@ -38,7 +39,8 @@ import {
 } from "../i18n";
 import { useCaller } from "../session";
 
-type ActionName = operations["perform_action_tickets__number__actions__action__post"]["parameters"]["path"]["action"];
+type ActionName = operations["performAction"]["parameters"]["path"]["action"];
+type Priority = NonNullable<operations["editTicket"]["requestBody"]["content"]["application/json"]["priority"]>;
 
 interface Extras {
   comments: Comment[];
@@ -89,6 +91,7 @@ export default function TicketPage() {
   const [internal, setInternal] = useState(false);
   const [time, setTime] = useState({ minutes: "", date: parisToday(), kind: "analysis", comment: "" });
   const [busy, setBusy] = useState(false);
+  const [edit, setEdit] = useState<{ title: string; description: string; priority: string } | null>(null);
 
   const load = useCallback(async () => {
     const path = { params: { path: { number } } };
@@ -142,6 +145,43 @@ export default function TicketPage() {
     } catch (exc) {
       if (exc instanceof ApiError && (exc.status === 409 || exc.status === 412)) {
         setDialog(null);
+        setNotice("Le ticket a été modifié entre-temps : il est affiché à nouveau, vérifiez avant de recommencer.");
+        await load();
+      } else {
+        setNotice(frenchError(exc));
+      }
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const saveEdit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!ticket || !edit) return;
+    const body: { title?: string; description?: string; priority?: Priority } = {};
+    if (edit.title.trim() !== ticket.title) body.title = edit.title.trim();
+    if (edit.description !== (ticket.description ?? "")) body.description = edit.description;
+    if (staff && edit.priority !== ticket.priority) body.priority = edit.priority as Priority;
+    if (Object.keys(body).length === 0) {
+      setEdit(null);
+      return;
+    }
+    setBusy(true);
+    setNotice(null);
+    try {
+      const updated = unwrap(
+        await api().PATCH("/tickets/{number}", {
+          params: { path: { number }, header: { "if-match": `"${ticket.version}"` } },
+          body,
+        }),
+      ) as TicketView;
+      setTicket(updated);
+      setEdit(null);
+      setNotice("Ticket modifié.");
+      await load();
+    } catch (exc) {
+      if (exc instanceof ApiError && (exc.status === 409 || exc.status === 412)) {
+        setEdit(null);
         setNotice("Le ticket a été modifié entre-temps : il est affiché à nouveau, vérifiez avant de recommencer.");
         await load();
       } else {
@@ -226,6 +266,9 @@ export default function TicketPage() {
 
   const quote = ticket.quote as QuoteView | null;
   const sla = ticket.sla;
+  const canEdit =
+    (staff && ticket.status !== "closed") ||
+    (caller.role === "client" && ticket.requester === caller.sub && ticket.status === "open");
 
   return (
     <article className="ticket">
@@ -233,6 +276,17 @@ export default function TicketPage() {
         #{ticket.number} {ticket.title}
       </h1>
       <div aria-live="polite">{notice && <p className="notice">{notice}</p>}</div>
+      {canEdit && (
+        <p>
+          <button
+            type="button"
+            disabled={busy}
+            onClick={() => setEdit({ title: ticket.title, description: ticket.description ?? "", priority: ticket.priority ?? "normal" })}
+          >
+            Modifier
+          </button>
+        </p>
+      )}
       <dl className="facts">
         <dt>Statut</dt>
         <dd><span className={`badge status-${ticket.status}`}>{ticket.status_label || label(STATUS_LABELS, ticket.status)}</span></dd>
@@ -447,6 +501,38 @@ export default function TicketPage() {
           ))}
         </ol>
       </section>
+
+      {edit && (
+        <Dialog title={`Modifier – #${ticket.number}`} onClose={() => setEdit(null)}>
+          <form onSubmit={saveEdit}>
+            <Field label="Titre">
+              {(id) => <input id={id} required maxLength={1000} value={edit.title} onChange={(e) => setEdit({ ...edit, title: e.target.value })} />}
+            </Field>
+            <Field label="Description">
+              {(id) => <textarea id={id} rows={6} value={edit.description} onChange={(e) => setEdit({ ...edit, description: e.target.value })} />}
+            </Field>
+            {staff && (
+              <Field label="Priorité">
+                {(id) => (
+                  <select id={id} value={edit.priority} onChange={(e) => setEdit({ ...edit, priority: e.target.value })}>
+                    {Object.entries(PRIORITY_LABELS).map(([code, text]) => (
+                      <option key={code} value={code}>{text}</option>
+                    ))}
+                  </select>
+                )}
+              </Field>
+            )}
+            <div className="buttons">
+              <button type="submit" className="primary" disabled={busy}>
+                Enregistrer
+              </button>
+              <button type="button" onClick={() => setEdit(null)}>
+                Retour
+              </button>
+            </div>
+          </form>
+        </Dialog>
+      )}
 
       {dialog && (
         <ActionDialog

@@ -2,17 +2,11 @@ import { useEffect, useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { isStaff } from "../auth";
 import { api, frenchError, unwrap, type Ticket } from "../api/client";
-import { buildTicketQuery, type TicketFilters } from "../api/ticketQuery";
+import { buildTicketQuery, SORT_CHOICES, type TicketFilters } from "../api/ticketQuery";
 import { label, PRIORITY_LABELS, STATUS_LABELS, TYPE_LABELS, formatDateTime } from "../i18n";
 import { useCaller } from "../session";
 
-const FILTER_KEYS = ["status", "type", "level", "priority", "assignee", "q"] as const;
-const FILTER_NAMES: Record<string, string> = {
-  status: "statut",
-  priority: "priorité",
-  assignee: "assigné à",
-  q: "recherche",
-};
+const FILTER_KEYS = ["status", "type", "level", "priority", "assignee", "q", "sort"] as const;
 
 function viewFilters(view: string | null, level: number | null): TicketFilters {
   if (view === "mine") return { assignee: "me", status: "active" };
@@ -33,7 +27,6 @@ export function Tickets() {
   const [items, setItems] = useState<Ticket[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [localFilters, setLocalFilters] = useState<string[]>([]);
   const [search, setSearch] = useState(filters.q ?? "");
   const [assignee, setAssignee] = useState(filters.assignee ?? "");
   const key = params.toString();
@@ -46,10 +39,9 @@ export function Tickets() {
 
   const load = async (more: string | null) => {
     const built = buildTicketQuery({ ...filters, cursor: more ?? undefined }, caller.sub);
-    setLocalFilters(built.local);
     try {
       const data = unwrap(await api().GET("/tickets", { params: { query: built.query } }));
-      const page = data.items.filter(built.matches);
+      const page = data.items;
       setItems((previous) => (more && previous ? [...previous, ...page] : page));
       setCursor(data.next_cursor ?? null);
       setError(null);
@@ -146,12 +138,16 @@ export function Tickets() {
             </datalist>
           </div>
         )}
+        <div className="field">
+          <label htmlFor="f-sort">Tri</label>
+          <select id="f-sort" value={filters.sort ?? "-updated"} onChange={(e) => setFilter("sort", e.target.value === "-updated" ? "" : e.target.value)}>
+            {SORT_CHOICES.map(([code, text]) => (
+              <option key={code} value={code}>{text}</option>
+            ))}
+          </select>
+        </div>
         <button type="submit">Filtrer</button>
       </form>
-      {localFilters.length > 0 && (
-        <p className="hint">Filtré dans le navigateur (l'API ne le fait pas encore) :{" "}
-          {localFilters.map((name) => FILTER_NAMES[name] ?? name).join(", ")}.</p>
-      )}
       {error && <p role="alert" className="error">{error}</p>}
       {items === null ? (
         <p role="status">Chargement…</p>
