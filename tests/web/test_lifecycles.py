@@ -34,7 +34,7 @@ def test_assistance_lifecycle_client_and_level_1(web: Browsing) -> None:
     lea.get_by_role("button", name="Filtrer").click()
     expect(lea.locator(".ticket-row")).to_have_count(1)
     row.click()
-    expect_actions(lea, "Prendre en charge")
+    expect_actions(lea, "Prendre en charge", "Annuler la demande")  # a level may cancel an open ticket
     act(lea, "Prendre en charge", {"Consultant": "lea", "Priorité": "high"})
     expect_status(lea, "Pris en charge")
     expect(lea.locator("dl.facts")).to_contain_text("haute")
@@ -87,7 +87,7 @@ def test_incident_hold_resume_escalation_reopen_and_close(web: Browsing) -> None
     act(marie, "Démarrer")
     act(marie, "Mettre en attente", {"Motif": "En attente des journaux du client"})
     expect_status(marie, "Un instant")
-    expect_actions(marie, "Reprendre")
+    expect_actions(marie, "Reprendre", "Assigner")
     act(marie, "Reprendre")
     expect_status(marie, "En Cours")
     act(marie, "Escalader", {"Consultant": "sophie", "Motif": "Correctif applicatif nécessaire"})
@@ -96,7 +96,7 @@ def test_incident_hold_resume_escalation_reopen_and_close(web: Browsing) -> None
 
     sophie = web.page("sophie")
     open_ticket(web, sophie, number)
-    expect_actions(sophie, "Mettre en attente", "Envoyer la réponse")
+    expect_actions(sophie, "Mettre en attente", "Envoyer la réponse", "Assigner")
     act(sophie, "Envoyer la réponse", {"Réponse": "Correctif déployé."})
     expect_status(sophie, "Réponse Envoyée")
 

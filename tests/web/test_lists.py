@@ -71,3 +71,39 @@ def test_my_tickets_lists_only_the_consultants_active_tickets(
         expect(rows.nth(i)).to_contain_text("assigné à louis")
         expect(rows.nth(i).locator(".badge")).not_to_have_class(re.compile("status-closed"))
     assert web.axe(page, "tickets?view=mine (level 1)") == []
+
+
+def test_edit_title_description_priority_with_if_match(
+    web: Browsing, api: Any, tokens: dict[str, str]
+) -> None:
+    number = _ticket(api, tokens, "Titre à corriger")
+    client = web.page("fabrice")
+    web.goto(client, f"/tickets/{number}")
+    client.get_by_role("button", name="Modifier", exact=True).click()
+    dialog = client.get_by_role("dialog")
+    expect(dialog.get_by_label("Priorité")).to_have_count(0)  # a client does not set it
+    dialog.get_by_label("Titre").fill("Titre corrigé")
+    dialog.get_by_role("button", name="Enregistrer").click()
+    expect(dialog).to_be_hidden()
+    expect(client.get_by_role("heading", level=1)).to_contain_text("Titre corrigé")
+
+    lea = web.page("lea")
+    web.goto(lea, f"/tickets/{number}")
+    expect(lea.get_by_role("heading", level=1)).to_contain_text("Titre corrigé")
+    # Someone changes the ticket meanwhile: the stale If-Match gives the French message.
+    edited = api.request(
+        "PATCH", f"/tickets/{number}", tokens["L1B"], {"description": "Ajout de Louis"}
+    )
+    assert edited.status == 200, edited.body
+    lea.get_by_role("button", name="Modifier", exact=True).click()
+    dialog = lea.get_by_role("dialog")
+    dialog.get_by_label("Priorité").select_option("high")
+    assert web.axe(lea, "edit dialog (level 1)") == []
+    dialog.get_by_role("button", name="Enregistrer").click()
+    expect(lea.locator(".notice")).to_contain_text("modifié entre-temps")
+    expect(lea.locator(".pre").first).to_contain_text("Ajout de Louis")
+    lea.get_by_role("button", name="Modifier", exact=True).click()
+    lea.get_by_role("dialog").get_by_label("Priorité").select_option("high")
+    lea.get_by_role("dialog").get_by_role("button", name="Enregistrer").click()
+    expect(lea.locator(".notice")).to_contain_text("Ticket modifié")
+    expect(lea.locator("dl.facts")).to_contain_text("haute")
