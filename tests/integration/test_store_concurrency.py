@@ -125,7 +125,7 @@ def test_service_status_conflict_is_409_with_allowed_actions(
     with pytest.raises(StatusConflict) as conflict:
         service.perform(L1, n, Action.SEND_ANSWER, ActionInput(message="m"))
     assert "Un instant" in conflict.value.detail
-    assert conflict.value.allowed_actions == ["resume"]
+    assert conflict.value.allowed_actions == ["resume", "assign"]
     assert events_for_version(uow, n, ticket.version + 1) == ["hold"]
     assert len(uow.tickets.history(n)) == ticket.version + 1
 

@@ -310,7 +310,8 @@ def billing_export(world: World) -> Delivery:
         CLIENT, title="Paramétrage", description="", type=TicketType.ASSISTANCE
     )
     world.service.perform(L1, ticket.number, Action.TAKE, ActionInput())
-    for day, minutes in ((date(2026, 10, 1), 45), (date(2026, 10, 5), 90)):
+    # The world's clock opens the ticket on 5 October: time is logged from that day on.
+    for day, minutes in ((date(2026, 10, 5), 45), (date(2026, 10, 5), 90)):
         world.service.log_time(
             L1, ticket.number, minutes=minutes, kind=TimeKind.REALISATION, day=day
         )

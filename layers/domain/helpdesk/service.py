@@ -561,8 +561,10 @@ class HelpdeskService:
     ) -> Page[TimeEntry]:
         check_limit(limit)
         self._staff_ticket(caller, number)
-        self.uow.tickets.get(number)  # 404 for a ticket that does not exist
-        return self.uow.tickets.time_entries_page(number, cursor, limit)
+        page = self.uow.tickets.time_entries_page(number, cursor, limit)
+        if not page.items and cursor is None:
+            self.uow.tickets.get(number)  # no entry: 404 when the ticket does not exist
+        return page
 
     def tasks(self, caller: Caller, number: int) -> list[Task]:
         self._staff_ticket(caller, number)
