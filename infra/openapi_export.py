@@ -34,7 +34,7 @@ def render() -> str:
         security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
         security=[{"bearerAuth": []}],
     )
-    document = _with_media_type_problems(json.loads(schema))
+    document = _without_no_content_bodies(_with_media_type_problems(json.loads(schema)))
     return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -52,6 +52,16 @@ def _with_media_type_problems(document: dict[str, Any]) -> dict[str, Any]:
         for method, operation in item.items():
             if method.upper() in JSON_BODY_METHODS:
                 operation["responses"][str(UNSUPPORTED_MEDIA_TYPE)] = answer
+    return document
+
+
+def _without_no_content_bodies(document: dict[str, Any]) -> dict[str, Any]:
+    """A 204 has no body: Powertools documents the route's `Response[None]` as JSON null."""
+    for item in document["paths"].values():
+        for operation in item.values():
+            answer = operation.get("responses", {}).get("204")
+            if answer is not None:
+                answer.pop("content", None)
     return document
 
 
