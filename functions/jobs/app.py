@@ -7,6 +7,7 @@ runs "as of" that time, so an operator can replay it for any instant.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,8 @@ if TYPE_CHECKING:  # the monthly export's modules load on its run only (hourly r
 logger = Logger()
 # botocore only: patch_all() would import and patch every library X-Ray knows.
 tracer = Tracer(patch_modules=("botocore",))
-metrics = Metrics()
+# The namespace as the handler sets it (tests run without POWERTOOLS_METRICS_NAMESPACE).
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Helpdesk"))
 
 METRICS = {
     "examined": "TicketsExamined",

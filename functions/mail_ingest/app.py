@@ -19,6 +19,7 @@ counted when it was decided); MailBadEvent for an event that names no stored mes
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict
 from functools import lru_cache
 from typing import Any
@@ -36,7 +37,8 @@ from helpdesk.settings import get_settings
 logger = Logger()
 # botocore only: patch_all() would import and patch every library X-Ray knows.
 tracer = Tracer(patch_modules=("botocore",))
-metrics = Metrics()
+# The namespace as the handler sets it (tests run without POWERTOOLS_METRICS_NAMESPACE).
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Helpdesk"))
 
 # The SES message id, else the S3 notification's request id, else the object's key.
 CORRELATION_ID_PATH = (

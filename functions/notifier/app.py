@@ -12,6 +12,7 @@ for a loop of a few lines (bench/results.md, Cold start).
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -24,7 +25,8 @@ from helpdesk.domain.outbox import Channel
 logger = Logger()
 # botocore only: patch_all() would import and patch every library X-Ray knows.
 tracer = Tracer(patch_modules=("botocore",))
-metrics = Metrics()
+# The namespace as the handler sets it (tests run without POWERTOOLS_METRICS_NAMESPACE).
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Helpdesk"))
 
 
 def _string(image: dict[str, Any], name: str) -> str | None:

@@ -11,6 +11,7 @@ Invoked by Step Functions (`arn:aws:states:::lambda:invoke`) with
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from typing import Any
 
@@ -24,7 +25,8 @@ from helpdesk.quote_approval import QuoteApprovalSteps
 logger = Logger()
 # botocore only: patch_all() would import and patch every library X-Ray knows.
 tracer = Tracer(patch_modules=("botocore",))
-metrics = Metrics()
+# The namespace as the handler sets it (tests run without POWERTOOLS_METRICS_NAMESPACE).
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Helpdesk"))
 
 
 class BadStepEvent(ValueError):

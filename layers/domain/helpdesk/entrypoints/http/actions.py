@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Annotated
 
@@ -20,7 +21,8 @@ from .schemas import ActionIn, TicketOut, responses
 from .tickets import TicketNumber
 
 router = Router()
-metrics = Metrics()
+# The namespace as the handler sets it (tests run without POWERTOOLS_METRICS_NAMESPACE).
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Helpdesk"))
 
 ACTION_NAMES = ", ".join(a.value for a in HUMAN_ACTIONS)
 

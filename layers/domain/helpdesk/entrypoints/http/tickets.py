@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from typing import Annotated, Any
 
@@ -30,7 +31,8 @@ from .idempotency import reset_idempotency as reset_idempotency  # functions/api
 from .schemas import TicketIn, TicketList, TicketOut, TicketPatchIn, responses, ticket_out
 
 router = Router()
-metrics = Metrics()
+# The namespace as the handler sets it (tests run without POWERTOOLS_METRICS_NAMESPACE).
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Helpdesk"))
 
 TicketNumber = Annotated[int, Path(gt=0, description="the ticket number (#88 → 88)")]
 

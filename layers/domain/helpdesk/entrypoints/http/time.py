@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 from aws_lambda_powertools import Metrics
@@ -28,7 +29,8 @@ from .schemas import (
 from .tickets import TicketNumber
 
 router = Router()
-metrics = Metrics()
+# The namespace as the handler sets it (tests run without POWERTOOLS_METRICS_NAMESPACE).
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Helpdesk"))
 
 
 @router.post(
