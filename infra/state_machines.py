@@ -61,14 +61,14 @@ def create_quote_approval(
     *,
     table_name: str,
     function_name: str,
-    reminder_seconds: int,
-    max_reminders: int,
     machine_name: str = "helpdesk-quote-approval",
 ) -> tuple[str, str]:
     """Create the QuoteFunction (placeholder code) and the machine from the committed ASL.
 
     Returns (state machine ARN, function ARN). moto must be active; route the function's
-    invocations to its handler with `infra.moto_lambda.register(function_name, ...)`.
+    invocations to its handler with `infra.moto_lambda.register(function_name, ...)`. The
+    waits are not part of the machine: each execution's input carries its own (the notifier's
+    QUOTE_DAY_SECONDS makes them short locally and in tests).
     """
     iam = session.client("iam", region_name=region)
     trust = {
@@ -94,12 +94,7 @@ def create_quote_approval(
     )["FunctionArn"]
     definition = load_definition(
         QUOTE_APPROVAL_ASL,
-        {
-            "TableName": table_name,
-            "QuoteFunctionArn": function_arn,
-            "ReminderSeconds": reminder_seconds,
-            "MaxReminders": max_reminders,
-        },
+        {"TableName": table_name, "QuoteFunctionArn": function_arn},
     )
     machine_arn = session.client("stepfunctions", region_name=region).create_state_machine(
         name=machine_name, definition=json.dumps(definition), roleArn=role_arn, type="STANDARD"

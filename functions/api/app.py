@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from helpdesk.domain.errors import DomainError
 from helpdesk.entrypoints.http import actions, billing, conversation, directory, errors, tickets
+from helpdesk.entrypoints.http import links as link_routes
 from helpdesk.entrypoints.http import quarantine as quarantine_routes
 from helpdesk.entrypoints.http import time as time_routes
 from helpdesk.entrypoints.http.context import caller_from_event
@@ -37,6 +38,7 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Help
 app = APIGatewayHttpResolver(enable_validation=True)
 for _module in (tickets, actions, conversation, time_routes, directory, billing, quarantine_routes):
     app.include_router(_module.router)
+app.include_router(link_routes.router)
 errors.register(app)
 # Every route: a query parameter its handler does not declare is 422 (Powertools ignores it).
 app.use([errors.refuse_unknown_query])
@@ -53,6 +55,8 @@ _lock = threading.Lock()
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     with _lock:
+        if link_routes.is_public(event):
+            return _resolve_public(event, context)
         try:
             caller = caller_from_event(event)
         except errors.Unauthenticated as exc:
@@ -67,3 +71,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             return errors.as_lambda_response(body_problem)
         app.append_context(**{CALLER_KEY: caller})
         return app.resolve(event, context)
+
+
+def _resolve_public(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """A link route (DESIGN.md §8): no JWT authorizer in front, no caller; the link is the
+    credential. The body checks apply as to any route."""
+    body_problem = errors.body_problem(event)
+    if body_problem is not None:
+        return errors.as_lambda_response(body_problem)
+    return app.resolve(event, context)

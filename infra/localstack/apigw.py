@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -84,13 +85,12 @@ def _headers(request: HttpRequest, host: str, port: int) -> dict[str, str]:
 
 
 def _request_context(
-    request: HttpRequest, host: str, claims: Mapping[str, str], route_key: str
+    request: HttpRequest, host: str, claims: Mapping[str, str] | None, route_key: str
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
-    return {
+    context: dict[str, Any] = {
         "accountId": "123456789012",
         "apiId": "local",
-        "authorizer": {"jwt": {"claims": dict(claims), "scopes": None}},
         "domainName": host,
         "domainPrefix": host.split(".")[0],
         "http": {
@@ -106,12 +106,16 @@ def _request_context(
         "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
         "timeEpoch": int(time.time() * 1000),
     }
+    if claims is not None:  # a route without authorizer has no `authorizer` at all
+        context["authorizer"] = {"jwt": {"claims": dict(claims), "scopes": None}}
+    return context
 
 
 def build_event(
-    request: HttpRequest, claims: Mapping[str, str], host: str, port: int
+    request: HttpRequest, claims: Mapping[str, str] | None, host: str, port: int
 ) -> dict[str, Any]:
-    """The HTTP API v2 event of the template's `ANY /{proxy+}` route for this request."""
+    """The HTTP API v2 event of the template's `ANY /{proxy+}` route for this request
+    (`claims` None: a route without authorizer, see `public_routes`)."""
     body, is_base64 = _body(request)
     event: dict[str, Any] = {
         "version": "2.0",
@@ -154,3 +158,43 @@ def parse_reply(reply: Any) -> HttpReply:
     else:
         body = str(raw).encode("utf-8")
     return HttpReply(int(reply["statusCode"]), _reply_headers(reply), body)
+
+
+# ------------------------------------------------- routes without an authorizer
+@dataclass(frozen=True)
+class PublicRoute:
+    """A route of the template whose HttpApi event says `Auth: Authorizer: NONE`: API
+    Gateway calls the function without a token (the action links, DESIGN.md §8)."""
+
+    method: str
+    path: str  # as in the template: /links/{token}
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        parts = []
+        for segment in self.path.split("/"):
+            if segment.startswith("{") and segment.endswith("+}"):
+                parts.append(".+")
+            elif segment.startswith("{") and segment.endswith("}"):
+                parts.append("[^/]+")
+            else:
+                parts.append(re.escape(segment))
+        return re.compile("/".join(parts))
+
+    def matches(self, request: HttpRequest) -> bool:
+        method_ok = self.method == "ANY" or request.method.upper() == self.method
+        return method_ok and self.pattern.fullmatch(request.path) is not None
+
+
+def public_routes(template: Mapping[str, Any]) -> tuple[PublicRoute, ...]:
+    """Every HttpApi event of the template's functions that has no authorizer."""
+    routes: list[PublicRoute] = []
+    for resource in (template.get("Resources") or {}).values():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        for event in ((resource.get("Properties") or {}).get("Events") or {}).values():
+            props = event.get("Properties") or {}
+            authorizer = (props.get("Auth") or {}).get("Authorizer")
+            if event.get("Type") == "HttpApi" and authorizer == "NONE":
+                routes.append(PublicRoute(str(props["Method"]).upper(), str(props["Path"])))
+    return tuple(routes)

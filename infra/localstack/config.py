@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 DEFAULT_PORT = 3000
 DEFAULT_SMTP_PORT = 2525
-DEFAULT_QUOTE_REMINDER_SECONDS = 60
+# A day of the quote-approval waits, locally: 8 s, so the default 30-day quote is reminded
+# every 56 s (7 days) and expires after 240 s (the template: 86400 s, QuoteDaySeconds).
+DEFAULT_QUOTE_DAY_SECONDS = 8
 
 
 class ConfigError(ValueError):
@@ -46,10 +48,9 @@ class LocalConfig:
     idempotency_table: str = "helpdesk-local-idempotency"
     token_ttl_seconds: int = 24 * 3600
     mail_domain: str = "helpdesk.localhost"
-    # The quote-approval state machine's wait before each reminder (template: 7 days) and the
-    # reminders before expiry (None: the template's default); short here, shorter in tests.
-    quote_reminder_seconds: int = DEFAULT_QUOTE_REMINDER_SECONDS
-    quote_max_reminders: int | None = None
+    # Seconds in a day of the quote-approval waits (the notifier's QUOTE_DAY_SECONDS; template:
+    # 86400): a quote valid N days expires after N of these, reminded every 7 of them.
+    quote_day_seconds: int = DEFAULT_QUOTE_DAY_SECONDS
 
     @property
     def base_url(self) -> str:
@@ -61,9 +62,6 @@ class LocalConfig:
         return cls(
             port=_port(env, "PORT", DEFAULT_PORT),
             smtp_port=_port(env, "SMTP_PORT", DEFAULT_SMTP_PORT),
-            quote_reminder_seconds=_positive(
-                env, "LOCAL_QUOTE_REMINDER_SECONDS", DEFAULT_QUOTE_REMINDER_SECONDS
-            )
-            or DEFAULT_QUOTE_REMINDER_SECONDS,
-            quote_max_reminders=_positive(env, "LOCAL_QUOTE_MAX_REMINDERS", None),
+            quote_day_seconds=_positive(env, "LOCAL_QUOTE_DAY_SECONDS", DEFAULT_QUOTE_DAY_SECONDS)
+            or DEFAULT_QUOTE_DAY_SECONDS,
         )

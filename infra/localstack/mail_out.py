@@ -72,7 +72,9 @@ class StreamPoller(Periodic):
 
 
 def sent_messages(region: str) -> list[dict[str, Any]]:
-    """What SES (moto) accepted, oldest first: to, subject, body, headers."""
+    """What SES (moto) accepted, oldest first: to, subject, body (the plain-text part), html
+    (the HTML part, "" when none), the threading headers (message_id, in_reply_to, references;
+    "" when absent) and every header."""
     backend = ses_backends[DEFAULT_ACCOUNT_ID][region]
     listed = []
     for sent in list(backend.sent_messages):
@@ -83,11 +85,16 @@ def sent_messages(region: str) -> list[dict[str, Any]]:
         message = message_from_bytes(data, policy=policy.default)
         assert isinstance(message, EmailMessage)
         body = message.get_body(preferencelist=("plain",))
+        html = message.get_body(preferencelist=("html",))
         listed.append(
             {
                 "to": message["To"],
                 "subject": message["Subject"],
                 "body": body.get_content() if body is not None else "",
+                "html": html.get_content() if html is not None else "",
+                "message_id": str(message["Message-ID"] or ""),
+                "in_reply_to": str(message["In-Reply-To"] or ""),
+                "references": str(message["References"] or ""),
                 "headers": {name: str(value) for name, value in message.items()},
             }
         )

@@ -45,9 +45,14 @@ def dynamodb_tables(ctx: ResourceContext) -> dict[str, str]:
 
 
 def mail_identity(ctx: ResourceContext) -> dict[str, str]:
-    """The sending domain, verified in SES as the template's MailIdentity is."""
+    """The sending domain, verified in SES as the template's MailIdentity is; APP_URL (the
+    template's AppUrl, where mail links point) is this machine's port, which serves /app/."""
     ctx.client("ses").verify_domain_identity(Domain=ctx.config.mail_domain)
-    return {"MAIL_DOMAIN": ctx.config.mail_domain, "MAIL_FROM": f"support@{ctx.config.mail_domain}"}
+    return {
+        "MAIL_DOMAIN": ctx.config.mail_domain,
+        "MAIL_FROM": f"support@{ctx.config.mail_domain}",
+        "APP_URL": ctx.config.base_url,
+    }
 
 
 QUOTE_FUNCTION_NAME = "helpdesk-local-QuoteFunction"  # LocalStack.function("QuoteFunction")
@@ -56,19 +61,18 @@ QUOTE_FUNCTION_NAME = "helpdesk-local-QuoteFunction"  # LocalStack.function("Quo
 def quote_approval_state_machine(ctx: ResourceContext) -> dict[str, str]:
     """QuoteApprovalStateMachine from the committed ASL, its DefinitionSubstitutions applied
     here (moto ignores them), and the QuoteFunction it invokes (run in-process by
-    infra.moto_lambda). Short reminder waits locally: LOCAL_QUOTE_REMINDER_SECONDS."""
-    max_reminders = ctx.config.quote_max_reminders
-    if max_reminders is None:
-        max_reminders = int(ctx.template["Parameters"]["QuoteMaxReminders"]["Default"])
+    infra.moto_lambda). Short days locally (the waits the notifier gives each execution):
+    LOCAL_QUOTE_DAY_SECONDS as the notifier's QUOTE_DAY_SECONDS."""
     machine_arn, _function_arn = create_quote_approval(
         ctx.session,
         ctx.config.region,
         table_name=ctx.config.tickets_table,
         function_name=QUOTE_FUNCTION_NAME,
-        reminder_seconds=ctx.config.quote_reminder_seconds,
-        max_reminders=max_reminders,
     )
-    return {"QUOTE_STATE_MACHINE_ARN": machine_arn}
+    return {
+        "QUOTE_STATE_MACHINE_ARN": machine_arn,
+        "QUOTE_DAY_SECONDS": str(ctx.config.quote_day_seconds),
+    }
 
 
 def exports_bucket(ctx: ResourceContext) -> dict[str, str]:

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
 from infra.localstack import web
-from infra.localstack.apigw import HttpReply, HttpRequest, build_event, parse_reply
+from infra.localstack.apigw import (
+    HttpReply,
+    HttpRequest,
+    PublicRoute,
+    build_event,
+    parse_reply,
+)
 from infra.localstack.auth import InvalidToken, TokenIssuer, bearer_token, gateway_claims
 from infra.localstack.helpers import PREFIX, LocalRoutes
 from infra.localstack.problems import problem, unauthorized
@@ -27,19 +34,28 @@ class Gateway:
     """Routes one request: a local helper, or the authorizer then the API function."""
 
     def __init__(
-        self, routes: LocalRoutes, issuer: TokenIssuer, api: Function, host: str, port: int
+        self,
+        routes: LocalRoutes,
+        issuer: TokenIssuer,
+        api: Function,
+        host: str,
+        port: int,
+        public: Sequence[PublicRoute] = (),
     ) -> None:
         self.routes = routes
         self.issuer = issuer
         self.api = api
         self.host = host
         self.port = port
+        self.public = tuple(public)  # routes without authorizer (apigw.public_routes)
 
     def handle(self, request: HttpRequest) -> HttpReply:
         if request.path.startswith(PREFIX) or request.path == PREFIX.rstrip("/"):
             return self._local(request)
         if web.is_app_path(request.path):  # the web app (DESIGN §9), no token needed
             return web.serve(request, web.base_url(request.header("host"), self.host, self.port))
+        if any(route.matches(request) for route in self.public):
+            return self._invoke(request, None)  # `Auth: Authorizer: NONE`: no token looked at
         try:
             claims = self.issuer.verify(bearer_token(request.header("authorization")))
         except InvalidToken as exc:
@@ -54,7 +70,7 @@ class Gateway:
             log.exception("local helper failed: %s %s", request.method, request.path)
             return problem(500, "The local helper failed; see the server log.")
 
-    def _invoke(self, request: HttpRequest, claims: dict[str, str]) -> HttpReply:
+    def _invoke(self, request: HttpRequest, claims: dict[str, str] | None) -> HttpReply:
         event = build_event(request, claims, self.host, self.port)
         try:
             return parse_reply(self.api.invoke(event))

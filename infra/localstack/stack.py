@@ -14,6 +14,7 @@ from moto import mock_aws
 
 from infra.cfn_template import load_template
 from infra.localstack import REPO_ROOT
+from infra.localstack.apigw import public_routes
 from infra.localstack.auth import TokenIssuer
 from infra.localstack.config import LocalConfig
 from infra.localstack.helpers import LocalRoutes, default_routes
@@ -78,7 +79,14 @@ class LocalStack:
         log.info("API function loaded (%.2f s)", time.monotonic() - clock)
         schedules = schedules_of(self._template)
         self._start_server(
-            Gateway(self._local_routes(schedules), self.issuer, api, self.config.host, 0)
+            Gateway(
+                self._local_routes(schedules),
+                self.issuer,
+                api,
+                self.config.host,
+                0,
+                public=public_routes(self._template),
+            )
         )
         self._scheduler = LocalScheduler(schedules, self._run_schedule)
         self._scheduler.start()

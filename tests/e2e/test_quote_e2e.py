@@ -29,12 +29,14 @@ def wait_execution(
         time.sleep(0.1)
 
 
-def wait_mail(api: Api, number: int, subject: str, timeout: float = 20.0) -> list[Any]:
+def wait_mail(
+    api: Api, number: int, subject: str, count: int = 1, timeout: float = 20.0
+) -> list[Any]:
     deadline = time.monotonic() + timeout
     while True:
         items = api.get("/_local/outbox").json()["items"]
         mine = [m for m in items if m["subject"].startswith(f"[#{number}] {subject} : ")]
-        if mine or time.monotonic() > deadline:
+        if len(mine) >= count or time.monotonic() > deadline:
             return mine
         time.sleep(0.1)
 
@@ -71,9 +73,10 @@ def test_evolution_with_a_refused_then_an_approved_quote(
         "state": "Refused",
         "waiting_for_callback": False,
     }
-    refusal = wait_mail(api, number, "Chiffrage refusé")
-    assert [m["to"] for m in refusal] == ["marie@helpdesk.test"]
-    assert "Au-delà du budget" in refusal[0]["body"]
+    # The client and the assignee are both told, with the reason (DESIGN.md §8).
+    refusal = wait_mail(api, number, "Chiffrage refusé", count=2)
+    assert sorted(m["to"] for m in refusal) == ["fabrice@acme.test", "marie@helpdesk.test"]
+    assert all("Au-delà du budget" in m["body"] for m in refusal)
 
     # Version 2: approved; the execution resumes and ends Approved.
     reply = act(api, l2, number, "submit-quote", {"amount": "3900.00", "days": "5"})
@@ -91,8 +94,9 @@ def test_evolution_with_a_refused_then_an_approved_quote(
         "state": "Approved",
         "waiting_for_callback": False,
     }
-    assert [m["to"] for m in wait_mail(api, number, "Chiffrage accepté")] == [
-        "marie@helpdesk.test"
+    assert sorted(m["to"] for m in wait_mail(api, number, "Chiffrage accepté", count=2)) == [
+        "fabrice@acme.test",
+        "marie@helpdesk.test",
     ]
 
     # Realisation, answer, confirmation: closed, billed on the approved quote.

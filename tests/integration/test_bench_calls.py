@@ -62,11 +62,27 @@ def test_units_follow_item_sizes(rows: list[RouteCount]) -> None:
     take = by_label["POST /tickets/{number}/actions/take"]
     (transaction,) = [c for c in take.calls if c.operation == "TransactWriteItems"]
     items = transaction.params["TransactItems"]
-    # Each small item twice (a transaction), and the ticket's entries in the six indexes
-    # that hold it (by_org, all_tickets, queue, all_updated, org_updated, by_assignee)
-    # rewritten once each, by_assignee's twice: it moves from the level's unassigned
-    # partition to the assignee's (a delete and a put).
-    assert take.write_units == 2 * len(items) + 7
+    # The ticket, its event, its month task and its outbox mail. Each item twice (a
+    # transaction): 1 KB each, but the outbox mail carries plain text and an HTML part
+    # (DESIGN §8) and is just over 1 KB (1,036 bytes): 2 units, twice. Then the ticket's
+    # entries in the six indexes that hold it (by_org, all_tickets, queue, all_updated,
+    # org_updated, by_assignee) rewritten once each, by_assignee's twice: it moves from the
+    # level's unassigned partition to the assignee's (a delete and a put).
+    assert len(items) == 4
+    assert take.write_units == 2 * (1 + 1 + 1 + 2) + 7 == 17
+
+
+def test_the_link_routes_read_the_link_then_the_ticket(rows: list[RouteCount]) -> None:
+    by_label = {r.label: r for r in rows}
+    inspect, use = by_label["GET /links/{token}"], by_label["POST /links/{token}"]
+    # The token's SHA-256 is the link's key, the link names the ticket: 2 reads at least.
+    assert (inspect.floor_reads, inspect.floor_writes) == (2, 0)
+    assert inspect.operations == "2×GetItem" and inspect.at_floor
+    assert inspect.write_units == 0  # GET never writes (mail scanners open links)
+    # One read above its floor (2 + 1 write), explained: perform reads the ticket again.
+    assert (use.floor_reads, use.floor_writes) == (2, 1)
+    assert use.operations == "3×GetItem, TransactWriteItems"
+    assert not use.at_floor and use.ok
 
 
 def test_report_lists_every_measured_request(rows: list[RouteCount]) -> None:
@@ -85,6 +101,27 @@ def test_the_notifier_sends_each_mail_with_one_claim_and_one_transaction(
     for name in ("UpdateItem", "SendEmail", "TransactWriteItems"):
         assert operations.count(name) == found.mails
     assert "per mail" in calls_per_route.deliveries_report(found)
+
+
+def test_the_notifier_requests_per_kind_of_mail(deliveries: Deliveries) -> None:
+    def one(label: str) -> str:
+        kind = deliveries.kind(label)
+        assert kind.mails > 0 and kind.row.total % kind.mails == 0, label
+        return calls_per_route.one_mail(kind)
+
+    base = "UpdateItem, sesv2:SendEmail, TransactWriteItems"
+    assert one("to the requester (stored address)") == base
+    assert one("to the requester, 2 action links") == (
+        "UpdateItem, 2×PutItem, sesv2:SendEmail, TransactWriteItems"
+    )
+    assert one("to a level (every active consultant)") == (
+        "UpdateItem, Query, sesv2:SendEmail, TransactWriteItems"
+    )
+    assert one("to one consultant") == "UpdateItem, GetItem, sesv2:SendEmail, TransactWriteItems"
+    assert one("replayed delivery") == "UpdateItem, GetItem"
+    assert deliveries.kind("replayed delivery").mails == deliveries.mails
+    assert sum(k.mails for k in deliveries.kinds) == deliveries.mails
+    assert "| replayed delivery |" in calls_per_route.deliveries_report(deliveries)
 
 
 def test_warm_overhead_compares_the_handler_with_its_own_calls(

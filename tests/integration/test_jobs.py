@@ -148,10 +148,21 @@ def test_reminder_is_sent_once_one_day_before(
     assert job.run(ticket.auto_close_at - timedelta(hours=22)).reminded == 0
     assert job.run(ticket.auto_close_at).closed == 1
     kinds = [m["kind"] for m in outbox_items(uow.table.client, ticket.number)]
-    assert kinds == ["created", "taken", "answer_sent", "auto_close_reminder", "closed"]
-    closed = outbox_items(uow.table.client, ticket.number)[-1]
+    assert kinds == [
+        "created",
+        "staff_new_ticket",  # the level's consultants (DESIGN.md §8)
+        "taken",
+        "answer_sent",
+        "auto_close_reminder",
+        "closed",
+        "staff_auto_closed",  # the assignee, when auto-closed
+    ]
+    [closed] = [m for m in outbox_items(uow.table.client, ticket.number) if m["kind"] == "closed"]
     assert closed["to"] == CLIENT.email and closed["subject"].startswith(f"[#{ticket.number}] ")
-    assert "sans retour de votre part" in closed["body"]
+    # True whatever the client did by mail: it says what did not happen, not that they were silent.
+    assert "fermée automatiquement" in closed["body"]
+    assert "ni confirmée ni rouverte" in closed["body"]
+    assert "sans retour" not in closed["body"]
 
 
 def test_replaying_the_same_run_three_times_closes_once(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes, policy
-from email.message import Message
+from email.message import EmailMessage, Message
 from typing import Any
 
 import boto3
@@ -15,6 +15,7 @@ from moto.ses.models import ses_backends
 
 from helpdesk import bootstrap
 from helpdesk.adapters.dynamodb import keys
+from helpdesk.adapters.dynamodb.links import DynamoActionLinks
 from helpdesk.adapters.dynamodb.outbox import DynamoOutboxClaims
 from helpdesk.adapters.dynamodb.repositories import DynamoDirectoryRepository
 from helpdesk.adapters.dynamodb.toolkit import Table
@@ -48,6 +49,8 @@ def notifier(table: Table, ses: Any, clock: Clock) -> Notifier:
         SesMailer(ses, f"support@{DOMAIN}"),
         DOMAIN,
         clock=clock,
+        links=DynamoActionLinks(table, clock),
+        app_url="http://127.0.0.1:3000",
     )
 
 
@@ -69,6 +72,17 @@ def outbox_keys(table: Table, number: int) -> Iterator[tuple[str, str]]:
         yield item["pk"], item["sk"]
 
 
+def acknowledgement_key(table: Table, number: int) -> tuple[str, str]:
+    """The requester's acknowledgement (a new ticket also tells its level's consultants)."""
+    [ack] = [i for i in stored_outbox(table, number) if i["kind"] == "created"]
+    return ack["pk"], ack["sk"]
+
+
+def delivery_of(table: Table, number: int, kind: str) -> str:
+    [item] = [i for i in stored_outbox(table, number) if i["kind"] == kind]
+    return str(item["delivery"])
+
+
 def new_ticket(service: HelpdeskService) -> Ticket:
     return service.create_ticket(
         CLIENT, title="Imprimante bloquée", description="", type=TicketType.ASSISTANCE
@@ -79,18 +93,21 @@ def test_acknowledgement_is_sent_once_with_threading_headers(
     service: HelpdeskService, table: Table, notifier: Notifier
 ) -> None:
     ticket = new_ticket(service)
-    [(pk, sk)] = list(outbox_keys(table, ticket.number))
+    pk, sk = acknowledgement_key(table, ticket.number)
     outcomes = [notifier.deliver(pk, sk).outcome for _ in range(3)]
     assert outcomes == ["sent", "already_sent", "already_sent"]
     [mail] = sent_mail()
     assert mail["To"] == CLIENT.email
     assert mail["Subject"] == f"[#{ticket.number}] Demande reçue : Imprimante bloquée"
     assert mail["Auto-Submitted"] == "auto-generated"
+    # A ticket no mail created: its acknowledgement is the root of its thread (DESIGN.md §8).
     message_id = mail["Message-ID"]
-    assert message_id.endswith(f"@{DOMAIN}>")
+    created = int(ticket.created_at.timestamp())
+    assert message_id == f"<ticket-{ticket.number}-{created}@{DOMAIN}>"
+    assert mail["In-Reply-To"] is None and mail["References"] is None
     record = table.get(keys.message_id_key(message_id))
     assert record is not None and int(record["ticket_number"]) == ticket.number
-    assert stored_outbox(table, ticket.number)[0]["delivery"] == "sent"
+    assert delivery_of(table, ticket.number, "created") == "sent"
 
 
 def test_each_client_facing_change_queues_its_message(
@@ -106,9 +123,17 @@ def test_each_client_facing_change_queues_its_message(
         caller = CLIENT if action is Action.CONFIRM else L1
         service.perform(caller, ticket.number, action, params)
     outbox = stored_outbox(table, ticket.number)
-    assert [m["kind"] for m in outbox] == ["created", "taken", "answer_sent", "closed"]
-    answer = outbox[2]["body"]
-    assert "Redémarrez le spouleur." in answer and "confirm" in answer and "reopen" in answer
+    assert [m["kind"] for m in outbox] == [
+        "created",
+        "staff_new_ticket",  # the level's consultants (DESIGN.md §8)
+        "taken",
+        "answer_sent",
+        "closed",
+    ]
+    answer = outbox[3]
+    assert "Redémarrez le spouleur." in answer["body"]
+    assert "{{link:confirm}}" in answer["body"] and "{{link:reopen}}" in answer["body"]
+    assert [link["action"] for link in answer["links"]] == ["confirm", "reopen"]
 
 
 def test_a_failed_send_is_released_and_retried(
@@ -118,7 +143,7 @@ def test_a_failed_send_is_released_and_retried(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ticket = new_ticket(service)
-    [(pk, sk)] = list(outbox_keys(table, ticket.number))
+    pk, sk = acknowledgement_key(table, ticket.number)
 
     def unavailable(to: str, raw: bytes) -> None:
         raise ConnectionError("SES unavailable")
@@ -126,7 +151,7 @@ def test_a_failed_send_is_released_and_retried(
     monkeypatch.setattr(notifier.mailer, "send", unavailable)
     with pytest.raises(ConnectionError):
         notifier.deliver(pk, sk)
-    assert stored_outbox(table, ticket.number)[0]["delivery"] == "pending"
+    assert delivery_of(table, ticket.number, "created") == "pending"
     monkeypatch.undo()
     assert notifier.deliver(pk, sk).outcome == "sent"
     assert len(sent_mail()) == 1
@@ -136,7 +161,7 @@ def test_a_run_that_died_mid_send_is_taken_over_after_its_lease(
     service: HelpdeskService, table: Table, notifier: Notifier, clock: Clock
 ) -> None:
     ticket = new_ticket(service)
-    [(pk, sk)] = list(outbox_keys(table, ticket.number))
+    pk, sk = acknowledgement_key(table, ticket.number)
     assert notifier.claims.claim({"pk": pk, "sk": sk}, clock.now) is not None  # then the run died
     with pytest.raises(DeliveryInProgress):
         notifier.deliver(pk, sk)
@@ -155,11 +180,12 @@ def test_stream_event_delivered_three_times_sends_one_mail(
     monkeypatch.setattr(bootstrap, "notifier", lambda: notifier)
     ticket = new_ticket(service)
     event = {"Records": stream_records()}
-    assert len(event["Records"]) == 1
+    assert len(event["Records"]) == 2  # the acknowledgement, the level's consultants
     for _ in range(3):
         assert notifier_app.lambda_handler(event, _context()) == {"batchItemFailures": []}
-    assert [m["Subject"] for m in sent_mail()] == [
-        f"[#{ticket.number}] Demande reçue : Imprimante bloquée"
+    assert sorted(m["Subject"] for m in sent_mail()) == [
+        f"[#{ticket.number}] Demande reçue : Imprimante bloquée",
+        f"[#{ticket.number}] Nouvelle demande : Imprimante bloquée",
     ]
 
 
@@ -173,7 +199,7 @@ def test_a_failed_record_is_reported_by_sequence_number_and_the_others_delivered
     monkeypatch.setattr(bootstrap, "notifier", lambda: notifier)
     first, second = new_ticket(service), new_ticket(service)
     records = stream_records()
-    assert len(records) == 2
+    assert len(records) == 4  # each ticket: its acknowledgement, its level's consultants
     real_deliver = notifier.deliver
 
     def deliver(pk: str, sk: str) -> Any:
@@ -187,16 +213,19 @@ def test_a_failed_record_is_reported_by_sequence_number_and_the_others_delivered
         r for r in records if r["dynamodb"]["NewImage"]["pk"]["S"] == keys.ticket_pk(first.number)
     ]
     assert reply == {
-        "batchItemFailures": [{"itemIdentifier": failed[0]["dynamodb"]["SequenceNumber"]}]
+        "batchItemFailures": [
+            {"itemIdentifier": record["dynamodb"]["SequenceNumber"]} for record in failed
+        ]
     }
-    assert [m["Subject"] for m in sent_mail()] == [
-        f"[#{second.number}] Demande reçue : Imprimante bloquée"
+    assert sorted(m["Subject"] for m in sent_mail()) == [
+        f"[#{second.number}] Demande reçue : Imprimante bloquée",
+        f"[#{second.number}] Nouvelle demande : Imprimante bloquée",
     ]
-    monkeypatch.setattr(notifier, "deliver", real_deliver)  # the retry delivers it, once
+    monkeypatch.setattr(notifier, "deliver", real_deliver)  # the retry delivers them, once
     assert notifier_app.lambda_handler({"Records": records}, _context()) == {
         "batchItemFailures": []
     }
-    assert len(sent_mail()) == 2
+    assert len(sent_mail()) == 4
 
 
 def test_records_that_are_not_outbox_inserts_are_ignored(
@@ -232,7 +261,7 @@ def test_reminder_and_auto_closure_reach_the_client(
     AutoCloseJob(uow).run(due)
     for pk, sk in outbox_keys(table, ticket.number):
         notifier.deliver(pk, sk)
-    subjects = [m["Subject"].split("] ")[1] for m in sent_mail()]
+    subjects = [m["Subject"].split("] ")[1] for m in sent_mail() if m["To"] == CLIENT.email]
     assert subjects == [
         "Demande reçue : Imprimante bloquée",
         "Demande prise en charge : Imprimante bloquée",
@@ -240,6 +269,21 @@ def test_reminder_and_auto_closure_reach_the_client(
         "Fermeture prochaine : Imprimante bloquée",
         "Demande fermée : Imprimante bloquée",
     ]
+    # One thread: every later mail, to the client and to staff, refers to the acknowledgement.
+    mails = sent_mail()
+    root = f"<ticket-{ticket.number}-{int(ticket.created_at.timestamp())}@{DOMAIN}>"
+    assert mails[0]["Message-ID"] == root
+    assert [m["In-Reply-To"] for m in mails[1:]] == [root] * (len(mails) - 1)
+    assert [m["References"] for m in mails[1:]] == [root] * (len(mails) - 1)
+    assert len({m["Message-ID"] for m in mails}) == len(mails)
+    # The answer's links were issued at the send and placed in both parts.
+    [answer] = [m for m in mails if "Réponse à votre demande" in m["Subject"]]
+    assert isinstance(answer, EmailMessage)
+    for part in ("plain", "html"):
+        body = answer.get_body(preferencelist=(part,))
+        assert body is not None
+        content = body.get_content()
+        assert content.count("http://127.0.0.1:3000/app/l/") == 2 and "{{" not in content
 
 
 def stream_records() -> list[dict[str, Any]]:

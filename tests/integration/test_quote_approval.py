@@ -1,8 +1,10 @@
 """The evolution's quote approval: the committed state machine definition, run by moto.
 
 Each test loads infra/statemachines/quote_approval.asl.json itself (its DefinitionSubstitutions
-applied, short waits), with executions enabled and the QuoteFunction's handler run in-process
-(infra.moto_lambda). The outbox (mail and workflow commands) is driven as the stream drives it:
+applied), with executions enabled and the QuoteFunction's handler run in-process
+(infra.moto_lambda); the start command gives each execution its waits, with a day of
+`Harness.day_seconds` seconds (an hour by default: no wait ends during a test that does not
+want it; 1 s where a test watches reminders and expiry). The outbox (mail and workflow commands) is driven as the stream drives it:
 the table's stream records, filtered like the template's event source mapping, handed to the
 notifier function. Each test checks the ticket and how the execution ended.
 """
@@ -24,6 +26,7 @@ from moto.ses.models import ses_backends
 
 from helpdesk import bootstrap
 from helpdesk.adapters.dynamodb import keys
+from helpdesk.adapters.dynamodb.links import DynamoActionLinks
 from helpdesk.adapters.dynamodb.outbox import DynamoOutboxClaims
 from helpdesk.adapters.dynamodb.repositories import (
     DynamoDirectoryRepository,
@@ -54,13 +57,13 @@ from infra.state_machines import (
     substitute,
     template_substitution_names,
 )
-from tests.conftest import CLIENT, L2, REGION, TABLE_NAME, Clock
+from tests.conftest import CLIENT, L2, MANAGER, REGION, TABLE_NAME, Clock
 from tests.integration.store_support import outbox_items
 from tests.support.functions import load_function
 
 DOMAIN = "helpdesk.localhost"
 FUNCTION = "helpdesk-test-quote"
-LONG_WAIT = 120  # seconds: no reminder fires during a test that does not want one
+LONG_DAY = 3600  # seconds in a day: no wait ends during a test that does not want it
 
 
 @pytest.fixture
@@ -85,6 +88,7 @@ class Harness:
         self.table = table
         self.sfn = boto3.client("stepfunctions", region_name=REGION)
         self.machine_arn = ""
+        self.day_seconds = LONG_DAY
         self.position = 0
         self.results: list[dict[str, Any]] = []
         quote_app = load_function("quote")
@@ -100,6 +104,8 @@ class Harness:
             SesMailer(ses, f"support@{DOMAIN}"),
             DOMAIN,
             clock=clock,
+            links=DynamoActionLinks(table, clock=clock),  # the quote mails' approve/refuse links
+            app_url="http://app.test",
         )
         mp.setattr(bootstrap, "notifier", lambda: notifier)
         mp.setattr(bootstrap, "workflow_commands", lambda: self.commands)
@@ -110,16 +116,13 @@ class Harness:
             DynamoOutboxClaims(self.table, Channel.WORKFLOW),
             DynamoTicketRepository(self.table),
             StepFunctionsQuoteApprovals(self.sfn, self.machine_arn),
+            day_seconds=self.day_seconds,
         )
 
-    def create_machine(self, reminder_seconds: int = LONG_WAIT, max_reminders: int = 3) -> None:
+    def create_machine(self, day_seconds: int = LONG_DAY) -> None:
+        self.day_seconds = day_seconds
         self.machine_arn, _ = create_quote_approval(
-            boto3.session.Session(),
-            REGION,
-            table_name=TABLE_NAME,
-            function_name=FUNCTION,
-            reminder_seconds=reminder_seconds,
-            max_reminders=max_reminders,
+            boto3.session.Session(), REGION, table_name=TABLE_NAME, function_name=FUNCTION
         )
 
     def pump(self, replay: bool = False) -> int:
@@ -196,15 +199,25 @@ def sent_mail() -> list[dict[str, str]]:
 
 def evolution_in_progress(service: HelpdeskService) -> Ticket:
     ticket = service.create_ticket(
-        CLIENT, title="Export comptable", description="Un export mensuel.", type=TicketType.EVOLUTION
+        CLIENT,
+        title="Export comptable",
+        description="Un export mensuel.",
+        type=TicketType.EVOLUTION,
     )
     service.perform(L2, ticket.number, Action.TAKE, ActionInput())
     service.perform(L2, ticket.number, Action.START, ActionInput())
     return service.uow.tickets.get(ticket.number)
 
 
-def submit(service: HelpdeskService, number: int, amount: str) -> Ticket:
-    params = ActionInput(amount=Decimal(amount), days=Decimal("3"), description="Développement")
+def submit(
+    service: HelpdeskService, number: int, amount: str, validity_days: int | None = None
+) -> Ticket:
+    params = ActionInput(
+        amount=Decimal(amount),
+        days=Decimal("3"),
+        description="Développement",
+        validity_days=validity_days,
+    )
     return service.perform(L2, number, Action.SUBMIT_QUOTE, params).ticket
 
 
@@ -225,23 +238,30 @@ def test_committed_definition_takes_exactly_the_template_substitutions(
     template: dict[str, Any],
 ) -> None:
     text = QUOTE_APPROVAL_ASL.read_text(encoding="utf-8")
-    names = {"TableName", "QuoteFunctionArn", "ReminderSeconds", "MaxReminders"}
+    names = {"TableName", "QuoteFunctionArn"}
     assert template_substitution_names(load_template(), "QuoteApprovalStateMachine") == names
     substitute(text, dict.fromkeys(names, "1"))  # nothing else is named
     definition = load_definition(
-        QUOTE_APPROVAL_ASL,
-        {"TableName": "t", "QuoteFunctionArn": "arn:f", "ReminderSeconds": 5, "MaxReminders": 2},
+        QUOTE_APPROVAL_ASL, {"TableName": "t", "QuoteFunctionArn": "arn:f"}
     )
     states = definition["States"]
     store_token = states["StoreToken"]
     assert store_token["Resource"] == (
         "arn:aws:states:::aws-sdk:dynamodb:updateItem.waitForTaskToken"
     )
-    assert store_token["TimeoutSeconds"] == 5
+    # Each wait is the execution's own (its input's `waits`), not a constant of the machine.
+    assert "TimeoutSeconds" not in store_token
+    assert store_token["TimeoutSecondsPath"] == "$.schedule.wait"
     assert "awaiting_quote_version = :version" in store_token["Parameters"]["ConditionExpression"]
     caught = {e for c in store_token["Catch"] for e in c["ErrorEquals"]}
     assert caught == {"DynamoDb.ConditionalCheckFailedException", "States.Timeout"}
-    assert states["RemindOrExpire"]["Choices"][0]["NumericLessThan"] == 2
+    assert states["RemindOrExpire"]["Choices"] == [
+        {
+            "Variable": "$.schedule.index",
+            "NumericLessThanPath": "$.schedule.count",
+            "Next": "CountReminder",
+        }
+    ]
     assert {s for s, v in states.items() if v["Type"] in ("Succeed", "Fail")} == set(
         QUOTE_END_STATES
     )
@@ -262,6 +282,9 @@ def test_state_machine_iam_is_scoped_to_the_table_and_the_quote_function(
     notifier = template["Resources"]["NotifierFunction"]["Properties"]
     env = notifier["Environment"]["Variables"]
     assert env["QUOTE_STATE_MACHINE_ARN"] == {"Ref": "QuoteApprovalStateMachine"}
+    # The notifier starts the executions: it computes their waits with a day of this length.
+    assert env["QUOTE_DAY_SECONDS"] == {"Ref": "QuoteDaySeconds"}
+    assert template["Parameters"]["QuoteDaySeconds"]["Default"] == 86400
     states_actions = {
         action: statement["Resource"]
         for statement in notifier["Policies"][0]["Statement"]
@@ -342,45 +365,183 @@ def test_refuse_then_requote_then_approve(
         "submit-quote",
         "approve-quote",
     ]
-    refusal = next(m for m in sent_mail() if "Chiffrage refusé" in m["subject"])
-    assert refusal["to"] == L2.email and "Trop cher pour ce périmètre" in refusal["body"]
+    # The assignee is told of the refusal, with the client's reason.
+    assert any(
+        m["to"] == L2.email and "Trop cher pour ce périmètre" in m["body"] for m in sent_mail()
+    )
 
 
-def test_expiry_after_reminders(
+def entered(harness: Harness, number: int, version: int) -> list[tuple[str, float]]:
+    """The states the execution entered, each with its seconds since the execution started."""
+    events = harness.sfn.get_execution_history(
+        executionArn=harness.execution_arn(number, version), maxResults=1000
+    )["events"]
+    started = events[0]["timestamp"]
+    return [
+        (e["stateEnteredEventDetails"]["name"], (e["timestamp"] - started).total_seconds())
+        for e in events
+        if "stateEnteredEventDetails" in e
+    ]
+
+
+def execution_input(harness: Harness, number: int, version: int) -> dict[str, Any]:
+    described = harness.sfn.describe_execution(executionArn=harness.execution_arn(number, version))
+    parsed: dict[str, Any] = json.loads(described["input"])
+    return parsed
+
+
+def at(states: list[tuple[str, float]], name: str) -> list[float]:
+    return [seconds for state, seconds in states if state == name]
+
+
+def waited(states: list[tuple[str, float]]) -> list[float]:
+    """How long each StoreToken lasted before its timeout (the next state entered)."""
+    return [
+        states[i + 1][1] - seconds
+        for i, (name, seconds) in enumerate(states[:-1])
+        if name == "StoreToken" and states[i + 1][0] == "RemindOrExpire"
+    ]
+
+
+def assert_waited(states: list[tuple[str, float]], expected: list[int]) -> None:
+    """Each wait lasted its seconds (never less; a little more while the executor works)."""
+    measured = waited(states)
+    assert len(measured) == len(expected), states
+    for seconds, wait in zip(measured, expected, strict=True):
+        assert wait <= seconds < wait + SLACK, states
+
+
+SLACK = 3.0  # seconds the executor may take beyond a wait (Lambda tasks, serialised DynamoDB)
+
+
+def test_reminders_and_expiry_follow_the_schedule(
     harness: Harness, service: HelpdeskService, uow: DynamoUnitOfWork
 ) -> None:
-    harness.create_machine(reminder_seconds=1, max_reminders=2)
-    number = evolution_in_progress(service).number
-    submit(service, number, "800.00")
-    harness.pump()
-    end = harness.wait_for_end(number, 1, timeout=30)
-    assert (end["status"], end["state"]) == ("SUCCEEDED", "Expired")
-
-    ticket = uow.tickets.get(number)
-    assert ticket.status is Status.IN_PROGRESS
-    assert [(q.version, q.outcome) for q in ticket.quotes] == [(1, QuoteOutcome.EXPIRED)]
-    assert ticket.approved_quote is None  # nothing to bill
-    last = uow.tickets.history(number)[-1]
-    assert (last.action, last.actor, last.to_status) == (
-        "expire-quote",
-        "system",
-        Status.IN_PROGRESS,
+    """DESIGN §8 with a day of 1 s. Acme's quotes are valid 9 days: waits 7 and 2, a reminder
+    on day 7, expired on day 9. A quote submitted for 2 days: no reminder, expired on day 2. A
+    quote of 8 days (waits 7, 1) that an operator expires meanwhile: on day 7 the execution
+    finds the ticket moved on, reminds no one and ends."""
+    service.put_org(
+        MANAGER,
+        "acme",
+        name="Acme",
+        email_domains=["acme.example"],
+        auto_close_days=7,
+        hourly_rate="90.00",
+        quote_validity_days=9,
     )
+    harness.create_machine(day_seconds=1)
+    nine, two, eight = (evolution_in_progress(service).number for _ in range(3))
+    assert submit(service, nine, "800.00").quote.validity_days == 9  # type: ignore[union-attr]
+    assert submit(service, two, "300.00", validity_days=2).quote.validity_days == 2  # type: ignore[union-attr]
+    submit(service, eight, "500.00", validity_days=8)
+    harness.pump()  # starts the three executions
+    assert execution_input(harness, nine, 1) == {
+        "ticket_number": nine,
+        "quote_version": 1,
+        "validity_days": 9,
+        "waits": [7, 2],
+    }
+    assert execution_input(harness, two, 1)["waits"] == [2]
+    assert execution_input(harness, eight, 1)["waits"] == [7, 1]
+    harness.wait_for_decision(eight, 1)
+    service.perform(SYSTEM, eight, Action.EXPIRE_QUOTE, ActionInput(quote_version=1))
+
+    for number in (two, nine, eight):
+        end = harness.wait_for_end(number, 1, timeout=20)
+        assert end["status"] == "SUCCEEDED", end
+    assert harness.summary(nine, 1)["state"] == "Expired"
+    assert harness.summary(two, 1)["state"] == "Expired"
+    assert harness.summary(eight, 1)["state"] == "TicketMovedOn"
+
+    # nine: one reminder after 7 days, the expiry after 9 (7 + 2), not before.
+    states = entered(harness, nine, 1)
+    assert_waited(states, [7, 2])
+    assert len(at(states, "Remind")) == 1
+    assert at(states, "Remind")[0] >= 7 and at(states, "Expire")[0] >= 9, states
+    # two: no reminder, the expiry after 2 days.
+    states = entered(harness, two, 1)
+    assert_waited(states, [2])
+    assert at(states, "Remind") == []
+    assert at(states, "Expire")[0] >= 2, states
+    # eight: its first wait ended on day 7, the ticket had moved on: nothing more.
+    states = entered(harness, eight, 1)
+    assert_waited(states, [7])
+    assert [name for name, _ in states][-3:] == ["Remind", "StillAwaiting", "TicketMovedOn"]
+
+    def reminders(number: int) -> list[str]:
+        kinds = [m["kind"] for m in harness.outbox(number, "mail")]
+        return sorted(k for k in kinds if k.startswith("quote_reminder"))
+
+    assert reminders(nine) == ["quote_reminder_1"]
+    assert reminders(two) == []
+    assert reminders(eight) == []
+    for number in (nine, two):
+        ticket = uow.tickets.get(number)
+        assert ticket.status is Status.IN_PROGRESS
+        assert [(q.version, q.outcome) for q in ticket.quotes] == [(1, QuoteOutcome.EXPIRED)]
+        assert ticket.approved_quote is None  # nothing to bill
+        last = uow.tickets.history(number)[-1]
+        assert (last.action, last.actor, last.to_status) == (
+            "expire-quote",
+            "system",
+            Status.IN_PROGRESS,
+        )
+        kinds = {m["kind"] for m in harness.outbox(number, "mail")}
+        assert {"assignee_quote_expired", "quote_expired"} <= kinds
+        # No decision command: the machine decided the expiry itself.
+        assert [c["kind"] for c in harness.outbox(number, "workflow")] == ["quote_approval_start"]
+        # A new quote may follow; the abandoned evolution may be closed.
+        assert "submit-quote" in service.allowed(ticket, L2)
+    harness.pump()
+    to_client = [m["subject"] for m in sent_mail() if m["to"] == CLIENT.email]
+
+    def client_mails(number: int) -> int:
+        return sum(subject.startswith(f"[#{number}]") for subject in to_client)
+
+    # The same story but for nine's reminder: one mail more.
+    assert client_mails(nine) == client_mails(two) + 1
+
+
+def test_the_machine_reminds_after_each_wait_but_the_last(
+    harness: Harness, service: HelpdeskService, uow: DynamoUnitOfWork
+) -> None:
+    """The machine follows the waits of its input, whatever they are: three waits of 1 s are
+    reminders 1 and 2, then the expiry (the schedule of a 15-day quote, 7 + 7 + 1, in short)."""
+    harness.create_machine()
+    number = evolution_in_progress(service).number
+    submit(service, number, "800.00", validity_days=15)
+    approvals = StepFunctionsQuoteApprovals(harness.sfn, harness.machine_arn)
+    assert approvals.start(execution_name(number, 1), number, 1, 15, [1, 1, 1])
+    end = harness.wait_for_end(number, 1, timeout=20)
+    assert (end["status"], end["state"]) == ("SUCCEEDED", "Expired")
+    states = entered(harness, number, 1)
+    assert [name for name, _ in states] == [
+        "Init",
+        "StoreToken",
+        "RemindOrExpire",
+        "CountReminder",
+        "Remind",
+        "StillAwaiting",
+        "StoreToken",
+        "RemindOrExpire",
+        "CountReminder",
+        "Remind",
+        "StillAwaiting",
+        "StoreToken",
+        "RemindOrExpire",
+        "Expire",
+        "ExpiredOrMovedOn",
+        "Expired",
+    ]
+    assert_waited(states, [1, 1, 1])
+    assert at(states, "Expire")[0] >= 3, states  # never before the sum of the waits
     kinds = [m["kind"] for m in harness.outbox(number, "mail")]
     assert sorted(k for k in kinds if k.startswith("quote_reminder")) == [
         "quote_reminder_1",
         "quote_reminder_2",
     ]
-    assert {"assignee_quote_expired", "quote_expired"} <= set(kinds)
-    # No decision command: the machine decided the expiry itself.
-    assert [c["kind"] for c in harness.outbox(number, "workflow")] == ["quote_approval_start"]
-    harness.pump()
-    subjects = [(m["to"], m["subject"].split("] ")[1].split(" : ")[0]) for m in sent_mail()]
-    assert subjects.count((CLIENT.email, "Chiffrage à valider (rappel)")) == 2
-    assert (L2.email, "Chiffrage expiré") in subjects
-    assert (CLIENT.email, "Chiffrage expiré") in subjects
-    # A new quote may follow; the abandoned evolution may be closed.
-    assert "submit-quote" in service.allowed(ticket, L2)
+    assert uow.tickets.get(number).quotes[-1].outcome is QuoteOutcome.EXPIRED
 
 
 def test_decision_before_the_token_is_stored(
@@ -433,12 +594,13 @@ def test_duplicate_decision_changes_nothing(
 def test_ticket_changed_elsewhere_ends_the_execution_cleanly(
     harness: Harness, service: HelpdeskService, uow: DynamoUnitOfWork
 ) -> None:
-    harness.create_machine(reminder_seconds=2, max_reminders=3)
+    harness.create_machine(day_seconds=1)
     number = evolution_in_progress(service).number
     submit(service, number, "700.00")
-    # The start command for version 1 is late: the client refused and a new quote followed.
+    # The start command for version 1 is late: the client refused and a new quote followed,
+    # valid 2 days (one wait, no reminder: 2 s here).
     refuse(service, number, "Délai trop long")
-    submit(service, number, "650.00")
+    submit(service, number, "650.00", validity_days=2)
     harness.pump()
     end = harness.wait_for_end(number, 1)
     assert (end["status"], end["state"]) == ("SUCCEEDED", "TicketMovedOn")
@@ -447,18 +609,17 @@ def test_ticket_changed_elsewhere_ends_the_execution_cleanly(
     assert (stored["awaiting_quote_version"], stored["quote_task_version"]) == (2, 2)
 
     # While version 2's execution waits, the ticket moves on by a path that resumes nothing
-    # (an operator expiring the quote): at its timeout the execution finds the ticket no
-    # longer awaiting version 2, reminds no one and ends.
+    # (an operator expiring the quote): at the end of its only wait the execution's expiry
+    # finds the ticket no longer awaiting version 2, expires nothing more and ends.
+    # (The reminder's path to TicketMovedOn: test_reminders_and_expiry_follow_the_schedule.)
     service.perform(SYSTEM, number, Action.EXPIRE_QUOTE, ActionInput(quote_version=2))
     end = harness.wait_for_end(number, 2)
     assert (end["status"], end["state"]) == ("SUCCEEDED", "TicketMovedOn")
-    history = harness.sfn.get_execution_history(
-        executionArn=harness.execution_arn(number, 2), maxResults=1000
-    )["events"]
-    entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
-    assert entered[-3:] == ["Remind", "StillAwaiting", "TicketMovedOn"]
+    states = [name for name, _ in entered(harness, number, 2)]
+    assert states[-3:] == ["Expire", "ExpiredOrMovedOn", "TicketMovedOn"]
     kinds = [m["kind"] for m in harness.outbox(number, "mail")]
     assert not any(k.startswith("quote_reminder") for k in kinds)
+    assert kinds.count("quote_expired") == 1  # the operator's expiry only
     ticket = uow.tickets.get(number)
     assert [(q.version, q.outcome) for q in ticket.quotes] == [
         (1, QuoteOutcome.REFUSED),
@@ -489,7 +650,13 @@ def test_start_command_replayed_after_the_execution_ended_starts_nothing(
     assert [e["name"] for e in executions] == [f"ticket-{number}-quote-1"]
     assert json.loads(
         harness.sfn.describe_execution(executionArn=executions[0]["executionArn"])["input"]
-    ) == {"ticket_number": number, "quote_version": 1, "validity_days": 30}
+    ) == {
+        "ticket_number": number,
+        "quote_version": 1,
+        "validity_days": 30,
+        # acme's 30 days (its default) in days of LONG_DAY seconds: 7, 7, 7, 7, 2
+        "waits": [25200, 25200, 25200, 25200, 7200],
+    }
 
 
 def test_withdraw_ends_the_execution_and_a_new_version_starts_its_own(

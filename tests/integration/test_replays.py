@@ -8,9 +8,13 @@ the same figures).
 
 from __future__ import annotations
 
+import json
+from email import message_from_string, policy
+
 import pytest
 
-from tests.reliability.replays import DELIVERIES, ENTRY_POINTS, measure, replay
+from helpdesk.domain.notifications import NotificationKind
+from tests.reliability.replays import DELIVERIES, ENTRY_POINTS, measure, replay, snapshot, world
 
 
 @pytest.mark.parametrize("entry_point", list(ENTRY_POINTS))
@@ -27,3 +31,30 @@ def test_the_report_has_a_line_per_entry_point() -> None:
     assert [f.what.rsplit(": ", 1)[1] for f in per_entry_point] == ["stream workflow start"]
     assert all(f.ok for f in figures)
     assert [f.value for f in per_entry_point] == [0]
+
+
+def test_the_mail_replay_sends_one_mail_of_every_kind_with_links_and_to_a_level() -> None:
+    """The entry point "stream mail send (every kind)" replays what it claims: a mail of every
+    NotificationKind, one with two action links, one to every active consultant of a level."""
+    with world() as w:
+        deliver = ENTRY_POINTS["stream mail send (every kind)"](w)
+        deliver()
+        sent = snapshot(w)["ses"]
+        items = [json.loads(line) for line in snapshot(w)["table"]]
+    assert len(sent) == len(NotificationKind) + 2
+    kinds = {
+        i["kind"]["S"]
+        for i in items
+        if i.get("entity", {}).get("S") == "outbox" and i["delivery"]["S"] == "sent"
+    }
+    assert {k.value for k in NotificationKind} | {"created_staff"} <= kinds
+    links = [i for i in items if i.get("entity", {}).get("S") == "link"]
+    assert sorted(i["action"]["S"] for i in links) == ["approve-quote", "refuse-quote"]
+    mails = [message_from_string(raw, policy=policy.default) for raw in sent]
+    [linked] = [m for m in mails if str(m["Subject"]).endswith("Chiffrage à valider : Écran figé")]
+    text = linked.get_body(preferencelist=("plain",))
+    assert text is not None
+    assert text.get_content().count("http://127.0.0.1:3000/app/l/") == 2
+    assert "{{" not in text.get_content()
+    [to_level] = [m for m in mails if "Nouvelle demande" in str(m["Subject"])]
+    assert to_level["To"] == "l2@consult.example"

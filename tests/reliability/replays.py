@@ -36,8 +36,10 @@ from helpdesk.adapters.dynamodb.toolkit import Table, marshal
 from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 from helpdesk.adapters.stepfunctions import StepFunctionsQuoteApprovals
 from helpdesk.domain.model import Caller, Role, Ticket, TicketType
+from helpdesk.domain.notifications import LinkRequest, Notification, NotificationKind
 from helpdesk.domain.timekeeping import TimeKind
 from helpdesk.domain.workflow import Action, ActionInput
+from helpdesk.ports import MailQueued
 from helpdesk.service import HelpdeskService
 from helpdesk.settings import get_settings
 from infra import moto_streams
@@ -70,6 +72,7 @@ ENVIRONMENT = {
     "INBOUND_BUCKET": INBOUND_BUCKET,
     "INBOUND_PREFIX": "inbound/",
     "ATTACHMENTS_BUCKET": ATTACHMENTS_BUCKET,
+    "APP_URL": "http://127.0.0.1:3000",
 }
 # Set by the surroundings and pointing elsewhere than moto's in-process mock.
 FOREIGN = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3")
@@ -364,6 +367,85 @@ def stream_mail(world: World) -> Delivery:
     return _stream(world, "created", "taken", "answer_sent")
 
 
+EVERY_KIND_TICKET = 900  # outbox items only: the notifier needs no ticket item to send
+
+
+def every_kind_mails(number: int = EVERY_KIND_TICKET) -> list[MailQueued]:
+    """One mail of every NotificationKind (to the client, to a consultant, to a level, in
+    turn), then a mail with two action links and a mail to a level with a `ref`."""
+    recipients: list[dict[str, Any]] = [
+        {"to": CLIENT.email},
+        {"to": "", "to_consultant": L2.id},
+        {"to": "", "to_level": 1},
+    ]
+    at = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
+    seed = f"ticket-{number}-{int(at.timestamp())}"
+    mails = [
+        Notification(
+            kind,
+            number,
+            subject=f"[#{number}] {kind.value} : Écran figé",
+            body=f"{kind.value}\n{{{{app}}}}/app/tickets/{number}\n",
+            html=f"<p>{kind.value}</p>",
+            thread_seed=seed,
+            **recipients[index % len(recipients)],
+        )
+        for index, kind in enumerate(NotificationKind)
+    ]
+    mails.append(
+        Notification(
+            NotificationKind.QUOTE_SUBMITTED,
+            number,
+            CLIENT.email,
+            f"[#{number}] Chiffrage à valider : Écran figé",
+            "Accepter : {{link:approve-quote}}\nRefuser : {{link:refuse-quote}}\n",
+            html='<a href="{{link:approve-quote}}">oui</a> <a href="{{link:refuse-quote}}">non</a>',
+            links=(
+                LinkRequest("approve-quote", quote_version=1),
+                LinkRequest("refuse-quote", quote_version=1),
+            ),
+            thread="<first@acme.example>",
+        )
+    )
+    mails.append(
+        Notification(
+            NotificationKind.CREATED,
+            number,
+            "",
+            f"[#{number}] Nouvelle demande : Écran figé",
+            "{{app}}/app/tickets/900\n",
+            to_level=2,
+            ref="staff",
+            thread_seed=seed,
+        )
+    )
+    return [
+        MailQueued(mail, 2 if i >= len(NotificationKind) else 1, at) for i, mail in enumerate(mails)
+    ]
+
+
+def stream_mail_every_kind(world: World) -> Delivery:
+    """The stream's records of one mail of every kind, in batches of 10 (the template's)."""
+    uow = world.service.uow
+    for change in every_kind_mails():
+        uow.add(change)
+    uow.commit()
+    records = [
+        r
+        for r in moto_streams.stream_records(TABLE, REGION)
+        if moto_streams.matches_outbox_filter(r)
+        and r["dynamodb"]["NewImage"]["pk"]["S"] == keys.ticket_pk(EVERY_KIND_TICKET)
+    ]
+    notifier = load_function("notifier")
+
+    def deliver() -> None:
+        for start in range(0, len(records), 10):
+            event = {"Records": records[start : start + 10]}
+            _no_failures(notifier.lambda_handler(event, FakeLambdaContext("notifier")))
+
+    return deliver
+
+
 def stream_workflow_start(world: World) -> Delivery:
     _evolution_awaiting_quote(world)
     return _stream(world, "quote_approval_start")
@@ -391,6 +473,7 @@ ENTRY_POINTS: dict[str, Callable[[World], Delivery]] = {
     "step remind": quote_reminder,
     "step expire": quote_expiry,
     "stream mail send": stream_mail,
+    "stream mail send (every kind)": stream_mail_every_kind,
     "stream workflow start": stream_workflow_start,
     "stream workflow decision": stream_workflow_decision,
 }

@@ -14,15 +14,17 @@ not yet handled counts as pending.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from typing import TypeVar
 
 from helpdesk.domain.comments import Comment
 from helpdesk.domain.directory import Consultant, Organisation
 from helpdesk.domain.errors import Conflict, InvalidInput, MonthLocked, NotFound
+from helpdesk.domain.links import TOKEN_BYTES, token_hash
 from helpdesk.domain.mail import MailOutcome
 from helpdesk.domain.model import HistoryEvent, Status, Ticket
 from helpdesk.domain.notifications import Notification
@@ -39,6 +41,8 @@ from helpdesk.ports import (
     ConditionNotMet,
     ConsultantSaved,
     EventRecorded,
+    LinkGrant,
+    LinkUsed,
     MailHandled,
     MailQueued,
     MailReleased,
@@ -46,6 +50,7 @@ from helpdesk.ports import (
     OrgSaved,
     Page,
     ReadCounter,
+    StoredLink,
     TaskEnsured,
     TaskRenamed,
     TicketChanged,
@@ -207,10 +212,27 @@ class InMemoryTickets:
         return token if token and version == quote_version else None
 
 
+class InMemoryLinks:
+    """ActionLinks and LinkRepository: links by their token's SHA-256 (the token is not kept)."""
+
+    def __init__(self) -> None:
+        self.links: dict[str, StoredLink] = {}
+
+    def issue(self, grant: LinkGrant) -> str:
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        digest = token_hash(token)
+        self.links[digest] = StoredLink(digest, grant, datetime.now(UTC), None)
+        return token
+
+    def get(self, token_hash: str) -> StoredLink | None:
+        return self.links.get(token_hash)
+
+
 class InMemoryUnitOfWork:
     def __init__(self) -> None:
         self.directory = InMemoryDirectory()
         self.tickets = InMemoryTickets(self.directory)
+        self.links = InMemoryLinks()
         self.locked_months: set[str] = self.tickets.locks  # the same set: tests add to it
         self.mails_handled: dict[str, MailOutcome] = {}  # sha256 -> outcome
         self.messages_handled: dict[str, str] = {}  # Message-ID -> sha256
@@ -321,6 +343,10 @@ class InMemoryUnitOfWork:
                 if message_id is not None and message_id in self.messages_handled:
                     failures.append((1, lambda: AlreadyRecorded(message_taken=True)))
                 return failures
+            case LinkUsed(token_hash=digest):
+                link = self.links.links.get(digest)
+                if link is None or link.used_at is not None:
+                    return [(3, lambda: ConditionNotMet(change))]
             case MailReleased(sha256=sha256):
                 handled = self.mails_handled.get(sha256)
                 quarantined = handled is not None and handled.outcome == "quarantined"
@@ -422,6 +448,8 @@ class InMemoryUnitOfWork:
                     self.messages_handled[message_id] = sha256
             case MailReleased(sha256=sha256):
                 self.mails_released[sha256] = change
+            case LinkUsed(token_hash=digest, at=at):
+                self.links.links[digest] = replace(self.links.links[digest], used_at=at)
             case OrgSaved(org=org, previous=previous):
                 d.orgs[org.org_id] = org
                 old = set(previous.email_domains) if previous else set()
@@ -534,6 +562,8 @@ def _items(change: Change) -> list[tuple[object, ...]]:
             return [("mail", sha256), *([("message", message_id)] if message_id else [])]
         case MailReleased(sha256=sha256):
             return [("mail", sha256)]
+        case LinkUsed(token_hash=digest):
+            return [("link", digest)]
         case OrgSaved(org=org, previous=previous):
             old = set(previous.email_domains) if previous else set()
             domains = old ^ set(org.email_domains)

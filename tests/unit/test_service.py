@@ -30,7 +30,7 @@ from helpdesk.domain.model import (
     Ticket,
     TicketType,
 )
-from helpdesk.domain.notifications import NotificationKind
+from helpdesk.domain.notifications import Notification, NotificationKind
 from helpdesk.domain.outbox import CommandKind, WorkflowCommand
 from helpdesk.domain.tickets import TicketDraft
 from helpdesk.domain.timekeeping import Task, TimeKind
@@ -138,8 +138,13 @@ def answered(service: HelpdeskService) -> Ticket:
     return act(service, L1, number, "send-answer", message="C'est fait.").ticket
 
 
+def recipient(m: Notification) -> str:
+    """An address, `@<roster id>` for a consultant, `level <n>` for a level's consultants."""
+    return m.to or (f"@{m.to_consultant}" if m.to_consultant else f"level {m.to_level}")
+
+
 def mails_of(uow: InMemoryUnitOfWork, number: int) -> list[tuple[NotificationKind, str]]:
-    return [(m.kind, m.to or f"@{m.to_consultant}") for m in uow.mails if m.ticket_number == number]
+    return [(m.kind, recipient(m)) for m in uow.mails if m.ticket_number == number]
 
 
 def actions(uow: InMemoryUnitOfWork, number: int) -> list[str]:
@@ -155,7 +160,10 @@ def test_creation_numbers_tickets_and_queues_the_acknowledgement_in_its_commit(
     before = uow.committed
     first = open_ticket(service)
     assert uow.committed == before + 1
-    assert mails_of(uow, 1) == [(NotificationKind.CREATED, CLIENT_MAIL)]
+    assert mails_of(uow, 1) == [
+        (NotificationKind.CREATED, CLIENT_MAIL),
+        (NotificationKind.STAFF_NEW_TICKET, "level 1"),  # the level's consultants (§8)
+    ]
     second = open_ticket(service, "incident")
     assert uow.committed == before + 2
 
@@ -176,7 +184,10 @@ def test_creation_numbers_tickets_and_queues_the_acknowledgement_in_its_commit(
         Status.OPEN,
         Status.OPEN,
     )
-    assert mails_of(uow, 2) == [(NotificationKind.CREATED, CLIENT_MAIL)]
+    assert mails_of(uow, 2) == [
+        (NotificationKind.CREATED, CLIENT_MAIL),
+        (NotificationKind.STAFF_NEW_TICKET, "level 2"),
+    ]
     assert "[#1]" in uow.mails[0].subject
 
 
@@ -191,8 +202,8 @@ def test_a_number_taken_meanwhile_is_numbered_again(
     assert uow.committed == before + 2
     assert uow.tickets.get(1).type is TicketType.INCIDENT
     assert uow.tickets.get(2).type is TicketType.ASSISTANCE
-    # One acknowledgement each: the lost attempt queued nothing.
-    assert [m.ticket_number for m in uow.mails] == [1, 2]
+    # One acknowledgement and one staff notice each: the lost attempt queued nothing.
+    assert [m.ticket_number for m in uow.mails] == [1, 1, 2, 2]
 
 
 def test_staff_opens_tickets_only_for_an_existing_organisation(
@@ -233,7 +244,8 @@ def test_take_commits_ticket_event_task_and_mail_together(
     ]
     assert mails_of(uow, 1) == [
         (NotificationKind.CREATED, CLIENT_MAIL),
-        (NotificationKind.TAKEN, CLIENT_MAIL),
+        (NotificationKind.STAFF_NEW_TICKET, "level 1"),
+        (NotificationKind.TAKEN, CLIENT_MAIL),  # L1 took it for themself: no staff mail
     ]
     assert uow.commands == []
 
@@ -542,7 +554,10 @@ def test_auto_close_closes_due_tickets_and_skips_one_that_moved_on(
         DUE,
     )
     assert actions(uow, second.number)[-1] == "auto-close"
-    assert mails_of(uow, second.number)[-1] == (NotificationKind.CLOSED, CLIENT_MAIL)
+    assert mails_of(uow, second.number)[-2:] == [
+        (NotificationKind.CLOSED, CLIENT_MAIL),
+        (NotificationKind.STAFF_AUTO_CLOSED, f"@{L1.id}"),  # the assignee, when auto-closed
+    ]
     assert [kind for kind, _to in mails_of(uow, first.number)].count(NotificationKind.CLOSED) == 1
 
     # A rerun finds nothing left to close.
@@ -758,8 +773,8 @@ def test_a_creation_queues_the_acknowledgement() -> None:
     ).numbered(88)
     changes = side_effects.of_creation(created, event)
     assert changes[0] == TicketCreated(created, event)
-    [mail] = changes[1:]
-    assert isinstance(mail, MailQueued)
+    mail, staff = changes[1:]
+    assert isinstance(mail, MailQueued) and isinstance(staff, MailQueued)
     assert (mail.notification.kind, mail.notification.to, mail.version, mail.at) == (
         NotificationKind.CREATED,
         CLIENT_MAIL,
@@ -767,6 +782,12 @@ def test_a_creation_queues_the_acknowledgement() -> None:
         ticket.created_at,
     )
     assert mail.notification.subject.startswith("[#88]")
+    # The active consultants of its level (assistance: level 1) are told too (§8).
+    assert (staff.notification.kind, staff.notification.to_level, staff.version) == (
+        NotificationKind.STAFF_NEW_TICKET,
+        1,
+        1,
+    )
 
 
 def test_reminders_are_queued_on_condition_of_the_state_they_remind_of() -> None:

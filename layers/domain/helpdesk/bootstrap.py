@@ -43,6 +43,7 @@ def service() -> HelpdeskService:
 @lru_cache(maxsize=1)
 def notifier() -> Notifier:
     from helpdesk.adapters import aws_clients
+    from helpdesk.adapters.dynamodb.links import DynamoActionLinks
     from helpdesk.adapters.dynamodb.outbox import DynamoOutboxClaims
     from helpdesk.adapters.dynamodb.repositories import DynamoDirectoryRepository
     from helpdesk.adapters.ses import SesMailer
@@ -56,6 +57,8 @@ def notifier() -> Notifier:
         DynamoDirectoryRepository(dynamodb),
         SesMailer(aws_clients.client("sesv2", settings), settings.sender),
         settings.mail_domain,
+        links=DynamoActionLinks(dynamodb),
+        app_url=settings.app_url,
     )
 
 
@@ -75,4 +78,5 @@ def workflow_commands() -> WorkflowCommands:
         DynamoOutboxClaims(dynamodb, Channel.WORKFLOW),
         DynamoTicketRepository(dynamodb),
         StepFunctionsQuoteApprovals(sfn, settings.quote_state_machine_arn),
+        day_seconds=settings.quote_day_seconds,
     )

@@ -333,6 +333,7 @@ class MailIngestion:
                 extra=handled,
                 linked_ticket=linked_ticket,
                 attachments=tuple(a.filename for a in mail.attachments),
+                mail_thread=f"<{mail.message_id}>" if mail.message_id else "",
             )
         except AlreadyRecorded as race:
             return self._lost_race(uow, sha, mail, race, now)

@@ -9,7 +9,7 @@ index or an expression.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -276,6 +276,16 @@ class TimeEntryChanged:
         return (self.after.minutes if self.after else 0) - self.before.minutes
 
 
+@dataclass(frozen=True)
+class LinkUsed:
+    """An action link marked used (`used_at`), on condition that it exists and was not used
+    yet (ConditionNotMet otherwise): committed with the action it performs, so of two uses
+    exactly one wins."""
+
+    token_hash: str
+    at: datetime
+
+
 Change = (
     TicketCreated
     | TicketUpdated
@@ -293,6 +303,7 @@ Change = (
     | TaskRenamed
     | TimeEntryChanged
     | MailReleased
+    | LinkUsed
 )
 
 
@@ -346,6 +357,9 @@ class UnitOfWork(Protocol):
 
     @property
     def directory(self) -> DirectoryRepository: ...
+
+    @property
+    def links(self) -> LinkRepository: ...
 
     def add(self, *changes: Change) -> None: ...
 
@@ -404,11 +418,55 @@ class Mailer(Protocol):
     def send(self, to: str, raw: bytes) -> None: ...
 
 
+@dataclass(frozen=True)
+class LinkGrant:
+    """What one action link lets the requester do, and while the ticket is still where the
+    mail left it: the same quote version (approve/refuse) or the same answer (confirm/reopen)."""
+
+    ticket_number: int
+    action: str  # approve-quote | refuse-quote | confirm | reopen
+    quote_version: int | None
+    answered_at: datetime | None
+    expires_at: datetime
+
+
+class ActionLinks(Protocol):
+    def issue(self, grant: LinkGrant) -> str:
+        """Store the grant under the SHA-256 of a new random token (>= 128 bits); return the
+        token. Only the hash is stored; the token exists only in the mail."""
+        ...
+
+
+@dataclass(frozen=True)
+class StoredLink:
+    """An action link as stored: its grant, when it was issued and, once used, when."""
+
+    token_hash: str
+    grant: LinkGrant
+    issued_at: datetime | None
+    used_at: datetime | None
+
+
+class LinkRepository(Protocol):
+    def get(self, token_hash: str) -> StoredLink | None:
+        """The link stored under this SHA-256 (one read by key, consistent), or None."""
+        ...
+
+
 class QuoteApprovals(Protocol):
     """The quote-approval state machine's executions."""
 
-    def start(self, name: str, ticket_number: int, quote_version: int, validity_days: int) -> bool:
-        """Start the execution; False when one of that name exists already."""
+    def start(
+        self,
+        name: str,
+        ticket_number: int,
+        quote_version: int,
+        validity_days: int,
+        waits: Sequence[int],
+    ) -> bool:
+        """Start the execution with its waits in seconds (helpdesk.domain.quote_schedule: a
+        reminder after each but the last, the expiry after the last); False when one of that
+        name exists already."""
         ...
 
     def resume(self, task_token: str, decision: str, reason: str | None) -> bool:

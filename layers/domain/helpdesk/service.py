@@ -43,6 +43,7 @@ from helpdesk.domain.model import (
     Ticket,
     TicketType,
 )
+from helpdesk.domain.quote_schedule import DEFAULT_QUOTE_VALIDITY_DAYS
 from helpdesk.domain.tickets import draft_ticket
 from helpdesk.domain.timekeeping import (
     Task,
@@ -185,8 +186,11 @@ class HelpdeskService:
         extra: Extra = _nothing,
         linked_ticket: int | None = None,
         attachments: tuple[str, ...] = (),
+        mail_thread: str = "",
     ) -> Ticket:
-        """Number the draft with the next sequential number, atomically with the counter."""
+        """Number the draft with the next sequential number, atomically with the counter.
+
+        `mail_thread`: the Message-ID of the mail that creates the ticket (its mails' thread)."""
         draft = draft_ticket(
             caller,
             title=title,
@@ -202,6 +206,8 @@ class HelpdeskService:
             raise InvalidInput("org_id", f"Organisation '{draft.org_id}' does not exist.")
         for _attempt in range(MAX_NUMBER_ATTEMPTS):
             ticket, event = draft.numbered(self.uow.tickets.next_number())
+            if mail_thread:
+                ticket = replace(ticket, mail_thread=mail_thread)
             try:
                 self._commit([*side_effects.of_creation(ticket, event), *extra(ticket)])
                 return ticket
@@ -231,14 +237,22 @@ class HelpdeskService:
         action: Action,
         params: ActionInput,
         expected_version: int | AbstractSet[int] | None = None,
+        *,
+        via: str | None = None,
+        extra: Sequence[Change] = (),
     ) -> Transition:
         """Apply an action; one conditional transaction, retried only while the status holds.
         `expected_version`: the version, or the versions (an If-Match list), the caller
         accepts; the commit is conditional on the version `decide` saw, so a version outside
-        them is 412 even when another writer moves the ticket in between."""
+        them is 412 even when another writer moves the ticket in between.
+        `via`: how the caller acted (`link`: an action link, §8), in the history event's
+        details; `extra`: changes committed in the same transaction (the link marked used)."""
         require_ticket_reader(caller)
         expected = accepted_versions(expected_version)
-        ticket, assignee = self._load_for_action(caller, number, params)
+        ticket, assignee = self._load_for_action(caller, number, params, action)
+        names = {assignee.id: assignee.name} if assignee is not None and assignee.name else {}
+        if params.assignee is None:
+            assignee = None  # the caller's own entry, read for its name only (a self-take)
         for _attempt in range(MAX_RETRIES_ON_CHANGE):
             if expected is not None and ticket.version not in expected:
                 raise stale_version(number, ticket.version, expected)
@@ -247,10 +261,14 @@ class HelpdeskService:
                 assignee_level=assignee.level if assignee else None,
                 assignee_active=assignee.active if assignee else True,
                 auto_close_days=self._auto_close_days(ticket, action),
+                quote_validity_days=self._quote_validity_days(ticket, action, params),
             )
             transition = decide(ticket, caller, action, params, context)
+            if via is not None:
+                details = {**transition.event.details, "via": via}
+                transition = replace(transition, event=replace(transition.event, details=details))
             try:
-                self._commit(side_effects.of_transition(transition))
+                self._commit([*side_effects.of_transition(transition, names), *extra])
                 return transition
             except TicketChanged as changed:
                 ticket = changed.current
@@ -269,13 +287,18 @@ class HelpdeskService:
         raise StaleVersion(f"Ticket #{number} keeps changing; reload it.", ticket.version)
 
     def _load_for_action(
-        self, caller: Caller, number: int, params: ActionInput
+        self, caller: Caller, number: int, params: ActionInput, action: Action
     ) -> tuple[Ticket, Consultant | None]:
         """The ticket and the roster entry of the assignee named (None: unnamed or unknown);
-        a manager's entry has no level, so the workflow never assigns one (§7)."""
-        if params.assignee is None:
+        a manager's entry has no level, so the workflow never assigns one (§7). A consultant
+        taking a ticket for themself is read too (same request), so the client's mail can
+        name who took it (§8)."""
+        wanted = params.assignee
+        if wanted is None and action is Action.TAKE and caller.is_staff:
+            wanted = caller.id
+        if wanted is None:
             return check_visible(self.uow.tickets.get(number), caller), None
-        ticket, consultant = self.uow.tickets.get_with_consultant(number, params.assignee)
+        ticket, consultant = self.uow.tickets.get_with_consultant(number, wanted)
         check_visible(ticket, caller)
         return ticket, consultant
 
@@ -287,6 +310,13 @@ class HelpdeskService:
     def _org_auto_close_days(self, org_id: str) -> int:
         org = self.uow.directory.get_org(org_id)
         return org.auto_close_days if org else DEFAULT_AUTO_CLOSE_DAYS
+
+    def _quote_validity_days(self, ticket: Ticket, action: Action, params: ActionInput) -> int:
+        """The organisation's quote validity (§8), read for a submit-quote that names none."""
+        if action is not Action.SUBMIT_QUOTE or params.validity_days is not None:
+            return DEFAULT_QUOTE_VALIDITY_DAYS
+        org = self.uow.directory.get_org(ticket.org_id)
+        return org.quote_validity_days if org else DEFAULT_QUOTE_VALIDITY_DAYS
 
     # ---------- editing (DESIGN.md §7) ----------
 
@@ -397,6 +427,8 @@ class HelpdeskService:
             changed = self._countdown_change(ticket, caller, comment, now)
             if changed is not None:
                 changes += side_effects.of_countdown_change(ticket, changed)
+            # The mails it causes (§8), composed on the ticket as the comment leaves it.
+            changes += side_effects.of_comment(changed or ticket, comment, caller)
             try:
                 self._commit(changes)
                 return comment
@@ -582,10 +614,17 @@ class HelpdeskService:
         auto_close_days: int = DEFAULT_AUTO_CLOSE_DAYS,
         hourly_rate: Decimal | str | None = None,
         currency: str = "EUR",
+        quote_validity_days: int = DEFAULT_QUOTE_VALIDITY_DAYS,
     ) -> Organisation:
         require_manager(caller)  # the role first: 403 before any check of the fields
         org = new_organisation(
-            org_id, name, email_domains, auto_close_days, hourly_rate, currency
+            org_id,
+            name,
+            email_domains,
+            auto_close_days,
+            hourly_rate,
+            currency,
+            quote_validity_days=quote_validity_days,
         )
         self._commit([OrgSaved(org, self.uow.directory.get_org(org.org_id))])
         return org

@@ -30,6 +30,10 @@ class Settings:
     exports_public_endpoint: str | None = None  # EXPORTS_PUBLIC_ENDPOINT
     # The notifier's only: the quote-approval state machine it starts and resumes.
     quote_state_machine_arn: str = ""  # QUOTE_STATE_MACHINE_ARN
+    # The notifier's only: seconds in a day of the quote-approval waits (86400; less locally).
+    quote_day_seconds: int = 86_400  # QUOTE_DAY_SECONDS, 1 to 86400
+    # Where the web app is (the notifier's action links and staff links): no trailing slash.
+    app_url: str = ""  # APP_URL
     # Inbound mail (the mail_ingest function's only): where SES stores the raw messages, where
     # attachments go (none stored when empty), the mailboxes (`support=assistance,...`), the
     # largest message accepted and the messages a sender may send per hour.
@@ -69,6 +73,8 @@ class Settings:
             exports_bucket=str(values.get("EXPORTS_BUCKET", "")),
             exports_public_endpoint=_optional(values, "EXPORTS_PUBLIC_ENDPOINT"),
             quote_state_machine_arn=str(values.get("QUOTE_STATE_MACHINE_ARN", "")),
+            quote_day_seconds=_int_between(values, "QUOTE_DAY_SECONDS", 86_400, 1, 86_400),
+            app_url=str(values.get("APP_URL", "")).rstrip("/"),
             inbound_bucket=str(values.get("INBOUND_BUCKET", "")),
             inbound_prefix=str(values.get("INBOUND_PREFIX", "inbound/")),
             attachments_bucket=str(values.get("ATTACHMENTS_BUCKET", "")),

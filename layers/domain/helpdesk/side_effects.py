@@ -2,8 +2,8 @@
 
 A ticket's creation or transition becomes the changes a unit of work commits together: the
 ticket and its history event, the month's time task, and the outbox items (mails to the client
-and the assignee, commands to the quote-approval state machine) that the table's stream hands
-to the notifier after the commit. Adapters only persist what this module lists.
+and to staff, DESIGN.md §8; commands to the quote-approval state machine) that the table's
+stream hands to the notifier after the commit. A comment's mails are listed here too. Adapters only persist what this module lists.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from datetime import datetime
 
 from helpdesk.domain import notifications
 from helpdesk.domain.calendar import task_title
+from helpdesk.domain.comments import Comment
 from helpdesk.domain.events import QuoteDecided, QuoteSubmitted, TaskNeeded
-from helpdesk.domain.model import HistoryEvent, QuoteOutcome, Ticket
-from helpdesk.domain.notifications import Notification
+from helpdesk.domain.model import Caller, HistoryEvent, QuoteOutcome, Ticket
+from helpdesk.domain.notifications import Names, Notification
 from helpdesk.domain.outbox import CommandKind, WorkflowCommand
 from helpdesk.domain.workflow import Transition
 from helpdesk.ports import (
@@ -38,16 +39,17 @@ def _mails(
 
 
 def of_creation(ticket: Ticket, event: HistoryEvent) -> list[Change]:
-    """A new ticket, its first event and the requester's acknowledgement."""
-    acknowledgement = notifications.acknowledgement(ticket)
+    """A new ticket, its first event, the requester's acknowledgement and the notice to the
+    consultants of its level."""
     return [
         TicketCreated(ticket, event),
-        *_mails([acknowledgement], ticket.version, ticket.created_at),
+        *_mails(notifications.for_creation(ticket), ticket.version, ticket.created_at),
     ]
 
 
-def of_transition(transition: Transition) -> list[Change]:
-    """An applied action: the ticket, its event, its task, its mails and its commands."""
+def of_transition(transition: Transition, names: Names | None = None) -> list[Change]:
+    """An applied action: the ticket, its event, its task, its mails and its commands.
+    `names`: display names of roster ids the caller knows (mails name consultants by them)."""
     ticket = transition.ticket
     changes: list[Change] = [
         TicketUpdated(transition.before, ticket),
@@ -57,7 +59,8 @@ def of_transition(transition: Transition) -> list[Change]:
     if needed is not None:
         title = task_title(ticket.number, ticket.title, needed.month)
         changes.append(TaskEnsured(ticket.number, needed.month, title))
-    changes += _mails(notifications.for_transition(transition), ticket.version, ticket.updated_at)
+    mails = notifications.for_transition(transition, names)
+    changes += _mails(mails, ticket.version, ticket.updated_at)
     changes += [CommandQueued(c, ticket.version, ticket.updated_at) for c in _commands(transition)]
     return changes
 
@@ -88,6 +91,16 @@ def _commands(transition: Transition) -> list[WorkflowCommand]:
         }
         commands.append(WorkflowCommand(ticket.number, CommandKind.QUOTE_APPROVAL_DECISION, data))
     return commands
+
+
+def of_comment(
+    ticket: Ticket, comment: Comment, caller: Caller, names: Names | None = None
+) -> list[Change]:
+    """The mails a comment causes (a staff comment that is not internal to the client, a
+    client's to the assignee or the level). `ticket` is the ticket as the comment leaves it;
+    each mail is keyed by the comment's id too, since a comment may leave the version as is."""
+    mails = notifications.for_comment(ticket, comment, caller, names)
+    return _mails(mails, ticket.version, comment.at)
 
 
 def of_countdown_change(before: Ticket, after: Ticket) -> list[Change]:

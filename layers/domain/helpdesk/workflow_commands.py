@@ -7,7 +7,10 @@ sent). So a function that dies between the write and the call loses nothing (the
 retries), and a replayed record does nothing more:
 
 - `quote_approval_start` starts the execution `ticket-<n>-quote-<v>`: the name is
-  deterministic, so an execution that exists already means it was started.
+  deterministic, so an execution that exists already means it was started. Its input carries
+  the quote's waits in seconds (helpdesk.domain.quote_schedule, `day_seconds` a day: 86400 on
+  AWS, QUOTE_DAY_SECONDS; shorter locally and in tests), which add up to exactly the quote's
+  validity: a reminder after each wait but the last, the expiry after the last.
 - `quote_approval_decision` resumes the execution waiting for that quote version with the
   client's decision, with the task token the state machine stored on the ticket. No token for
   that version yet, or a token that no longer waits: nothing to resume. The execution's next
@@ -22,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from helpdesk.domain.outbox import CommandKind, Delivery
+from helpdesk.domain.quote_schedule import DAY_SECONDS, DEFAULT_QUOTE_VALIDITY_DAYS, waits
 from helpdesk.ports import (
     DeliveryInProgress,
     OutboxClaims,
@@ -53,11 +57,13 @@ class WorkflowCommands:
         tickets: TicketRepository,
         approvals: QuoteApprovals,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        day_seconds: int = DAY_SECONDS,
     ) -> None:
         self.claims = claims
         self.tickets = tickets
         self.approvals = approvals
         self.clock = clock
+        self.day_seconds = day_seconds
 
     def execute(self, pk: str, sk: str) -> CommandResult:
         now = self.clock()
@@ -83,8 +89,14 @@ class WorkflowCommands:
         except ValueError:
             raise UnknownCommand(f"unknown workflow command {command['kind']!r}") from None
         if kind is CommandKind.QUOTE_APPROVAL_START:
-            validity = int(command.get("validity_days", 30))
-            started = self.approvals.start(execution_name(number, version), number, version, validity)
+            validity = int(command.get("validity_days", DEFAULT_QUOTE_VALIDITY_DAYS))
+            started = self.approvals.start(
+                execution_name(number, version),
+                number,
+                version,
+                validity,
+                waits(validity, self.day_seconds),
+            )
             return "started" if started else "already_started"
         token = self.tickets.quote_task_token(number, version)
         if token is None:

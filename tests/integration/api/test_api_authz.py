@@ -153,6 +153,15 @@ ROWS = [
         (403, 403, 403, 403, 403, 404, 403, 401),
         body={"as": "comment", "ticket": 1},
     ),
+    # DESIGN §8: the link is the credential, no token needed; a bearer token grants nothing
+    # more. An unknown link is 404 for everyone (tests/integration/api/test_api_links.py).
+    _row("GET", "/links/" + "A" * 43, (404, 404, 404, 404, 404, 404, 404, 404)),
+    _row(
+        "POST",
+        "/links/" + "A" * 43,
+        (404, 404, 404, 404, 404, 404, 404, 404),
+        body={"reason": "x"},
+    ),
 ]
 
 
@@ -290,7 +299,10 @@ def test_odd_claims_are_refused_on_every_route_and_write_nothing(
         event = http_event(row.method, row.path, claims=claims, body=body)
         result = api.module.lambda_handler(event, FakeLambdaContext())
         problem = json.loads(result["body"])
-        if result["statusCode"] != expected or problem.get("status") != expected:
+        # The action-link routes are public (§8: the link is the credential): whatever the
+        # claims, an unknown link is 404.
+        want = 404 if row.path.startswith("/links/") else expected
+        if result["statusCode"] != want or problem.get("status") != want:
             failures.append(f"{row.method} {row.path}: {result['statusCode']} {problem}")
     assert not failures, "\n".join(failures)
     assert _snapshot(dynamodb) == before, "a refused call wrote something"

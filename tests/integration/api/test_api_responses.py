@@ -84,6 +84,7 @@ CASES: list[tuple[str, Callable[[], BaseModel], type[Model], dict[str, Any]]] = 
             "days": "3.5",
             "description": "Export module",
             "validity_days": 15,
+            "valid_until": "2026-04-14T08:15:00Z",  # submitted 30 March 08:15 + 15 days
             "outcome": "approved",
             "reason": None,
             "submitted_by": "cons-l2",
@@ -165,6 +166,7 @@ CASES: list[tuple[str, Callable[[], BaseModel], type[Model], dict[str, Any]]] = 
             "auto_close_days": 7,
             "hourly_rate": "90.00",
             "currency": "EUR",
+            "quote_validity_days": 30,  # the default (§8)
         },
     ),
     (

@@ -263,6 +263,7 @@ def test_orgs_and_consultants(api: Api) -> None:
         "auto_close_days": 7,
         "hourly_rate": "75.50",
         "currency": "EUR",
+        "quote_validity_days": 30,
     }
     assert api.get("/orgs/initech", "manager").body == put.body
     assert api.get("/orgs/nowhere", "manager").status == 404

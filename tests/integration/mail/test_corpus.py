@@ -193,7 +193,8 @@ def test_auto_replies_and_bounces_are_recorded_and_create_nothing(
     assert len(tickets(service)) == 1
     assert service.comments(MANAGER, ticket.number) == []
     outbox = list(table.partition(keys.ticket_pk(ticket.number), "OUTBOX#"))
-    assert len(outbox) == 1  # the acknowledgement only, no reply
+    # The acknowledgement and the level's notice of the new ticket only: no reply.
+    assert [item["kind"] for item in outbox] == ["created", "staff_new_ticket"]
 
 
 @pytest.mark.parametrize(

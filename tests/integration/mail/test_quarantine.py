@@ -158,8 +158,9 @@ def test_a_release_as_ticket_opens_it_for_the_sender_with_its_acknowledgement(
         TicketType.INCIDENT,
         Source.EMAIL,
     )
-    [ack] = outbox_items(table.client, 1)
+    ack, staff = outbox_items(table.client, 1)  # the level's consultants are told too (§8)
     assert (ack["kind"], ack["to"]) == ("created", "someone@unknown.example")
+    assert staff["kind"] == "staff_new_ticket"
     record = table.get(keys.mail_key(sha256))
     assert record is not None
     assert (

@@ -76,6 +76,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/links/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What an action link lets do (no bearer token: the link is the credential)
+         * @description The decision a mail's link offers and the ticket it is about. Changes nothing (mail scanners open links). 410 with `state` when the link was used, has expired (30 days) or the ticket has moved on since the mail.
+         */
+        get: operations["inspectLink"];
+        put?: never;
+        /**
+         * Perform an action link's decision (no bearer token: the link is the credential)
+         * @description Performs the link's action as the ticket's requester (the history records `via: link`) and answers the ticket as the client sees it. `reason` is required to refuse a quote or reopen an answer. A link works once: 410 `used` afterwards.
+         */
+        post: operations["useLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/mail/quarantine": {
         parameters: {
             query?: never;
@@ -542,6 +566,51 @@ export interface components {
             next_cursor?: string | null;
         };
         /**
+         * LinkOut
+         * @description GET /links/{token}: a valid link (any other state is a 410 problem).
+         */
+        LinkOut: {
+            /**
+             * Action
+             * @description approve-quote, refuse-quote, confirm or reopen
+             */
+            action: string;
+            /** Expires At */
+            expires_at: string;
+            /**
+             * State
+             * @constant
+             */
+            state: "valid";
+            ticket: components["schemas"]["LinkTicketOut"];
+        };
+        /**
+         * LinkTicketOut
+         * @description The ticket as an action link's page shows it.
+         */
+        LinkTicketOut: {
+            /** Number */
+            number: number;
+            quote: components["schemas"]["QuoteOut"] | null;
+            /** Status */
+            status: string;
+            /** Status Label */
+            status_label: string;
+            /** Title */
+            title: string;
+        };
+        /**
+         * LinkUseIn
+         * @description POST /links/{token}: the reason, required to refuse a quote or reopen an answer.
+         */
+        LinkUseIn: {
+            /**
+             * Reason
+             * @description required for refuse-quote and reopen
+             */
+            reason?: string | null;
+        };
+        /**
          * ManifestOut
          * @description manifest.json (DESIGN.md §4), with `url` added to each file.
          */
@@ -588,6 +657,12 @@ export interface components {
              * @description if given, the path's org_id
              */
             org_id?: string | null;
+            /**
+             * Quote Validity Days
+             * @description days a quote stays valid, unless submit-quote says
+             * @default 30
+             */
+            quote_validity_days: number;
         };
         /** OrgList */
         OrgList: {
@@ -610,6 +685,8 @@ export interface components {
             name: string;
             /** Org Id */
             org_id: string;
+            /** Quote Validity Days */
+            quote_validity_days: number;
         };
         /**
          * Priority
@@ -729,6 +806,11 @@ export interface components {
             submitted_at: string;
             /** Submitted By */
             submitted_by: string;
+            /**
+             * Valid Until
+             * @description submitted_at + validity_days: expired then if undecided
+             */
+            valid_until: string;
             /** Validity Days */
             validity_days: number;
             /** Version */
@@ -1300,6 +1382,119 @@ export interface operations {
                 };
             };
             /** @description Invalid input (field, errors) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    inspectLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the token of the link, as the mail gives it */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkOut"];
+                };
+            };
+            /** @description No such link (the token is unknown) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The link no longer acts: `state` is used, expired or superseded */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (field, errors): the reason an action requires */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    useLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the token of the link, as the mail gives it */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["LinkUseIn"] | null;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketOut"];
+                };
+            };
+            /** @description No such link (the token is unknown) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The link no longer acts: `state` is used, expired or superseded */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not declared application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (field, errors): the reason an action requires */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -11,8 +11,9 @@ class SesMailer:
         self.sender = sender
 
     def send(self, to: str, raw: bytes) -> None:
+        """`to`: one address, or several separated by commas (one mail to all of them)."""
         self.client.send_email(
             FromEmailAddress=self.sender,
-            Destination={"ToAddresses": [to]},
+            Destination={"ToAddresses": [a.strip() for a in to.split(",") if a.strip()]},
             Content={"Raw": {"Data": raw}},
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -16,11 +17,23 @@ class StepFunctionsQuoteApprovals:
         self.client = client
         self.state_machine_arn = state_machine_arn
 
-    def start(self, name: str, ticket_number: int, quote_version: int, validity_days: int) -> bool:
+    def start(
+        self,
+        name: str,
+        ticket_number: int,
+        quote_version: int,
+        validity_days: int,
+        waits: Sequence[int],
+    ) -> bool:
+        """The input of infra/statemachines/quote_approval.asl.json: `waits` in seconds, each
+        a positive whole number (its TimeoutSecondsPath), at least one."""
+        if not waits or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in waits):
+            raise ValueError(f"waits must be positive whole seconds, at least one: {waits!r}")
         payload = {
             "ticket_number": ticket_number,
             "quote_version": quote_version,
             "validity_days": validity_days,
+            "waits": list(waits),
         }
         try:
             self.client.start_execution(

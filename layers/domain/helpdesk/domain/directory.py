@@ -10,6 +10,11 @@ from enum import StrEnum
 from helpdesk.domain.calendar import DEFAULT_AUTO_CLOSE_DAYS
 from helpdesk.domain.errors import InvalidInput
 from helpdesk.domain.money import parse_money
+from helpdesk.domain.quote_schedule import (
+    DEFAULT_QUOTE_VALIDITY_DAYS,
+    MAX_VALIDITY_DAYS,
+    MIN_VALIDITY_DAYS,
+)
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
@@ -28,6 +33,8 @@ class Organisation:
     auto_close_days: int = DEFAULT_AUTO_CLOSE_DAYS
     hourly_rate: Decimal | None = None
     currency: str = "EUR"
+    # Days a quote stays valid (submit-quote's default; the approval execution's waits, §8).
+    quote_validity_days: int = DEFAULT_QUOTE_VALIDITY_DAYS
 
 
 class RosterRole(StrEnum):
@@ -75,6 +82,7 @@ def new_organisation(
     auto_close_days: int = DEFAULT_AUTO_CLOSE_DAYS,
     hourly_rate: Decimal | str | None = None,
     currency: str = "EUR",
+    quote_validity_days: int = DEFAULT_QUOTE_VALIDITY_DAYS,
 ) -> Organisation:
     check_identifier(org_id, "org_id")
     if not name.strip():
@@ -94,7 +102,16 @@ def new_organisation(
             f"'currency' must be {BILLING_CURRENCY}, not {currency}: the helpdesk bills in "
             f"euros (quotes are in {BILLING_CURRENCY} and billing totals add quotes and time).",
         )
-    return Organisation(org_id, name.strip(), domains, auto_close_days, rate, currency)
+    if isinstance(quote_validity_days, bool) or not isinstance(quote_validity_days, int):
+        raise InvalidInput("quote_validity_days", "'quote_validity_days' must be a whole number.")
+    if not MIN_VALIDITY_DAYS <= quote_validity_days <= MAX_VALIDITY_DAYS:
+        raise InvalidInput(
+            "quote_validity_days",
+            f"'quote_validity_days' must be between {MIN_VALIDITY_DAYS} and {MAX_VALIDITY_DAYS}.",
+        )
+    return Organisation(
+        org_id, name.strip(), domains, auto_close_days, rate, currency, quote_validity_days
+    )
 
 
 def new_consultant(

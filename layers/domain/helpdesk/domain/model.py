@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -155,6 +155,11 @@ class Quote:
     decided_by: str | None = None
     decided_at: datetime | None = None
 
+    @property
+    def valid_until(self) -> datetime:
+        """When the quote expires undecided: exactly `validity_days` after its submission."""
+        return self.submitted_at + timedelta(days=self.validity_days)
+
 
 @dataclass(frozen=True)
 class Ticket:
@@ -184,6 +189,7 @@ class Ticket:
     time_spent_minutes: int = 0
     linked_ticket: int | None = None
     attachments: tuple[str, ...] = field(default=())
+    mail_thread: str = ""  # the Message-ID of the mail that created the ticket, if any
 
     @property
     def status_label(self) -> str:

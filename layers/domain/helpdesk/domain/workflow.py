@@ -31,6 +31,7 @@ from helpdesk.domain.model import (
     TicketType,
 )
 from helpdesk.domain.money import parse_money
+from helpdesk.domain.quote_schedule import DEFAULT_QUOTE_VALIDITY_DAYS
 
 
 class Action(StrEnum):
@@ -110,6 +111,8 @@ class ActionContext:
     # False when `ActionInput.assignee` is on the roster but inactive: never assignable (§7)
     assignee_active: bool = True
     auto_close_days: int = DEFAULT_AUTO_CLOSE_DAYS
+    # submit-quote's validity when the request names none: the organisation's (§8)
+    quote_validity_days: int = DEFAULT_QUOTE_VALIDITY_DAYS
 
 
 E = TypeVar("E", TaskNeeded, QuoteSubmitted, QuoteDecided)
@@ -560,7 +563,9 @@ def _submit_quote(
     days = params.days
     if days is not None and (not days.is_finite() or days <= 0 or days > 10000):
         raise InvalidInput("days", "'days' must be a positive number of days.")
-    validity = params.validity_days if params.validity_days is not None else 30
+    validity = (
+        params.validity_days if params.validity_days is not None else ctx.quote_validity_days
+    )
     if not 1 <= validity <= 365:
         raise InvalidInput("validity_days", "'validity_days' must be between 1 and 365.")
     quote = Quote(

@@ -21,8 +21,9 @@ from helpdesk.domain.model import (
     Ticket,
     TicketType,
 )
-from helpdesk.domain.notifications import Notification
+from helpdesk.domain.notifications import LinkRequest, Notification
 from helpdesk.domain.outbox import Channel, Delivery, WorkflowCommand
+from helpdesk.domain.quote_schedule import DEFAULT_QUOTE_VALIDITY_DAYS
 from helpdesk.domain.timekeeping import Task, TimeEntry, TimeKind
 
 Item = dict[str, Any]
@@ -54,6 +55,7 @@ TICKET_FIELDS = (
     "quotes",
     "linked_ticket",
     "attachments",
+    "mail_thread",
 )
 INDEX_FIELDS = (
     "org_pk",
@@ -177,6 +179,7 @@ def ticket_to_fields(ticket: Ticket) -> Item:
         "quotes": [quote_to_item(q) for q in ticket.quotes],
         "linked_ticket": ticket.linked_ticket,
         "attachments": list(ticket.attachments),
+        "mail_thread": ticket.mail_thread or None,
     }
     index = ticket_index_fields(ticket)
     for name in INDEX_FIELDS:
@@ -252,6 +255,7 @@ def ticket_from_item(item: Item) -> Ticket:
         time_spent_minutes=int(item.get("time_spent_minutes", 0)),
         linked_ticket=int(item["linked_ticket"]) if item.get("linked_ticket") else None,
         attachments=tuple(item.get("attachments", [])),
+        mail_thread=str(item.get("mail_thread") or ""),
     )
 
 
@@ -329,6 +333,7 @@ def org_to_item(org: Organisation) -> Item:
         "email_domains": list(org.email_domains),
         "auto_close_days": org.auto_close_days,
         "currency": org.currency,
+        "quote_validity_days": org.quote_validity_days,
     }
     if org.hourly_rate is not None:
         item["hourly_rate"] = org.hourly_rate
@@ -344,6 +349,9 @@ def org_from_item(item: Item) -> Organisation:
         auto_close_days=int(item.get("auto_close_days", 7)),
         hourly_rate=Decimal(rate) if rate is not None else None,
         currency=item.get("currency", "EUR"),
+        quote_validity_days=int(
+            item.get("quote_validity_days", DEFAULT_QUOTE_VALIDITY_DAYS)
+        ),
     )
 
 
@@ -436,6 +444,28 @@ def outbox_to_item(notification: Notification, version: int, created_at: datetim
         item["to"] = notification.to
     if notification.to_consultant:
         item["to_consultant"] = notification.to_consultant
+    if notification.to_level is not None:
+        item["to_level"] = notification.to_level
+    if notification.html:
+        item["html"] = notification.html
+    if notification.ref:
+        item["ref"] = notification.ref
+    if notification.links:
+        item["links"] = [link_request_to_item(link) for link in notification.links]
+    if notification.thread:
+        item["thread"] = notification.thread
+    if notification.thread_seed:
+        item["thread_seed"] = notification.thread_seed
+    return item
+
+
+def link_request_to_item(link: LinkRequest) -> Item:
+    """One action link the notifier issues when it sends the mail (a map of the outbox item)."""
+    item: Item = {"action": link.action}
+    if link.quote_version is not None:
+        item["quote_version"] = link.quote_version
+    if link.answered_at is not None:
+        item["answered_at"] = iso(link.answered_at)
     return item
 
 

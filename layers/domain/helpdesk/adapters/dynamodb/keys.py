@@ -138,3 +138,8 @@ def word_sk(word: str) -> str:
 def word_index_pk(word: str, org_id: str | None = None) -> str:
     """The search partitions: by the word's first character, all organisations or one."""
     return f"WORD#{word[0]}" if org_id is None else f"WORD#{org_id}#{word[0]}"
+
+
+def link_key(token_hash: str) -> dict[str, str]:
+    """An action link (DESIGN.md §8), by the SHA-256 of its token: the token is never stored."""
+    return {"pk": f"LINK#{token_hash}", "sk": "LINK"}

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from helpdesk.adapters.dynamodb import items as it
 from helpdesk.adapters.dynamodb import keys
+from helpdesk.adapters.dynamodb.links import DynamoActionLinks, link_used_operation
 from helpdesk.adapters.dynamodb.mail import mail_handled_operations, mail_released_operation
 from helpdesk.adapters.dynamodb.repositories import (
     DynamoDirectoryRepository,
@@ -44,6 +45,7 @@ from helpdesk.ports import (
     ConditionNotMet,
     ConsultantSaved,
     EventRecorded,
+    LinkUsed,
     MailHandled,
     MailQueued,
     MailReleased,
@@ -79,6 +81,7 @@ class DynamoUnitOfWork:
         self.table = table
         self.tickets = DynamoTicketRepository(table)
         self.directory = DynamoDirectoryRepository(table)
+        self.links = DynamoActionLinks(table)
         # The changes added and not yet committed, per thread: in the local stack the API and
         # the quote steps share one service (helpdesk.bootstrap) in one process and may run
         # at once; in Lambda there is one invocation per environment.
@@ -176,6 +179,11 @@ class DynamoUnitOfWork:
             case MailReleased():
                 operation, failure = mail_released_operation(self.table, change)
                 yield Planned(operation, failure, priority=1)
+            case LinkUsed():
+                # Above the ticket's condition: when a concurrent use moved the ticket too,
+                # the loser learns that the link was used.
+                operation = link_used_operation(self.table, change)
+                yield Planned(operation, self._unmet(change), priority=3)
 
     @staticmethod
     def _exists(change: Change) -> Failure:

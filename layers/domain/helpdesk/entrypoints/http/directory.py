@@ -59,6 +59,7 @@ def put_org(org_id: Identifier, body: OrgIn) -> Response[OrgOut]:
         auto_close_days=body.auto_close_days,
         hourly_rate=body.hourly_rate,
         currency=body.currency,
+        quote_validity_days=body.quote_validity_days,
     )
     return ok(org_out(org))
 

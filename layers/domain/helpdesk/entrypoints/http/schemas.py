@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
@@ -185,6 +185,10 @@ class OrgIn(Body):
     auto_close_days: Annotated[StrictInt, Field(ge=1, le=365)] = 7
     hourly_rate: Money | None = None
     currency: StrictStr = "EUR"
+    quote_validity_days: Annotated[
+        StrictInt,
+        Field(ge=1, le=365, description="days a quote stays valid, unless submit-quote says"),
+    ] = 30
 
 
 class ConsultantIn(Body):
@@ -207,6 +211,7 @@ class QuoteOut(Model):
     days: str | None
     description: str
     validity_days: int
+    valid_until: str = Field(description="submitted_at + validity_days: expired then if undecided")
     outcome: str
     reason: str | None
     submitted_by: str
@@ -317,6 +322,7 @@ class OrgOut(Model):
     auto_close_days: int
     hourly_rate: str | None
     currency: str
+    quote_validity_days: int
 
 
 class ConsultantOut(Model):
@@ -336,6 +342,33 @@ class ConsultantList(Model):
 class OrgList(Model):
     items: list[OrgOut]
     next_cursor: str | None = None
+
+
+class LinkUseIn(Body):
+    """POST /links/{token}: the reason, required to refuse a quote or reopen an answer."""
+
+    reason: Text | None = Field(
+        default=None, max_length=MAX_BODY, description="required for refuse-quote and reopen"
+    )
+
+
+class LinkTicketOut(Model):
+    """The ticket as an action link's page shows it."""
+
+    number: int
+    title: str
+    status: str
+    status_label: str
+    quote: QuoteOut | None
+
+
+class LinkOut(Model):
+    """GET /links/{token}: a valid link (any other state is a 410 problem)."""
+
+    action: str = Field(description="approve-quote, refuse-quote, confirm or reopen")
+    state: Literal["valid"]
+    expires_at: str
+    ticket: LinkTicketOut
 
 
 class Problem(Model):
@@ -386,6 +419,7 @@ def quote_out(quote: Quote) -> QuoteOut:
         days=decimal_text(quote.days),
         description=quote.description,
         validity_days=quote.validity_days,
+        valid_until=iso(quote.valid_until),
         outcome=quote.outcome.value,
         reason=quote.reason,
         submitted_by=quote.submitted_by,
@@ -476,6 +510,7 @@ def org_out(org: Organisation) -> OrgOut:
         auto_close_days=org.auto_close_days,
         hourly_rate=money(org.hourly_rate),
         currency=org.currency,
+        quote_validity_days=org.quote_validity_days,
     )
 
 
@@ -487,6 +522,22 @@ def consultant_out(consultant: Consultant) -> ConsultantOut:
         level=consultant.level,
         role=consultant.role,
         active=consultant.active,
+    )
+
+
+def link_out(action: str, expires_at: dt.datetime, ticket: Ticket) -> LinkOut:
+    latest = ticket.quote
+    return LinkOut(
+        action=action,
+        state="valid",
+        expires_at=iso(expires_at),
+        ticket=LinkTicketOut(
+            number=ticket.number,
+            title=ticket.title,
+            status=ticket.status.value,
+            status_label=ticket.status.label,
+            quote=quote_out(latest) if latest else None,
+        ),
     )
 
 
