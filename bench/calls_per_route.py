@@ -128,14 +128,6 @@ EXPLAINED: dict[str, str] = {
         "helpdesk.quarantine (its organisation makes the sender's caller) and again by "
         "`HelpdeskService.add_comment`."
     ),
-    "POST /links/{token}": (
-        "+1 GetItem: the ticket is read twice. `LinkActions.use` reads the link and the ticket "
-        "(`inspect`: is the ticket still where the mail left it?), then hands only the number "
-        "to `HelpdeskService.perform`, whose `_load_for_action` reads the ticket again to "
-        "decide on it. Avoidable: `perform` could take the ticket `inspect` read (its commit is "
-        "already conditional on that version, `expected_version`): 1 request and 1 RRU fewer. "
-        "The link is marked used in the action's one transaction (no write of its own)."
-    ),
     "POST /billing/exports/{month}": (
         "A batch, not a request-sized action: lock, paged by_month Query, ticket Gets for the "
         "lines, S3 writes (CSV, workbook, manifest), lock update. Scales with the month, see "

@@ -79,10 +79,11 @@ def test_the_link_routes_read_the_link_then_the_ticket(rows: list[RouteCount]) -
     assert (inspect.floor_reads, inspect.floor_writes) == (2, 0)
     assert inspect.operations == "2×GetItem" and inspect.at_floor
     assert inspect.write_units == 0  # GET never writes (mail scanners open links)
-    # One read above its floor (2 + 1 write), explained: perform reads the ticket again.
+    # At its floor (2 reads + 1 write): perform decides on the ticket the link was checked
+    # against, and the link is marked used in the action's one transaction.
     assert (use.floor_reads, use.floor_writes) == (2, 1)
-    assert use.operations == "3×GetItem, TransactWriteItems"
-    assert not use.at_floor and use.ok
+    assert use.operations == "2×GetItem, TransactWriteItems"
+    assert use.at_floor
 
 
 def test_report_lists_every_measured_request(rows: list[RouteCount]) -> None:

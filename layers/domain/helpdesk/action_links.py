@@ -97,6 +97,7 @@ class LinkActions:
                     expected_version=ticket.version,  # decided on the ticket checked above
                     via=VIA_LINK,
                     extra=[used],
+                    loaded=ticket,  # read by `open` just above: no second read
                 )
             except ConditionNotMet as exc:
                 if isinstance(exc.change, LinkUsed):

@@ -240,16 +240,22 @@ class HelpdeskService:
         *,
         via: str | None = None,
         extra: Sequence[Change] = (),
+        loaded: Ticket | None = None,
     ) -> Transition:
         """Apply an action; one conditional transaction, retried only while the status holds.
         `expected_version`: the version, or the versions (an If-Match list), the caller
         accepts; the commit is conditional on the version `decide` saw, so a version outside
         them is 412 even when another writer moves the ticket in between.
         `via`: how the caller acted (`link`: an action link, §8), in the history event's
-        details; `extra`: changes committed in the same transaction (the link marked used)."""
+        details; `extra`: changes committed in the same transaction (the link marked used);
+        `loaded`: the ticket as the caller just read it (the commit stays conditional on its
+        version), when the action names no assignee to read with it."""
         require_ticket_reader(caller)
         expected = accepted_versions(expected_version)
-        ticket, assignee = self._load_for_action(caller, number, params, action)
+        if loaded is not None and loaded.number == number and params.assignee is None:
+            ticket, assignee = check_visible(loaded, caller), None
+        else:
+            ticket, assignee = self._load_for_action(caller, number, params, action)
         names = {assignee.id: assignee.name} if assignee is not None and assignee.name else {}
         if params.assignee is None:
             assignee = None  # the caller's own entry, read for its name only (a self-take)
