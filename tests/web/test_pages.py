@@ -152,8 +152,8 @@ def _json(route: Any, status: int, body: Any) -> None:
 
 
 def test_action_link_page_against_mocked_routes(web: Browsing) -> None:
-    """GET/POST /links/{token} (§8) are not in the API yet: the page is checked against the
-    documented contract with the browser's fetch answered here."""
+    """Every state of the page (valid, used, unknown) with the browser's fetch answered here;
+    tests/web/test_link_page.py plays a real link of a real quote mail."""
     ticket = {
         "number": 42,
         "title": "Export PDF",
