@@ -98,8 +98,14 @@ def test_manager_pages(web: Browsing) -> None:
     expect(maxime.get_by_role("heading", name="Acme Industries")).to_be_visible()
     expect(maxime.get_by_label("Nom", exact=True)).to_have_value("Acme Industries")
     maxime.get_by_label("Jours avant fermeture automatique").fill("5")
+    validity = maxime.get_by_label("Validité des chiffrages (jours)")
+    expect(validity).to_have_value("30")  # the organisation's value, DESIGN §8's default
+    validity.fill("45")
     maxime.get_by_role("button", name="Enregistrer l'organisation").click()
     expect(maxime.locator(".notice")).to_contain_text("acme enregistrée")
+    expect(maxime.locator(".card", has_text="Acme Industries")).to_contain_text(
+        "chiffrages valables 45 jours"
+    )
     assert web.axe(maxime, "orgs") == []
 
     web.goto(maxime, "/consultants")

@@ -9,10 +9,11 @@ interface Form {
   name: string;
   email_domains: string;
   auto_close_days: string;
+  quote_validity_days: string;
   hourly_rate: string;
 }
 
-const EMPTY: Form = { org_id: "", name: "", email_domains: "", auto_close_days: "7", hourly_rate: "" };
+const EMPTY: Form = { org_id: "", name: "", email_domains: "", auto_close_days: "7", quote_validity_days: "30", hourly_rate: "" };
 
 function toForm(org: Org): Form {
   return {
@@ -20,6 +21,7 @@ function toForm(org: Org): Form {
     name: org.name,
     email_domains: org.email_domains.join(", "),
     auto_close_days: String(org.auto_close_days),
+    quote_validity_days: String(org.quote_validity_days),
     hourly_rate: org.hourly_rate ?? "",
   };
 }
@@ -70,6 +72,7 @@ export default function Orgs() {
             name: form.name,
             email_domains: form.email_domains.split(/[\s,]+/).filter(Boolean),
             auto_close_days: Number(form.auto_close_days),
+            quote_validity_days: Number(form.quote_validity_days),
             currency: "EUR",
             hourly_rate: form.hourly_rate.trim() ? form.hourly_rate.trim().replace(",", ".") : null,
           },
@@ -110,7 +113,7 @@ export default function Orgs() {
             <li key={org.org_id} className="card">
               <h2>{org.name}</h2>
               <p>
-                {org.org_id} · domaines {org.email_domains.join(", ") || "—"} · fermeture automatique après {org.auto_close_days} jours ·
+                {org.org_id} · domaines {org.email_domains.join(", ") || "—"} · fermeture automatique après {org.auto_close_days} jours · chiffrages valables {org.quote_validity_days} jours ·
                 taux horaire {org.hourly_rate ? formatMoney(org.hourly_rate, org.currency) : "aucun"}
               </p>
               <button type="button" onClick={() => setForm(toForm(org))}>
@@ -133,6 +136,9 @@ export default function Orgs() {
         </Field>
         <Field label="Jours avant fermeture automatique">
           {(id) => <input id={id} type="number" min={1} max={365} value={form.auto_close_days} onChange={(e) => setForm({ ...form, auto_close_days: e.target.value })} />}
+        </Field>
+        <Field label="Validité des chiffrages (jours)">
+          {(id) => <input id={id} type="number" min={1} max={365} value={form.quote_validity_days} onChange={(e) => setForm({ ...form, quote_validity_days: e.target.value })} />}
         </Field>
         <Field label="Taux horaire (€)">
           {(id) => <input id={id} inputMode="decimal" value={form.hourly_rate} onChange={(e) => setForm({ ...form, hourly_rate: e.target.value })} />}
