@@ -3,7 +3,7 @@ requester, `via: link` in the history, the link marked used in the action's own 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,16 +15,9 @@ from helpdesk.domain.model import Status, Ticket, TicketType
 from helpdesk.domain.workflow import Action, ActionInput
 from helpdesk.ports import LinkGrant
 from helpdesk.service import HelpdeskService
+from tests.conftest import Clock
 from tests.unit.builders import CLIENT, L1, L2, MANAGER, NOW
 from tests.unit.fakes import InMemoryUnitOfWork
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
