@@ -56,9 +56,8 @@ def test_title_and_tag_from_the_subject(subject: str, title: str, tag: int | Non
     [
         "Auto-Submitted: auto-replied\r\n",
         "Auto-Submitted: auto-generated; owner-email=x@y\r\n",
-        "Precedence: bulk\r\n",
-        "Precedence: junk\r\n",
-        "Precedence: list\r\n",
+        "Auto-Submitted: auto-replied\r\nPrecedence: list\r\n",
+        "Precedence: auto_reply\r\n",
         "Return-Path: <>\r\n",
         "X-Autoreply: yes\r\n",
         "X-Autorespond: Out of office\r\n",
@@ -82,6 +81,25 @@ def test_automatic_messages_are_recognised(headers: str) -> None:
 )
 def test_a_person_s_message_is_not_automatic(headers: str) -> None:
     assert parse_mail(mail(headers)).automatic is None
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        ("Precedence: bulk\r\n", "Precedence: bulk"),
+        ("Precedence: Junk\r\n", "Precedence: junk"),
+        ("Precedence: list\r\nList-Id: <it.acme.example>\r\n", "Precedence: list"),
+        ("List-Id: Equipe <it.acme.example>\r\n", "List-Id header"),
+        ("List-Unsubscribe: <mailto:u@acme.example>\r\n", "List-Unsubscribe header"),
+    ],
+)
+def test_bulk_and_list_mail_is_read_but_never_answered(headers: str, reason: str) -> None:
+    parsed = parse_mail(mail(headers))
+    assert (parsed.automatic, parsed.no_reply, parsed.text) == (None, reason, "Bonjour")
+
+
+def test_a_person_s_mail_may_be_answered() -> None:
+    assert parse_mail(mail("Precedence: first-class\r\n")).no_reply is None
 
 
 @pytest.mark.parametrize("sender", ["MAILER-DAEMON@mx.example", "postmaster@acme.example"])

@@ -156,6 +156,12 @@ def test_a_ticket_without_a_requester_address_tells_staff_only() -> None:
     assert [m.kind for m in notifications.for_creation(ticket)] == [K.STAFF_NEW_TICKET]
 
 
+def test_bulk_mail_s_ticket_is_not_acknowledged_but_its_level_is_told() -> None:
+    ticket = base_ticket(version=1)
+    [staff] = notifications.for_creation(ticket, acknowledge=False)
+    assert staff.kind is K.STAFF_NEW_TICKET
+
+
 def test_every_message_carries_the_ticket_thread() -> None:
     threaded = base_ticket(mail_thread="<abc@mail.acme.example>")
     for message in notifications.for_creation(threaded):

@@ -191,6 +191,15 @@ def test_creation_numbers_tickets_and_queues_the_acknowledgement_in_its_commit(
     assert "[#1]" in uow.mails[0].subject
 
 
+def test_a_creation_without_acknowledgement_still_tells_the_level(
+    service: HelpdeskService, uow: InMemoryUnitOfWork
+) -> None:
+    ticket = service.create_ticket(
+        CLIENT, title=TITLE, description="Liste.", type=TicketType.ASSISTANCE, acknowledge=False
+    )
+    assert mails_of(uow, ticket.number) == [(NotificationKind.STAFF_NEW_TICKET, "level 1")]
+
+
 def test_a_number_taken_meanwhile_is_numbered_again(
     service: HelpdeskService, uow: InMemoryUnitOfWork
 ) -> None:

@@ -6,7 +6,9 @@ of the raw message, which is never deleted, and ends with one outcome:
 - `ticket_created` (with `linked_ticket` when it answers a closed ticket), `comment_added`;
 - `duplicate`: the same Message-ID was already handled (another delivery of the message);
 - `ignored_auto_reply`: an auto-reply or a bounce (RFC 3834...): recorded, nothing created,
-  nothing sent back;
+  nothing sent back. Bulk and list mail (`Precedence: bulk|list|junk`, `List-Id`,
+  `List-Unsubscribe`) is not: it becomes a ticket or a comment like any mail, but the requester
+  gets no acknowledgement (the record's `no_reply` says why);
 - `rate_limited`: the sender sent more than the limit this hour;
 - `quarantined` with a reason: `oversized`, `malformed`, `unknown_sender`,
   `unknown_recipient`, `stranger_reply` (a reply from outside the ticket's organisation),
@@ -219,6 +221,7 @@ class MailIngestion:
                 "subject": mail.subject,
                 "message_id": mail.message_id,
                 "to": list(source.recipients or mail.recipients),
+                "no_reply": mail.no_reply,
             },
         )
         screened = self._screen(mail, sha, record, now)
@@ -334,6 +337,7 @@ class MailIngestion:
                 linked_ticket=linked_ticket,
                 attachments=tuple(a.filename for a in mail.attachments),
                 mail_thread=f"<{mail.message_id}>" if mail.message_id else "",
+                acknowledge=mail.no_reply is None,
             )
         except AlreadyRecorded as race:
             return self._lost_race(uow, sha, mail, race, now)

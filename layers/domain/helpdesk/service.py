@@ -187,10 +187,13 @@ class HelpdeskService:
         linked_ticket: int | None = None,
         attachments: tuple[str, ...] = (),
         mail_thread: str = "",
+        acknowledge: bool = True,
     ) -> Ticket:
         """Number the draft with the next sequential number, atomically with the counter.
 
-        `mail_thread`: the Message-ID of the mail that creates the ticket (its mails' thread)."""
+        `mail_thread`: the Message-ID of the mail that creates the ticket (its mails' thread).
+        `acknowledge` False: the requester gets no acknowledgement (bulk or list mail, which
+        RFC 3834 forbids answering automatically); the staff notice still goes."""
         draft = draft_ticket(
             caller,
             title=title,
@@ -209,7 +212,9 @@ class HelpdeskService:
             if mail_thread:
                 ticket = replace(ticket, mail_thread=mail_thread)
             try:
-                self._commit([*side_effects.of_creation(ticket, event), *extra(ticket)])
+                self._commit(
+                    [*side_effects.of_creation(ticket, event, acknowledge), *extra(ticket)]
+                )
                 return ticket
             except NumberTaken:
                 continue

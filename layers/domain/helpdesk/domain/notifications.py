@@ -401,9 +401,11 @@ def new_ticket_for_staff(ticket: Ticket) -> Notification:
     )
 
 
-def for_creation(ticket: Ticket) -> list[Notification]:
-    """The requester's acknowledgement and the level's consultants' notice."""
-    return [m for m in (acknowledgement(ticket), new_ticket_for_staff(ticket)) if m is not None]
+def for_creation(ticket: Ticket, acknowledge: bool = True) -> list[Notification]:
+    """The requester's acknowledgement and the level's consultants' notice. `acknowledge`
+    False: no acknowledgement (bulk or list mail is never answered automatically, RFC 3834)."""
+    ack = acknowledgement(ticket) if acknowledge else None
+    return [m for m in (ack, new_ticket_for_staff(ticket)) if m is not None]
 
 
 # ------------------------------------------------------------------ transitions
