@@ -183,6 +183,7 @@ def hostile_corpus(random_messages: int = 40) -> list[tuple[str, bytes]]:
 class CorpusRun:
     sent: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
+    salvaged: int = 0  # accepted though their MIME structure was broken
     crashes: list[str] = field(default_factory=list)  # "name: exception"
     lost: list[str] = field(default_factory=list)  # no final record, or another outcome
     seconds: float = 0.0
@@ -238,6 +239,7 @@ def ingest_all(messages: list[tuple[str, bytes]]) -> CorpusRun:
                 continue
             [result] = reply["results"]
             run.outcomes[result["outcome"]] += 1
+            run.salvaged += bool(result.get("salvaged"))
             record = mail.get(result["sha256"])
             if not record.final or record.outcome != result["outcome"]:
                 run.lost.append(f"{name}: recorded {record.outcome}, answered {result['outcome']}")
@@ -281,6 +283,7 @@ def figures(run: CorpusRun, smtp_replies: Counter[str] | None = None) -> list[Fi
         Figure(AREA, "messages sent to the function", run.sent),
         Figure(AREA, "crashes", len(run.crashes), not run.crashes, "; ".join(run.crashes[:3])),
         Figure(AREA, "accepted (ticket or comment)", run.accepted),
+        Figure(AREA, "salvaged (broken MIME, text read anyway)", run.salvaged),
         Figure(AREA, "quarantined", run.outcomes[QUARANTINED]),
         Figure(AREA, "other outcomes", sum(other.values()), True, _counts(other)),
         Figure(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from helpdesk.domain.mail import (
+    MAX_DEPTH,
     MailRouting,
     MalformedMail,
+    decode_text,
     html_to_text,
     parse_mail,
     strip_quoted,
@@ -129,7 +131,8 @@ def test_undeclared_8bit_latin1_and_unknown_charsets_still_read() -> None:
         b"",
         b"\x00\x01\x02 not mail at all",
         b"Subject: no sender\r\n\r\nbody",
-        b"From: a@acme.example\r\nContent-Type: multipart/mixed\r\n\r\n--x\r\n\r\nbody\r\n--x--",
+        b"From: a@acme.example\r\nContent-Type: multipart/mixed\r\n\r\n--x\r\n\r\n--x--",
+        b"From: a@acme.example\r\nContent-Type: multipart/mixed\r\n\r\n \r\n",
     ],
 )
 def test_malformed_messages(raw: bytes) -> None:
@@ -169,3 +172,107 @@ def test_routing_is_configurable() -> None:
     custom = MailRouting.parse("h.example", "aide=assistance, bug=incident")
     assert custom.type_for(("bug@h.example",)) is TicketType.INCIDENT
     assert custom.type_for(("support@h.example",)) is None
+
+
+# ---------------------------------------------------------------- salvage (issue 22)
+
+
+def multipart(content_type: str, body: str) -> bytes:
+    return mail(f"MIME-Version: 1.0\r\nContent-Type: {content_type}\r\n", body)
+
+
+def test_a_well_formed_message_notes_no_defect() -> None:
+    assert parse_mail(mail("")).defects is None
+
+
+def test_a_boundary_never_found_is_guessed_from_the_delimiter_lines() -> None:
+    body = "--real\r\nContent-Type: text/plain\r\n\r\nLe texte\r\n--real--\r\n"
+    parsed = parse_mail(multipart('multipart/mixed; boundary="declared"', body))
+    assert parsed.text == "Le texte"
+    assert parsed.defects is not None and parsed.defects.startswith(
+        "MultipartInvariantViolationDefect, StartBoundaryNotFoundDefect; salvaged:"
+    )
+
+
+def test_a_nested_part_reusing_the_boundary_keeps_the_parts_after_it() -> None:
+    body = (
+        '--X\r\nContent-Type: multipart/alternative; boundary="X"\r\n\r\n'
+        "--X\r\nContent-Type: text/html\r\n\r\n<p>En <b>HTML</b></p>\r\n"
+        "--X\r\nContent-Type: text/plain\r\n\r\nEn texte\r\n--X--\r\n"
+        '--X\r\nContent-Type: text/csv\r\nContent-Disposition: attachment; filename="a.csv"\r\n'
+        "\r\nx;y\r\n--X--\r\n"
+    )
+    parsed = parse_mail(multipart('multipart/mixed; boundary="X"', body))
+    assert parsed.text == "En texte"
+    assert [(a.filename, a.content) for a in parsed.attachments] == [("a.csv", b"x;y\r\n")]
+    assert parsed.defects is not None and parsed.defects.endswith("the first text part")
+
+
+@pytest.mark.parametrize(
+    ("body", "text", "source"),
+    [
+        ("--b\r\n\r\ncorps sans en-tête\r\n--b--", "corps sans en-tête", "the first text part"),
+        ("--b\r\nContent-Type: text/html\r\n\r\n<p>a</p><p>b</p>\r\n--b--", "a\n\nb", "an HTML"),
+        ("Le préambule\r\n--b\r\n\r\n--b--", "Le préambule", "the preamble"),
+        ("Juste du texte", "Juste du texte", "the raw body"),
+    ],
+)
+def test_a_multipart_without_a_boundary_is_read_as_mail_clients_do(
+    body: str, text: str, source: str
+) -> None:
+    parsed = parse_mail(multipart("multipart/alternative", body))
+    assert parsed.text == text
+    assert parsed.defects is not None and "NoBoundaryInMultipartDefect" in parsed.defects
+    assert source in parsed.defects
+
+
+def test_the_mime_preamble_boilerplate_is_not_taken_for_the_text() -> None:
+    body = "This is a multi-part message in MIME format.\r\n--b\r\n\r\n--b--"
+    with pytest.raises(MalformedMail, match="nothing readable"):
+        parse_mail(multipart("multipart/mixed", body))
+
+
+def test_a_forwarded_message_with_a_broken_structure_is_read() -> None:
+    body = (
+        "--m\r\nContent-Type: message/rfc822\r\n\r\nFrom: b@globex.example\r\nSubject: o\r\n"
+        "Content-Type: multipart/alternative\r\n\r\n--q\r\nContent-Type: text/plain\r\n\r\n"
+        "Transféré\r\n--q--\r\n--m--\r\n"
+    )
+    parsed = parse_mail(multipart('multipart/mixed; boundary="m"', body))
+    assert (parsed.text, parsed.sender) == ("Transféré", "a@acme.example")
+
+
+def test_salvage_keeps_the_nesting_limit() -> None:
+    opening = "".join(
+        f"Content-Type: multipart/mixed\r\n\r\n--b{i}\r\n" for i in range(MAX_DEPTH + 5)
+    )
+    raw = mail("MIME-Version: 1.0\r\n" + opening, "")
+    with pytest.raises(MalformedMail, match="nested deeper"):
+        parse_mail(raw + b"Content-Type: text/plain\r\n\r\ndeep")
+
+
+@pytest.mark.parametrize(
+    ("charset", "payload", "text"),
+    [
+        ("utf-8", "1 200 € n’inclut".encode("cp1252"), "1 200 € n’inclut"),
+        ("iso-8859-1", "l'écran".encode(), "l'écran"),
+        ("x-unknown-8bit", "données".encode(), "données"),
+        ("x-unknown-8bit", "données".encode("latin-1"), "données"),
+        ("us-ascii", b"\x81\x8d", "\x81\x8d"),  # not UTF-8 nor Windows-1252: Latin-1
+        ("iso-8859-15", "30 €".encode("iso-8859-15"), "30 €"),
+        ("shift_jis", "日本".encode("shift_jis"), "日本"),
+    ],
+)
+def test_charsets_are_decoded_leniently(charset: str, payload: bytes, text: str) -> None:
+    assert decode_text(payload, charset) == text
+
+
+def test_rfc_2231_charset_and_filename_parameters() -> None:
+    raw = (
+        b"From: a@acme.example\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=p"
+        b"\r\n\r\n--p\r\nContent-Type: text/plain; charset*=''iso-8859-15\r\n\r\n30 \xa4\r\n"
+        b"--p\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; "
+        b"filename*=UTF-8''%C3%A9t%C3%A9.txt\r\n\r\nx\r\n--p--\r\n"
+    )
+    parsed = parse_mail(raw)
+    assert (parsed.text, [a.filename for a in parsed.attachments]) == ("30 €", ["été.txt"])

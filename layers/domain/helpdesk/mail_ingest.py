@@ -10,6 +10,10 @@ of the raw message, which is never deleted, and ends with one outcome:
   `List-Unsubscribe`) is not: it becomes a ticket or a comment like any mail, but the requester
   gets no acknowledgement (the record's `no_reply` says why);
 - `rate_limited`: the sender sent more than the limit this hour;
+- a message whose MIME structure is broken but whose text can be read (the first text part, an
+  HTML part as text, the preamble, the raw body: helpdesk.domain.mail) is handled like any
+  other; its record keeps `defects` (what was wrong, what was salvaged). Only what cannot be
+  read at all is quarantined as `malformed`;
 - `quarantined` with a reason: `oversized`, `malformed`, `unknown_sender`,
   `unknown_recipient`, `stranger_reply` (a reply from outside the ticket's organisation),
   `invalid_content`;
@@ -115,6 +119,15 @@ class IngestResult:
     linked_ticket: int | None = None
     comment_id: str | None = None
     replayed: bool = False  # this delivery had already been handled
+    defects: str | None = None  # a broken MIME structure read anyway: its defects
+
+    @property
+    def salvaged(self) -> bool:
+        """A message of broken structure that still became a ticket or a comment."""
+        return self.defects is not None and self.outcome in (
+            Kind.TICKET_CREATED,
+            Kind.COMMENT_ADDED,
+        )
 
     @classmethod
     def of(cls, record: MailRecord, replayed: bool = False) -> IngestResult:
@@ -127,6 +140,7 @@ class IngestResult:
             linked_ticket=record.linked_ticket,
             comment_id=record.comment_id,
             replayed=replayed,
+            defects=record.defects,
         )
 
 
@@ -222,6 +236,7 @@ class MailIngestion:
                 "message_id": mail.message_id,
                 "to": list(source.recipients or mail.recipients),
                 "no_reply": mail.no_reply,
+                "defects": mail.defects,
             },
         )
         screened = self._screen(mail, sha, record, now)

@@ -48,6 +48,11 @@ class MailRecord(Protocol):
     def rate_count(self) -> int | None: ...
 
     @property
+    def defects(self) -> str | None:
+        """A broken MIME structure read anyway: its defects and what was salvaged."""
+        ...
+
+    @property
     def final(self) -> bool: ...
 
 

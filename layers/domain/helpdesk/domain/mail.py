@@ -4,7 +4,14 @@
 decoded (RFC 2047) and cleaned into a title, the `[#88]` tag, the message-ids it answers, the
 readable text (HTML-only mail converted), the attachments, why it is an automatic message
 (RFC 3834 auto-replies, bounces), if it is one, and why it must not be answered automatically
-(bulk and list mail: read like any mail, never acknowledged), if so. What it cannot read raises `MalformedMail`.
+(bulk and list mail: read like any mail, never acknowledged), if so.
+
+A message whose MIME structure is broken (a boundary never found, a nested part reusing its
+parent's boundary, a multipart without a boundary parameter) is read again leniently, as mail
+clients do (`_salvage`): its parts are cut at whatever delimiter lines are there, and the text
+is the first text part, else an HTML part as text, else the preamble, else the raw body; the
+defects and what was salvaged are noted in `ParsedMail.defects`. What even that cannot read
+raises `MalformedMail`.
 `MailRouting` maps a recipient address to the request type (`support@` → assistance...).
 """
 
@@ -33,10 +40,12 @@ MAX_FILENAME = 150
 # each one is an S3 put within the function's timeout.
 MAX_ATTACHMENTS = 100
 MAX_ADDRESS = 254  # RFC 5321 path limit; the sender becomes the ticket's requester
+MAX_SALVAGED_PARTS = 1000  # a broken message cut into more parts than this is hostile
 NO_SUBJECT = "(sans objet)"
 
 # What the stdlib parser notes on a message it could only partly make sense of, and that
-# makes the message unusable (a multipart whose parts cannot be found).
+# makes its reading unusable (a multipart whose parts cannot be found): such a message is read
+# again leniently (`_salvage`).
 FATAL_DEFECTS = (
     "NoBoundaryInMultipartDefect",
     "StartBoundaryNotFoundDefect",
@@ -128,6 +137,7 @@ class ParsedMail:
     references: tuple[str, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     automatic: str | None = None  # why this is an auto-reply or a bounce, or None
+    defects: str | None = None  # a broken MIME structure read anyway: its defects, what was read
     no_reply: str | None = None  # why no automatic answer may go back (bulk, list), or None
 
     @property
@@ -162,27 +172,34 @@ def parse_mail(raw: bytes) -> ParsedMail:
     try:
         message = BytesParser(policy=policy.default).parsebytes(raw)
         assert isinstance(message, EmailMessage)
-        return _read(message)
+        return _read(message, raw)
     except MalformedMail:
         raise
     except PARSE_ERRORS as exc:
         raise MalformedMail(f"unreadable message: {type(exc).__name__}: {exc}"[:300]) from exc
 
 
-def _read(message: EmailMessage) -> ParsedMail:
+def _read(message: EmailMessage, raw: bytes) -> ParsedMail:
     parts = list(_walk(message))
     defects = sorted({type(d).__name__ for p in parts for d in p.defects} & set(FATAL_DEFECTS))
-    if defects:
-        raise MalformedMail("broken MIME structure: " + ", ".join(defects))
     sender = _sender(message)
-    body = _body_part(message, parts)
+    note: str | None = None
+    if defects:
+        salvaged = _salvage(raw, defects)
+        parts, body, text = salvaged.leaves, salvaged.body, salvaged.text
+        note = f"{', '.join(defects)}; salvaged: {salvaged.source}"
+    else:
+        body = _body_part(message, parts)
+        text = _part_text(body) if body is not None else ""
     attachments = tuple(_attachments(parts, body))
+    if defects and not text and not attachments:
+        raise MalformedMail(f"broken MIME structure: {', '.join(defects)}; nothing readable")
     if len(attachments) > MAX_ATTACHMENTS:
         raise MalformedMail(f"{len(attachments)} attachments, over the {MAX_ATTACHMENTS} accepted")
     return ParsedMail(
         sender=sender,
         subject=" ".join(_header(message, "Subject").split()),
-        text=_part_text(body) if body is not None else "",
+        text=text,
         message_id=next(iter(message_ids(_header(message, "Message-ID"))), None),
         recipients=_recipients(message),
         in_reply_to=message_ids(_header(message, "In-Reply-To")),
@@ -190,6 +207,7 @@ def _read(message: EmailMessage) -> ParsedMail:
         attachments=attachments,
         automatic=automatic_reason(message, sender),
         no_reply=bulk_reason(message),
+        defects=note,
     )
 
 
@@ -256,6 +274,128 @@ def _recipients(message: Message) -> tuple[str, ...]:
 def message_ids(value: str) -> tuple[str, ...]:
     """The `<id>`s of a Message-ID, In-Reply-To or References header, brackets removed."""
     return tuple(dict.fromkeys(_MESSAGE_ID.findall(value)))
+
+
+# ---------------------------------------------------------------- salvage
+
+
+@dataclass
+class _Salvaged:
+    """What a lenient reading of a broken message found, in the order of the message."""
+
+    leaves: list[Message] = field(default_factory=list)  # the parts that are not containers
+    preambles: list[str] = field(default_factory=list)  # text before a multipart's first part
+    raw_bodies: list[str] = field(default_factory=list)  # multiparts whose parts cannot be cut
+    body: Message | None = None  # the part the text was read from
+    text: str = ""
+    source: str = "nothing"  # where the text comes from
+
+
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
+_DELIMITER = re.compile(rb"^--([^\s]{1,200})[ \t]*\r?$", re.MULTILINE)
+_HEADER_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*:")
+_MIME_PREAMBLE = re.compile(r"^this is a multi-?part message in mime format\.?$", re.IGNORECASE)
+
+
+def _salvage(raw: bytes, defects: list[str]) -> _Salvaged:
+    """Read a message whose structure the stdlib could not, the way mail clients do: cut each
+    multipart at the delimiter lines of its boundary (declared, or guessed from the first
+    delimiter-like line followed by a header) wherever they are, ignoring nesting and closing
+    delimiters (a nested part reusing its parent's boundary, an unclosed part); read a
+    multipart whose parts cannot be cut as its raw text. The text is the first text part that
+    has text, else an HTML part as text, else the preamble, else the raw body."""
+    found = _Salvaged()
+    _lenient(raw, 0, found)
+    for subtype, source in (("plain", "the first text part"), ("html", "an HTML part as text")):
+        for part in found.leaves:
+            if part.get_content_type() == f"text/{subtype}" and not _is_attachment(part):
+                text = _part_text(part)
+                if text:
+                    found.body, found.text, found.source = part, text, source
+                    return found
+    for candidates, source in (
+        (found.preambles, "the preamble"),
+        (found.raw_bodies, "the raw body"),
+    ):
+        for candidate in candidates:
+            text = normalise_text(candidate)
+            if text and not _MIME_PREAMBLE.match(text):
+                found.text, found.source = text, source
+                return found
+    return found
+
+
+def _lenient(raw: bytes, depth: int, found: _Salvaged) -> None:
+    if depth > MAX_DEPTH:
+        raise MalformedMail(f"MIME parts nested deeper than {MAX_DEPTH} levels")
+    if len(found.leaves) > MAX_SALVAGED_PARTS:
+        raise MalformedMail(f"broken MIME structure of over {MAX_SALVAGED_PARTS} parts")
+    head, body = _head_and_body(raw)
+    headers = BytesParser(policy=policy.default).parsebytes(head + b"\r\n", headersonly=True)
+    kind = headers.get_content_type()
+    if kind.startswith("multipart/"):
+        boundary = _boundary(headers, body)
+        if boundary is None:
+            found.raw_bodies.append(decode_text(body, headers.get_content_charset()))
+            return
+        preamble, chunks = _cut(body, boundary)
+        found.preambles.append(decode_text(preamble, headers.get_content_charset()))
+        for chunk in chunks:
+            _lenient(chunk, depth + 1, found)
+    elif kind == "message/rfc822" and body.strip():
+        _lenient(body, depth + 1, found)
+    elif raw.strip():
+        leaf = BytesParser(policy=policy.default).parsebytes(raw)
+        if leaf.is_multipart():  # a container the headers-only reading did not see as one
+            found.raw_bodies.append(decode_text(body, None))
+        else:
+            found.leaves.append(leaf)
+
+
+def _head_and_body(raw: bytes) -> tuple[bytes, bytes]:
+    """The header block and the body of an entity (no header block when it starts blank)."""
+    if raw.startswith((b"\r\n", b"\n")):
+        return b"", raw.split(b"\n", 1)[1]
+    found = _BLANK_LINE.search(raw)
+    if found is None:
+        return raw, b""
+    return raw[: found.start()], raw[found.end() :]
+
+
+def _boundary(headers: Message, body: bytes) -> bytes | None:
+    """The declared boundary if some line of the body is its delimiter, else the first
+    delimiter-like line that a header line or the same delimiter follows (a boundary lost or
+    mistyped)."""
+    declared = headers.get_boundary()
+    if declared:
+        boundary = unicode_text(declared).encode("utf-8", "replace")
+        if re.search(rb"^--" + re.escape(boundary) + rb"(?:--)?[ \t]*\r?$", body, re.MULTILINE):
+            return boundary
+    for line in _DELIMITER.finditer(body):
+        following = body[line.end() :].lstrip(b"\r\n")
+        again = re.compile(rb"^--" + re.escape(line.group(1)) + rb"(?:--)?[ \t]*\r?$", re.M)
+        if _HEADER_LINE.match(following) or again.search(body, line.end()):
+            return line.group(1)
+    return None
+
+
+def _cut(body: bytes, boundary: bytes) -> tuple[bytes, list[bytes]]:
+    """The preamble and the parts between delimiter lines; after a closing delimiter, only
+    what another delimiter opens (a nested part that reused the boundary closed it)."""
+    delimiters = list(
+        re.finditer(rb"^--" + re.escape(boundary) + rb"(--)?[ \t]*\r?$", body, re.MULTILINE)
+    )
+    preamble = body[: delimiters[0].start()]
+    chunks: list[bytes] = []
+    for index, delimiter in enumerate(delimiters):
+        closing = delimiter.group(1) is not None
+        end = delimiters[index + 1].start() if index + 1 < len(delimiters) else None
+        if end is None and closing:
+            break  # the epilogue
+        chunk = body[delimiter.end() : end].removeprefix(b"\n")
+        if chunk.strip() and not closing:
+            chunks.append(chunk)
+    return preamble, chunks
 
 
 # ---------------------------------------------------------------- automatic mail
@@ -340,21 +480,32 @@ def _attachments(parts: list[Message], body: Message | None) -> Iterator[Attachm
         )
 
 
-def _codec(charset: str | None) -> str:
+def _codec(charset: str | None) -> str | None:
+    """The codec of a declared charset; None when undeclared or unknown."""
     try:
-        return codecs.lookup(charset or "utf-8").name
-    except LookupError:
-        return "utf-8"
+        return codecs.lookup(charset).name if charset else None
+    except (LookupError, ValueError):
+        return None
+
+
+# Charsets often declared for what is in fact UTF-8 (or, for UTF-8, for what is in fact the
+# Windows Western charset): text that decodes as UTF-8 is read as UTF-8.
+_MISLABELLED = re.compile(r"^(ascii|utf-8|latin-1|iso8859-\d+|cp125\d)$")
 
 
 def decode_text(payload: bytes, charset: str | None) -> str:
-    """Bytes in their declared charset; undeclared 8-bit text as UTF-8, else Latin-1."""
+    """Bytes in their declared charset, leniently: undeclared, unknown or mislabelled 8-bit
+    text is read as UTF-8 if it is UTF-8, else Windows-1252, else Latin-1 (which reads any
+    bytes); another charset that the bytes do not fit replaces what does not fit."""
     codec = _codec(charset)
-    if codec == "ascii" or charset is None:
-        try:
-            return payload.decode("utf-8")
-        except UnicodeDecodeError:
-            return payload.decode("latin-1")
+    if codec is None or _MISLABELLED.match(codec):
+        candidates = ["utf-8"] if codec in (None, "ascii", "utf-8") else ["utf-8", codec]
+        for candidate in [*candidates, "cp1252"]:
+            try:
+                return payload.decode(candidate)
+            except UnicodeDecodeError:
+                continue
+        return payload.decode("latin-1")
     # Some codecs (UTF-7) decode to lone surrogates, which cannot be stored.
     return _SURROGATES.sub("\ufffd", payload.decode(codec, errors="replace"))
 
