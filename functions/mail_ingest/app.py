@@ -13,6 +13,7 @@ and raises only on transient errors, so that a retry helps.
 Metrics (namespace POWERTOOLS_METRICS_NAMESPACE), one count per message and delivery:
 MailAccepted (a ticket or a comment), MailQuarantined, MailFailed (recorded `failed`, or a
 transient error raised for a retry), MailDuplicate, MailIgnored (auto-replies, bounces),
+MailBounceRecorded (a bounce of our own mail, recorded on its ticket),
 MailRateLimited, and MailReplayed for a delivery of a message already handled (its outcome was
 counted when it was decided); MailBadEvent for an event that names no stored message; and
 MailSalvaged, besides MailAccepted, for a message of broken MIME structure read anyway.
@@ -54,6 +55,7 @@ OUTCOME_METRICS = {
     MailOutcomeKind.FAILED: "MailFailed",
     MailOutcomeKind.DUPLICATE: "MailDuplicate",
     MailOutcomeKind.IGNORED_AUTO_REPLY: "MailIgnored",
+    MailOutcomeKind.BOUNCE_RECORDED: "MailBounceRecorded",
     MailOutcomeKind.RATE_LIMITED: "MailRateLimited",
 }
 REPLAYED_METRIC = "MailReplayed"

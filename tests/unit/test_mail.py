@@ -174,6 +174,63 @@ def test_routing_is_configurable() -> None:
     assert custom.type_for(("support@h.example",)) is None
 
 
+# ---------------------------------------------------------------- delivery reports
+
+
+def dsn(action: str = "failed", about: str = "", extra_headers: str = "") -> bytes:
+    return (
+        "From: MAILER-DAEMON@mx.acme.example\r\nTo: support@helpdesk.localhost\r\n"
+        f"{extra_headers}Subject: Undelivered\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="d"\r\n\r\n'
+        "--d\r\nContent-Type: text/plain\r\n\r\nSorry.\r\n"
+        "--d\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n"
+        f"Final-Recipient: rfc822; ghost@acme.example\r\nAction: {action}\r\nStatus: 5.1.1\r\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 <ghost@acme.example>:\r\n  user unknown\r\n\r\n"
+        f"{about}--d--\r\n"
+    ).encode()
+
+
+HEADERS_PART = (
+    "--d\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+    "From: support@helpdesk.localhost\r\nMessage-ID: <ours-1@helpdesk.localhost>\r\n\r\n"
+)
+MESSAGE_PART = (
+    "--d\r\nContent-Type: message/rfc822\r\n\r\n"
+    "From: support@helpdesk.localhost\r\nMessage-ID: <ours-2@helpdesk.localhost>\r\n"
+    "Subject: [#1]\r\n\r\nVotre demande\r\n"
+)
+
+
+def test_a_failed_delivery_report_names_the_recipient_status_diagnostic_and_our_mail() -> None:
+    parsed = parse_mail(dsn(about=HEADERS_PART))
+    assert parsed.automatic is not None  # still automatic: never answered, never a ticket
+    assert parsed.bounce is not None
+    assert (parsed.bounce.recipient, parsed.bounce.status) == ("ghost@acme.example", "5.1.1")
+    assert parsed.bounce.diagnostic == "550 5.1.1 <ghost@acme.example>: user unknown"
+    assert parsed.bounce.message_ids == ("ours-1@helpdesk.localhost",)
+
+
+def test_the_bounced_mail_is_found_in_a_message_part_or_the_references() -> None:
+    bounce = parse_mail(dsn(about=MESSAGE_PART)).bounce
+    assert bounce is not None and bounce.message_ids == ("ours-2@helpdesk.localhost",)
+    replied = parse_mail(dsn(extra_headers="In-Reply-To: <ours-3@helpdesk.localhost>\r\n")).bounce
+    assert replied is not None and replied.message_ids == ("ours-3@helpdesk.localhost",)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        dsn(),  # no Message-ID says which mail bounced
+        dsn(action="delayed", about=HEADERS_PART).replace(b"Status: 5", b"Status: 4"),
+        dsn(action="delivered", about=HEADERS_PART).replace(b"Status: 5", b"Status: 2"),
+        dsn(about=HEADERS_PART).replace(b"report-type=delivery-status", b"report-type=x"),
+        mail("In-Reply-To: <ours-1@helpdesk.localhost>\r\n"),
+    ],
+)
+def test_other_reports_and_messages_are_no_bounce(raw: bytes) -> None:
+    assert parse_mail(raw).bounce is None
+
+
 # ---------------------------------------------------------------- salvage (issue 22)
 
 

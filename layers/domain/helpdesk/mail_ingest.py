@@ -5,8 +5,11 @@ of the raw message, which is never deleted, and ends with one outcome:
 
 - `ticket_created` (with `linked_ticket` when it answers a closed ticket), `comment_added`;
 - `duplicate`: the same Message-ID was already handled (another delivery of the message);
-- `ignored_auto_reply`: an auto-reply or a bounce (RFC 3834...): recorded, nothing created,
-  nothing sent back. Bulk and list mail (`Precedence: bulk|list|junk`, `List-Id`,
+- `bounce_recorded`: a delivery report (RFC 3464) saying that a mail we sent (its Message-ID
+  in the report) could not be delivered: `mail-bounced` in that ticket's history, the assignee
+  told, the auto-close countdown suspended until a consultant acts;
+- `ignored_auto_reply`: an auto-reply or another bounce (RFC 3834...): recorded, nothing
+  created, nothing sent back. Bulk and list mail (`Precedence: bulk|list|junk`, `List-Id`,
   `List-Unsubscribe`) is not: it becomes a ticket or a comment like any mail, but the requester
   gets no acknowledgement (the record's `no_reply` says why);
 - `rate_limited`: the sender sent more than the limit this hour;
@@ -240,6 +243,10 @@ class MailIngestion:
             },
         )
         screened = self._screen(mail, sha, record, now)
+        if screened is not None and screened.outcome == Kind.IGNORED_AUTO_REPLY:
+            bounced = self._bounce(uow, mail, sha, now)
+            if bounced is not None:
+                return bounced
         if screened is not None:
             return self._finish(uow, sha, mail.message_id, screened, now)
         try:
@@ -309,6 +316,36 @@ class MailIngestion:
             return None
 
     # ---------- effects ----------
+
+    def _bounce(
+        self, uow: UnitOfWork, mail: ParsedMail, sha: str, now: datetime
+    ) -> MailRecord | None:
+        """A delivery report about a mail we sent: recorded on that mail's ticket. None for
+        any other automatic message (it stays ignored)."""
+        bounce = mail.bounce
+        if bounce is None:
+            return None
+        number = self.mail.thread_ticket(bounce.message_ids)
+        if number is None:
+            return None
+        detail = " ".join(x for x in (bounce.recipient, bounce.status, bounce.diagnostic) if x)
+        outcome = MailOutcome(
+            Kind.BOUNCE_RECORDED, "delivery_failed", detail[:1000], ticket_number=number
+        )
+        service = HelpdeskService(uow, clock=lambda: now)
+        try:
+            service.record_bounce(
+                number,
+                recipient=bounce.recipient,
+                status=bounce.status,
+                diagnostic=bounce.diagnostic,
+                extra=[MailHandled(sha, mail.message_id, outcome, now)],
+            )
+        except NotFound:
+            return None
+        except AlreadyRecorded as race:
+            return self._lost_race(uow, sha, mail, race, now)
+        return self.mail.get(sha)
 
     def _new_ticket(
         self,

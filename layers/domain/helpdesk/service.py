@@ -60,6 +60,7 @@ from helpdesk.domain.workflow import (
     Transition,
     allowed_actions,
     decide,
+    mail_bounced,
     restart_countdown,
     suspend_countdown,
 )
@@ -405,6 +406,32 @@ class HelpdeskService:
         page = rest[:limit]
         more = len(rest) > limit
         return Page(page, str(page[-1].version) if more and page else None)
+
+    # ---------- delivery reports ----------
+
+    def record_bounce(
+        self,
+        number: int,
+        *,
+        recipient: str,
+        status: str,
+        diagnostic: str,
+        extra: Sequence[Change] = (),
+    ) -> Transition:
+        """A mail we sent about ticket `number` bounced (a delivery report, read by the mail
+        ingestion): `mail-bounced` in the history, the assignee (or the level) told, and the
+        auto-close countdown suspended until a consultant acts. No caller: the report is
+        trusted because it names a Message-ID only we issued."""
+        details = {"recipient": recipient, "status": status, "diagnostic": diagnostic}
+        ticket = self.uow.tickets.get(number)
+        for _attempt in range(MAX_RETRIES_ON_CHANGE):
+            transition = mail_bounced(ticket, self.clock(), details)
+            try:
+                self._commit([*side_effects.of_transition(transition), *extra])
+                return transition
+            except TicketChanged as exc:
+                ticket = exc.current
+        raise StaleVersion(f"Ticket #{number} keeps changing; try again.", ticket.version)
 
     # ---------- comments ----------
 

@@ -98,6 +98,7 @@ class MailOutcome:
 class MailOutcomeKind(StrEnum):
     TICKET_CREATED = "ticket_created"
     COMMENT_ADDED = "comment_added"
+    BOUNCE_RECORDED = "bounce_recorded"  # a delivery report about one of our mails
     DUPLICATE = "duplicate"
     IGNORED_AUTO_REPLY = "ignored_auto_reply"
     RATE_LIMITED = "rate_limited"
@@ -127,6 +128,16 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class Bounce:
+    """A delivery-status notification (RFC 3464) saying that a mail could not be delivered."""
+
+    recipient: str
+    status: str  # the RFC 3463 code, `5.1.1`
+    diagnostic: str
+    message_ids: tuple[str, ...]  # the bounced mail's Message-ID, then the DSN's references
+
+
+@dataclass(frozen=True)
 class ParsedMail:
     sender: str  # the From address, lower case
     subject: str  # decoded, whitespace collapsed
@@ -138,6 +149,7 @@ class ParsedMail:
     attachments: tuple[Attachment, ...] = ()
     automatic: str | None = None  # why this is an auto-reply or a bounce, or None
     defects: str | None = None  # a broken MIME structure read anyway: its defects, what was read
+    bounce: Bounce | None = None  # a delivery report of a failure, with the mail it is about
     no_reply: str | None = None  # why no automatic answer may go back (bulk, list), or None
 
     @property
@@ -208,6 +220,7 @@ def _read(message: EmailMessage, raw: bytes) -> ParsedMail:
         automatic=automatic_reason(message, sender),
         no_reply=bulk_reason(message),
         defects=note,
+        bounce=None if defects else delivery_failure(message, parts),
     )
 
 
@@ -435,6 +448,62 @@ def bulk_reason(message: Message) -> str | None:
         if message.get(name) is not None:
             return f"{name} header"
     return None
+
+
+_DSN_TYPE = re.compile(r"^\s*[\w-]+\s*;\s*")  # `rfc822; `, `smtp; ` before a DSN value
+MAX_DSN_TEXT = 500
+
+
+def delivery_failure(message: Message, parts: list[Message]) -> Bounce | None:
+    """The failure a delivery-status notification reports (`multipart/report;
+    report-type=delivery-status`, RFC 3464): the first recipient whose `Action` is `failed`
+    (or whose status is permanent), with the Message-IDs of the mail it is about (its
+    `message/rfc822` or `text/rfc822-headers` part, then the DSN's In-Reply-To and
+    References). None for another message, a delay or a success, or when no Message-ID says
+    which mail bounced."""
+    report_type = str(message.get_param("report-type") or "").strip().lower()
+    if message.get_content_type() != "multipart/report" or report_type != "delivery-status":
+        return None
+    failed: Message | None = None
+    ids: list[str] = []
+    for part in parts:
+        kind = part.get_content_type()
+        if kind == "message/delivery-status" and failed is None:
+            payload = part.get_payload()
+            blocks = (
+                [b for b in payload if isinstance(b, Message)] if isinstance(payload, list) else []
+            )
+            for block in blocks[1:]:
+                action = _header(block, "Action").strip().lower()
+                if action == "failed" or _header(block, "Status").strip().startswith("5"):
+                    failed = block
+                    break
+        elif kind == "message/rfc822":
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+                ids += message_ids(_header(inner[0], "Message-ID"))
+        elif kind == "text/rfc822-headers":
+            payload = part.get_payload(decode=True)
+            text = decode_text(payload if isinstance(payload, bytes) else b"", None)
+            headers = BytesParser(policy=policy.default).parsebytes(
+                text.encode("utf-8", "replace"), headersonly=True
+            )
+            ids += message_ids(_header(headers, "Message-ID"))
+    ids += [
+        *message_ids(_header(message, "In-Reply-To")),
+        *message_ids(_header(message, "References")),
+    ]
+    if failed is None or not ids:
+        return None
+    recipient = _header(failed, "Final-Recipient") or _header(failed, "Original-Recipient")
+    return Bounce(
+        recipient=_DSN_TYPE.sub("", recipient).strip()[:MAX_ADDRESS],
+        status=_header(failed, "Status").strip()[:MAX_DSN_TEXT],
+        diagnostic=" ".join(_DSN_TYPE.sub("", _header(failed, "Diagnostic-Code")).split())[
+            :MAX_DSN_TEXT
+        ],
+        message_ids=tuple(dict.fromkeys(ids)),
+    )
 
 
 # ---------------------------------------------------------------- body and attachments
