@@ -333,3 +333,15 @@ def test_rfc_2231_charset_and_filename_parameters() -> None:
     )
     parsed = parse_mail(raw)
     assert (parsed.text, [a.filename for a in parsed.attachments]) == ("30 €", ["été.txt"])
+
+
+def test_salvage_reads_a_bounded_number_of_parts() -> None:
+    body = "--b\r\nContent-Type: text/plain\r\n\r\nx\r\n" * 2000
+    with pytest.raises(MalformedMail, match="over 1000 parts"):
+        parse_mail(multipart("multipart/mixed", body))
+
+
+def test_a_lost_boundary_is_guessed_among_the_first_delimiter_lines_only() -> None:
+    body = "".join(f"--a{i}\r\nx\r\n" for i in range(50)) + "--b\r\nContent-Type: text/plain\r\n"
+    parsed = parse_mail(multipart("multipart/mixed", body + "\r\nlate\r\n--b--"))
+    assert parsed.defects is not None and parsed.defects.endswith("the raw body")

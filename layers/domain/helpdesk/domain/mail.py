@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import hashlib
+import itertools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ MAX_FILENAME = 150
 MAX_ATTACHMENTS = 100
 MAX_ADDRESS = 254  # RFC 5321 path limit; the sender becomes the ticket's requester
 MAX_SALVAGED_PARTS = 1000  # a broken message cut into more parts than this is hostile
+MAX_BOUNDARY_GUESSES = 10  # delimiter-like lines tried as a lost boundary (each scans the body)
 NO_SUBJECT = "(sans objet)"
 
 # What the stdlib parser notes on a message it could only partly make sense of, and that
@@ -302,6 +304,7 @@ class _Salvaged:
     body: Message | None = None  # the part the text was read from
     text: str = ""
     source: str = "nothing"  # where the text comes from
+    entities: int = 0  # parts read so far (bounded: MAX_SALVAGED_PARTS)
 
 
 _BLANK_LINE = re.compile(rb"\r?\n\r?\n")
@@ -341,7 +344,8 @@ def _salvage(raw: bytes, defects: list[str]) -> _Salvaged:
 def _lenient(raw: bytes, depth: int, found: _Salvaged) -> None:
     if depth > MAX_DEPTH:
         raise MalformedMail(f"MIME parts nested deeper than {MAX_DEPTH} levels")
-    if len(found.leaves) > MAX_SALVAGED_PARTS:
+    found.entities += 1
+    if found.entities > MAX_SALVAGED_PARTS:
         raise MalformedMail(f"broken MIME structure of over {MAX_SALVAGED_PARTS} parts")
     head, body = _head_and_body(raw)
     headers = BytesParser(policy=policy.default).parsebytes(head + b"\r\n", headersonly=True)
@@ -384,7 +388,7 @@ def _boundary(headers: Message, body: bytes) -> bytes | None:
         boundary = unicode_text(declared).encode("utf-8", "replace")
         if re.search(rb"^--" + re.escape(boundary) + rb"(?:--)?[ \t]*\r?$", body, re.MULTILINE):
             return boundary
-    for line in _DELIMITER.finditer(body):
+    for line in itertools.islice(_DELIMITER.finditer(body), MAX_BOUNDARY_GUESSES):
         following = body[line.end() :].lstrip(b"\r\n")
         again = re.compile(rb"^--" + re.escape(line.group(1)) + rb"(?:--)?[ \t]*\r?$", re.M)
         if _HEADER_LINE.match(following) or again.search(body, line.end()):
