@@ -244,7 +244,7 @@ class MailIngestion:
         )
         screened = self._screen(mail, sha, record, now)
         if screened is not None and screened.outcome == Kind.IGNORED_AUTO_REPLY:
-            bounced = self._bounce(uow, mail, sha, now)
+            bounced = self._bounce(uow, mail, sha, record, now)
             if bounced is not None:
                 return bounced
         if screened is not None:
@@ -318,16 +318,22 @@ class MailIngestion:
     # ---------- effects ----------
 
     def _bounce(
-        self, uow: UnitOfWork, mail: ParsedMail, sha: str, now: datetime
+        self, uow: UnitOfWork, mail: ParsedMail, sha: str, record: MailRecord, now: datetime
     ) -> MailRecord | None:
-        """A delivery report about a mail we sent: recorded on that mail's ticket. None for
-        any other automatic message (it stays ignored)."""
+        """A delivery report about a mail we sent: recorded on that mail's ticket (within the
+        sender's hourly limit: each one writes the ticket and mails staff). None for any other
+        automatic message (it stays ignored)."""
         bounce = mail.bounce
         if bounce is None:
             return None
         number = self.mail.thread_ticket(bounce.message_ids)
         if number is None:
             return None
+        rank = record.rate_count or self.mail.count_sender(sha, mail.sender, now)
+        if rank > self.config.rate_limit:
+            detail = f"message {rank} of {mail.sender} this hour (limit {self.config.rate_limit})"
+            limited = MailOutcome(Kind.RATE_LIMITED, "rate_limited", detail, ticket_number=number)
+            return self._finish(uow, sha, mail.message_id, limited, now)
         detail = " ".join(x for x in (bounce.recipient, bounce.status, bounce.diagnostic) if x)
         outcome = MailOutcome(
             Kind.BOUNCE_RECORDED, "delivery_failed", detail[:1000], ticket_number=number

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from helpdesk.adapters.dynamodb import keys
 from helpdesk.adapters.dynamodb.toolkit import Table
 from helpdesk.domain.model import Status
 from helpdesk.domain.workflow import Action, ActionInput
 from helpdesk.jobs import AutoCloseJob
+from helpdesk.mail_ingest import MailConfig
 from helpdesk.service import HelpdeskService
 from tests.conftest import L1, MANAGER
-from tests.integration.mail.conftest import Mailbox, corpus
+from tests.integration.mail.conftest import Mailbox, corpus, mail_ingestion
 
 
 def opened(mailbox: Mailbox) -> int:
@@ -74,6 +76,26 @@ def test_a_bounce_of_our_answer_holds_the_auto_close_until_a_consultant_acts(
     report = AutoCloseJob(service.uow).run(answered.auto_close_at + timedelta(days=1))
     assert report.closed == 0
     assert service.uow.tickets.get(number).status is Status.ANSWER_SENT
+
+
+def test_a_flood_of_delivery_reports_is_rate_limited(
+    service: HelpdeskService,
+    table: Table,
+    s3: Any,
+    mail_config: MailConfig,
+    sent_message: Callable[[str, int], None],
+) -> None:
+    config = MailConfig(mail_config.routing, rate_limit=2)
+    mailbox = Mailbox(mail_ingestion(table, config, s3, service.clock), s3)
+    number = opened(mailbox)
+    sent_message("ack-1@helpdesk.localhost", number)
+    raw = corpus("bounce_ours.eml")
+    outcomes = [
+        mailbox.deliver(raw.replace(b"bounce-ours-1@", f"flood-{i}@".encode())).outcome
+        for i in range(4)
+    ]
+    assert outcomes == ["bounce_recorded"] * 2 + ["rate_limited"] * 2
+    assert [e.action for e in service.history(MANAGER, number)].count("mail-bounced") == 2
 
 
 def test_a_delivery_report_about_other_mail_stays_ignored(
