@@ -317,6 +317,8 @@ def test_salvage_keeps_the_nesting_limit() -> None:
         ("x-unknown-8bit", "données".encode("latin-1"), "données"),
         ("us-ascii", b"\x81\x8d", "\x81\x8d"),  # not UTF-8 nor Windows-1252: Latin-1
         ("iso-8859-15", "30 €".encode("iso-8859-15"), "30 €"),
+        ("iso-8859-1", "30 € œuvre".encode("cp1252"), "30 € œuvre"),
+        ("latin1", "déjà".encode("latin-1"), "déjà"),
         ("shift_jis", "日本".encode("shift_jis"), "日本"),
     ],
 )

@@ -562,7 +562,8 @@ def _codec(charset: str | None) -> str | None:
 
 
 # Charsets often declared for what is in fact UTF-8 (or, for UTF-8, for what is in fact the
-# Windows Western charset): text that decodes as UTF-8 is read as UTF-8.
+# Windows Western charset): text that decodes as UTF-8 is read as UTF-8. Latin-1 is read as
+# Windows-1252, as browsers do (WHATWG Encoding): `€`, `’` and `œ` are its bytes 0x80-0x9f.
 _MISLABELLED = re.compile(r"^(ascii|utf-8|latin-1|iso8859-\d+|cp125\d)$")
 
 
@@ -572,7 +573,8 @@ def decode_text(payload: bytes, charset: str | None) -> str:
     bytes); another charset that the bytes do not fit replaces what does not fit."""
     codec = _codec(charset)
     if codec is None or _MISLABELLED.match(codec):
-        candidates = ["utf-8"] if codec in (None, "ascii", "utf-8") else ["utf-8", codec]
+        declared = [] if codec in (None, "ascii", "utf-8", "iso8859-1") else [codec]
+        candidates = ["utf-8", *declared]
         for candidate in [*candidates, "cp1252"]:
             try:
                 return payload.decode(candidate)
