@@ -128,6 +128,11 @@ class QuarantinedMail(Protocol):
     def subject(self) -> str | None: ...
 
     @property
+    def defects(self) -> str | None:
+        """A broken MIME structure read anyway: its defects and what was salvaged."""
+        ...
+
+    @property
     def message_id(self) -> str | None: ...
 
     @property
