@@ -163,3 +163,10 @@ def test_list_mail_is_read_unanswered_broken_mail_salvaged_and_our_bounce_record
         "status": "5.2.2",
         "diagnostic": "552 Mailbox full",
     }
+    told = wait_for(
+        lambda: next(
+            (m for m in outbox_of(salvaged["number"]) if "Message non distribué" in m["subject"]),
+            None,
+        )
+    )
+    assert "fabrice@acme.test" in told["body"] and told["to"] != "fabrice@acme.test"
