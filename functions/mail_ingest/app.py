@@ -13,8 +13,10 @@ and raises only on transient errors, so that a retry helps.
 Metrics (namespace POWERTOOLS_METRICS_NAMESPACE), one count per message and delivery:
 MailAccepted (a ticket or a comment), MailQuarantined, MailFailed (recorded `failed`, or a
 transient error raised for a retry), MailDuplicate, MailIgnored (auto-replies, bounces),
+MailBounceRecorded (a bounce of our own mail, recorded on its ticket),
 MailRateLimited, and MailReplayed for a delivery of a message already handled (its outcome was
-counted when it was decided); MailBadEvent for an event that names no stored message.
+counted when it was decided); MailBadEvent for an event that names no stored message; and
+MailSalvaged, besides MailAccepted, for a message of broken MIME structure read anyway.
 """
 
 from __future__ import annotations
@@ -53,10 +55,12 @@ OUTCOME_METRICS = {
     MailOutcomeKind.FAILED: "MailFailed",
     MailOutcomeKind.DUPLICATE: "MailDuplicate",
     MailOutcomeKind.IGNORED_AUTO_REPLY: "MailIgnored",
+    MailOutcomeKind.BOUNCE_RECORDED: "MailBounceRecorded",
     MailOutcomeKind.RATE_LIMITED: "MailRateLimited",
 }
 REPLAYED_METRIC = "MailReplayed"
 BAD_EVENT_METRIC = "MailBadEvent"  # an event naming no stored message (a misconfiguration)
+SALVAGED_METRIC = "MailSalvaged"  # accepted, though its MIME structure was broken
 
 
 class BadMailEvent(ValueError):
@@ -101,6 +105,8 @@ def sources(event: dict[str, Any]) -> list[MailSource]:
 def count(result: IngestResult) -> None:
     name = REPLAYED_METRIC if result.replayed else OUTCOME_METRICS[result.outcome]
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    if result.salvaged and not result.replayed:
+        metrics.add_metric(name=SALVAGED_METRIC, unit=MetricUnit.Count, value=1)
 
 
 def ingest(source: MailSource) -> dict[str, Any]:
@@ -111,7 +117,12 @@ def ingest(source: MailSource) -> dict[str, Any]:
         metrics.add_metric(name="MailFailed", unit=MetricUnit.Count, value=1)
         raise
     count(result)
-    reply = {"key": source.key, **asdict(result), "outcome": result.outcome.value}
+    reply = {
+        "key": source.key,
+        **asdict(result),
+        "outcome": result.outcome.value,
+        "salvaged": result.salvaged,
+    }
     logger.info("mail handled", extra=reply)
     return reply
 

@@ -22,7 +22,14 @@ from helpdesk.domain import notifications
 from helpdesk.domain.comments import Comment, new_comment
 from helpdesk.domain.model import Caller, Priority, Role, Source, Ticket, TicketType
 from helpdesk.domain.notifications import LinkRequest, Notification, NotificationKind
-from helpdesk.domain.workflow import Action, ActionContext, ActionInput, Transition, decide
+from helpdesk.domain.workflow import (
+    Action,
+    ActionContext,
+    ActionInput,
+    Transition,
+    decide,
+    mail_bounced,
+)
 from helpdesk.ports import MailQueued
 from helpdesk.service import HelpdeskService
 from tests.unit.builders import (
@@ -154,6 +161,23 @@ def test_a_new_incident_tells_level_2() -> None:
 def test_a_ticket_without_a_requester_address_tells_staff_only() -> None:
     ticket = base_ticket(version=1, requester_email="")
     assert [m.kind for m in notifications.for_creation(ticket)] == [K.STAFF_NEW_TICKET]
+
+
+def test_bulk_mail_s_ticket_is_not_acknowledged_but_its_level_is_told() -> None:
+    ticket = base_ticket(version=1)
+    [staff] = notifications.for_creation(ticket, acknowledge=False)
+    assert staff.kind is K.STAFF_NEW_TICKET
+
+
+def test_a_bounce_tells_the_assignee_what_the_mail_server_said() -> None:
+    ticket = ticket_in("answer_sent", countdown_suspended=True)
+    details = {"recipient": "fabrice@acme.example", "status": "5.1.1", "diagnostic": "550 user"}
+    transition = mail_bounced(ticket, NOW, details)
+    [staff] = notifications.for_transition(transition)
+    assert staff.kind is K.STAFF_MAIL_BOUNCED
+    assert staff.to_consultant == ticket.assignee
+    assert "fabrice@acme.example" in staff.body and "5.1.1 (550 user)" in staff.body
+    assert "suspendue" in staff.body
 
 
 def test_every_message_carries_the_ticket_thread() -> None:
@@ -671,6 +695,7 @@ def every_message() -> list[tuple[str, Notification]]:
         run(base_ticket(), CLIENT, "cancel"),
         run(base_ticket(), L1, "cancel", reason="Spam"),
         run(ticket_in("in_progress+refused_quote", evolution), owner(2), "close", note="Reporté"),
+        mail_bounced(ticket_in("answer_sent"), NOW, {"recipient": MAIL, "status": "5.1.1"}),
     ]
     found = [m for t in transitions for m in notifications.for_transition(t)]
     found += notifications.for_creation(base_ticket(version=1))

@@ -191,6 +191,15 @@ def test_creation_numbers_tickets_and_queues_the_acknowledgement_in_its_commit(
     assert "[#1]" in uow.mails[0].subject
 
 
+def test_a_creation_without_acknowledgement_still_tells_the_level(
+    service: HelpdeskService, uow: InMemoryUnitOfWork
+) -> None:
+    ticket = service.create_ticket(
+        CLIENT, title=TITLE, description="Liste.", type=TicketType.ASSISTANCE, acknowledge=False
+    )
+    assert mails_of(uow, ticket.number) == [(NotificationKind.STAFF_NEW_TICKET, "level 1")]
+
+
 def test_a_number_taken_meanwhile_is_numbered_again(
     service: HelpdeskService, uow: InMemoryUnitOfWork
 ) -> None:
@@ -487,6 +496,46 @@ def test_client_comment_suspends_the_countdown_until_a_consultant_answers(
     stored = uow.tickets.get(1)
     assert not stored.countdown_suspended
     assert stored.auto_close_at == datetime(2026, 12, 11, 9, 0, tzinfo=UTC)
+
+
+def test_a_bounce_of_our_mail_is_recorded_and_the_countdown_waits_for_a_consultant(
+    service: HelpdeskService, uow: InMemoryUnitOfWork, clock: Clock
+) -> None:
+    ticket = answered(service)
+    clock.now = NOW + timedelta(hours=1)
+    transition = service.record_bounce(
+        1, recipient="fabrice@acme.example", status="5.1.1", diagnostic="550 unknown user"
+    )
+    stored = uow.tickets.get(1)
+    assert (stored.status, stored.countdown_suspended, stored.version) == (
+        Status.ANSWER_SENT,
+        True,
+        ticket.version + 1,
+    )
+    event = uow.tickets.history(1)[-1]
+    assert event == transition.event
+    assert (event.action, event.actor, event.details) == (
+        "mail-bounced",
+        "system",
+        {"recipient": "fabrice@acme.example", "status": "5.1.1", "diagnostic": "550 unknown user"},
+    )
+    assert mails_of(uow, 1)[-1] == (NotificationKind.STAFF_MAIL_BOUNCED, f"@{L1.id}")
+
+    # Nothing closes in silence: the countdown waits until a consultant acts.
+    assert AutoCloseJob(uow).run(DUE + timedelta(days=1)).closed == 0
+    clock.now = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+    service.add_comment(L1, 1, body="Je vous appelle.")
+    assert uow.tickets.get(1).auto_close_at == datetime(2026, 12, 11, 9, 0, tzinfo=UTC)
+
+
+def test_a_bounce_on_an_open_ticket_is_recorded_and_tells_its_level(
+    service: HelpdeskService, uow: InMemoryUnitOfWork
+) -> None:
+    open_ticket(service)
+    service.record_bounce(1, recipient="x@acme.example", status="5.2.2", diagnostic="")
+    stored = uow.tickets.get(1)
+    assert (stored.status, stored.countdown_suspended, stored.version) == (Status.OPEN, False, 2)
+    assert mails_of(uow, 1)[-1] == (NotificationKind.STAFF_MAIL_BOUNCED, "level 1")
 
 
 # ------------------------------------------------------------------ time

@@ -47,6 +47,7 @@ export const HISTORY_LABELS: Record<string, string> = {
   "auto-close": "Fermeture automatique",
   "expire-quote": "Chiffrage expiré",
   edit: "Modification",
+  "mail-bounced": "Message non distribué",
 };
 
 export const OUTCOME_LABELS: Record<string, string> = {

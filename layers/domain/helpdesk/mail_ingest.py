@@ -5,9 +5,18 @@ of the raw message, which is never deleted, and ends with one outcome:
 
 - `ticket_created` (with `linked_ticket` when it answers a closed ticket), `comment_added`;
 - `duplicate`: the same Message-ID was already handled (another delivery of the message);
-- `ignored_auto_reply`: an auto-reply or a bounce (RFC 3834...): recorded, nothing created,
-  nothing sent back;
+- `bounce_recorded`: a delivery report (RFC 3464) saying that a mail we sent (its Message-ID
+  in the report) could not be delivered: `mail-bounced` in that ticket's history, the assignee
+  told, the auto-close countdown suspended until a consultant acts;
+- `ignored_auto_reply`: an auto-reply or another bounce (RFC 3834...): recorded, nothing
+  created, nothing sent back. Bulk and list mail (`Precedence: bulk|list|junk`, `List-Id`,
+  `List-Unsubscribe`) is not: it becomes a ticket or a comment like any mail, but the requester
+  gets no acknowledgement (the record's `no_reply` says why);
 - `rate_limited`: the sender sent more than the limit this hour;
+- a message whose MIME structure is broken but whose text can be read (the first text part, an
+  HTML part as text, the preamble, the raw body: helpdesk.domain.mail) is handled like any
+  other; its record keeps `defects` (what was wrong, what was salvaged). Only what cannot be
+  read at all is quarantined as `malformed`;
 - `quarantined` with a reason: `oversized`, `malformed`, `unknown_sender`,
   `unknown_recipient`, `stranger_reply` (a reply from outside the ticket's organisation),
   `invalid_content`;
@@ -113,6 +122,15 @@ class IngestResult:
     linked_ticket: int | None = None
     comment_id: str | None = None
     replayed: bool = False  # this delivery had already been handled
+    defects: str | None = None  # a broken MIME structure read anyway: its defects
+
+    @property
+    def salvaged(self) -> bool:
+        """A message of broken structure that still became a ticket or a comment."""
+        return self.defects is not None and self.outcome in (
+            Kind.TICKET_CREATED,
+            Kind.COMMENT_ADDED,
+        )
 
     @classmethod
     def of(cls, record: MailRecord, replayed: bool = False) -> IngestResult:
@@ -125,6 +143,7 @@ class IngestResult:
             linked_ticket=record.linked_ticket,
             comment_id=record.comment_id,
             replayed=replayed,
+            defects=record.defects,
         )
 
 
@@ -219,9 +238,15 @@ class MailIngestion:
                 "subject": mail.subject,
                 "message_id": mail.message_id,
                 "to": list(source.recipients or mail.recipients),
+                "no_reply": mail.no_reply,
+                "defects": mail.defects,
             },
         )
         screened = self._screen(mail, sha, record, now)
+        if screened is not None and screened.outcome == Kind.IGNORED_AUTO_REPLY:
+            bounced = self._bounce(uow, mail, sha, record, now)
+            if bounced is not None:
+                return bounced
         if screened is not None:
             return self._finish(uow, sha, mail.message_id, screened, now)
         try:
@@ -292,6 +317,42 @@ class MailIngestion:
 
     # ---------- effects ----------
 
+    def _bounce(
+        self, uow: UnitOfWork, mail: ParsedMail, sha: str, record: MailRecord, now: datetime
+    ) -> MailRecord | None:
+        """A delivery report about a mail we sent: recorded on that mail's ticket (within the
+        sender's hourly limit: each one writes the ticket and mails staff). None for any other
+        automatic message (it stays ignored)."""
+        bounce = mail.bounce
+        if bounce is None:
+            return None
+        number = self.mail.thread_ticket(bounce.message_ids)
+        if number is None:
+            return None
+        rank = record.rate_count or self.mail.count_sender(sha, mail.sender, now)
+        if rank > self.config.rate_limit:
+            detail = f"message {rank} of {mail.sender} this hour (limit {self.config.rate_limit})"
+            limited = MailOutcome(Kind.RATE_LIMITED, "rate_limited", detail, ticket_number=number)
+            return self._finish(uow, sha, mail.message_id, limited, now)
+        detail = " ".join(x for x in (bounce.recipient, bounce.status, bounce.diagnostic) if x)
+        outcome = MailOutcome(
+            Kind.BOUNCE_RECORDED, "delivery_failed", detail[:1000], ticket_number=number
+        )
+        service = HelpdeskService(uow, clock=lambda: now)
+        try:
+            service.record_bounce(
+                number,
+                recipient=bounce.recipient,
+                status=bounce.status,
+                diagnostic=bounce.diagnostic,
+                extra=[MailHandled(sha, mail.message_id, outcome, now)],
+            )
+        except NotFound:
+            return None
+        except AlreadyRecorded as race:
+            return self._lost_race(uow, sha, mail, race, now)
+        return self.mail.get(sha)
+
     def _new_ticket(
         self,
         uow: UnitOfWork,
@@ -334,6 +395,7 @@ class MailIngestion:
                 linked_ticket=linked_ticket,
                 attachments=tuple(a.filename for a in mail.attachments),
                 mail_thread=f"<{mail.message_id}>" if mail.message_id else "",
+                acknowledge=mail.no_reply is None,
             )
         except AlreadyRecorded as race:
             return self._lost_race(uow, sha, mail, race, now)

@@ -48,6 +48,11 @@ class MailRecord(Protocol):
     def rate_count(self) -> int | None: ...
 
     @property
+    def defects(self) -> str | None:
+        """A broken MIME structure read anyway: its defects and what was salvaged."""
+        ...
+
+    @property
     def final(self) -> bool: ...
 
 
@@ -121,6 +126,11 @@ class QuarantinedMail(Protocol):
 
     @property
     def subject(self) -> str | None: ...
+
+    @property
+    def defects(self) -> str | None:
+        """A broken MIME structure read anyway: its defects and what was salvaged."""
+        ...
 
     @property
     def message_id(self) -> str | None: ...

@@ -118,6 +118,7 @@ class Quarantine:
                 source=Source.EMAIL,
                 extra=release,
                 attachments=tuple(a.filename for a in mail.attachments),
+                acknowledge=mail.no_reply is None,
             )
         except ConditionNotMet as exc:
             raise self._released_meanwhile(sha256) from exc

@@ -60,6 +60,7 @@ from helpdesk.domain.workflow import (
     Transition,
     allowed_actions,
     decide,
+    mail_bounced,
     restart_countdown,
     suspend_countdown,
 )
@@ -187,10 +188,13 @@ class HelpdeskService:
         linked_ticket: int | None = None,
         attachments: tuple[str, ...] = (),
         mail_thread: str = "",
+        acknowledge: bool = True,
     ) -> Ticket:
         """Number the draft with the next sequential number, atomically with the counter.
 
-        `mail_thread`: the Message-ID of the mail that creates the ticket (its mails' thread)."""
+        `mail_thread`: the Message-ID of the mail that creates the ticket (its mails' thread).
+        `acknowledge` False: the requester gets no acknowledgement (bulk or list mail, which
+        RFC 3834 forbids answering automatically); the staff notice still goes."""
         draft = draft_ticket(
             caller,
             title=title,
@@ -209,7 +213,9 @@ class HelpdeskService:
             if mail_thread:
                 ticket = replace(ticket, mail_thread=mail_thread)
             try:
-                self._commit([*side_effects.of_creation(ticket, event), *extra(ticket)])
+                self._commit(
+                    [*side_effects.of_creation(ticket, event, acknowledge), *extra(ticket)]
+                )
                 return ticket
             except NumberTaken:
                 continue
@@ -400,6 +406,32 @@ class HelpdeskService:
         page = rest[:limit]
         more = len(rest) > limit
         return Page(page, str(page[-1].version) if more and page else None)
+
+    # ---------- delivery reports ----------
+
+    def record_bounce(
+        self,
+        number: int,
+        *,
+        recipient: str,
+        status: str,
+        diagnostic: str,
+        extra: Sequence[Change] = (),
+    ) -> Transition:
+        """A mail we sent about ticket `number` bounced (a delivery report, read by the mail
+        ingestion): `mail-bounced` in the history, the assignee (or the level) told, and the
+        auto-close countdown suspended until a consultant acts. No caller: the report is
+        trusted because it names a Message-ID only we issued."""
+        details = {"recipient": recipient, "status": status, "diagnostic": diagnostic}
+        ticket = self.uow.tickets.get(number)
+        for _attempt in range(MAX_RETRIES_ON_CHANGE):
+            transition = mail_bounced(ticket, self.clock(), details)
+            try:
+                self._commit([*side_effects.of_transition(transition), *extra])
+                return transition
+            except TicketChanged as exc:
+                ticket = exc.current
+        raise StaleVersion(f"Ticket #{number} keeps changing; try again.", ticket.version)
 
     # ---------- comments ----------
 

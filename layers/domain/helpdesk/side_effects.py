@@ -32,19 +32,15 @@ from helpdesk.ports import (
 )
 
 
-def _mails(
-    messages: Sequence[Notification | None], version: int, at: datetime
-) -> list[Change]:
+def _mails(messages: Sequence[Notification | None], version: int, at: datetime) -> list[Change]:
     return [MailQueued(m, version, at) for m in messages if m is not None]
 
 
-def of_creation(ticket: Ticket, event: HistoryEvent) -> list[Change]:
-    """A new ticket, its first event, the requester's acknowledgement and the notice to the
-    consultants of its level."""
-    return [
-        TicketCreated(ticket, event),
-        *_mails(notifications.for_creation(ticket), ticket.version, ticket.created_at),
-    ]
+def of_creation(ticket: Ticket, event: HistoryEvent, acknowledge: bool = True) -> list[Change]:
+    """A new ticket, its first event, the requester's acknowledgement (unless `acknowledge` is
+    False: bulk or list mail) and the notice to the consultants of its level."""
+    mails = notifications.for_creation(ticket, acknowledge)
+    return [TicketCreated(ticket, event), *_mails(mails, ticket.version, ticket.created_at)]
 
 
 def of_transition(transition: Transition, names: Names | None = None) -> list[Change]:
@@ -108,7 +104,9 @@ def of_countdown_change(before: Ticket, after: Ticket) -> list[Change]:
     return [TicketUpdated(before, after)]
 
 
-def of_quote_reminder(ticket: Ticket, quote_version: int, reminder: int, at: datetime) -> list[Change]:
+def of_quote_reminder(
+    ticket: Ticket, quote_version: int, reminder: int, at: datetime
+) -> list[Change]:
     """The client's reminder of a pending quote, on condition that it is still pending. Keyed
     by the ticket's version (unchanged while it awaits) and the reminder's number: a retried
     step finds it queued."""

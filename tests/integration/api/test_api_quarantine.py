@@ -60,6 +60,7 @@ def test_a_manager_lists_and_releases(api: Api, held: str) -> None:
         "detail": "no organisation owns the domain of someone@unknown.example",
         "size": len(corpus("unknown_sender.eml")),
         "message_id": "unknown-1@unknown.example",
+        "defects": None,
     }
     assert INBOUND_BUCKET in item["url"] and "inbound/held" in item["url"]
     assert listed.body["next_cursor"] is None
@@ -84,6 +85,26 @@ def test_a_manager_lists_and_releases(api: Api, held: str) -> None:
     again = api.post(f"/mail/quarantine/{held}/release", body=body)
     assert again.status == 409
     assert api.get("/mail/quarantine").body["items"] == []
+
+
+def test_a_broken_mail_held_shows_its_defects(
+    api: Api, held: str, table: Table, clock: Clock
+) -> None:
+    """A mail of broken structure from an unknown sender: held, with what was wrong."""
+    s3 = boto3.client("s3", region_name=REGION)
+    raw = corpus("salvage_alternative_no_boundary.eml").replace(
+        b"fabrice@acme.example", b"someone@unknown.example"
+    )
+    s3.put_object(Bucket=INBOUND_BUCKET, Key="inbound/broken", Body=raw)
+    ingestion = mail_ingestion(table, MailConfig(MailRouting(DOMAIN)), s3, clock, None)
+    result = ingestion.ingest(raw, MailSource(INBOUND_BUCKET, "inbound/broken"))
+    assert (result.outcome, result.reason) == ("quarantined", "unknown_sender")
+    items = api.get("/mail/quarantine").body["items"]
+    broken = next(i for i in items if i["id"] == result.sha256)
+    assert broken["defects"] == (
+        "MultipartInvariantViolationDefect, NoBoundaryInMultipartDefect; "
+        "salvaged: the first text part"
+    )
 
 
 def test_unknown_ids_are_404(api: Api, held: str) -> None:

@@ -179,6 +179,36 @@ def test_a_reply_to_a_closed_ticket_opens_a_linked_ticket_exactly_once(
     assert service.comments(MANAGER, old.number) == []
 
 
+# ---------------------------------------------------------------- bulk and list mail
+
+
+def test_bulk_mail_opens_a_ticket_without_acknowledgement(
+    mailbox: Mailbox, service: HelpdeskService, table: Table
+) -> None:
+    ticket = opened(mailbox, service, "bulk_newsletter.eml")
+    assert ticket.title == "Coupure du réseau samedi"
+    assert ticket.description.startswith("Bonjour à tous,")
+    outbox = list(table.partition(keys.ticket_pk(ticket.number), "OUTBOX#"))
+    # RFC 3834: never answered automatically; the level's consultants are still told.
+    assert [item["kind"] for item in outbox] == ["staff_new_ticket"]
+    record = mailbox.record(mailbox.deliver(corpus("bulk_newsletter.eml")))
+    assert record.no_reply == "Precedence: bulk"
+
+
+def test_a_list_reply_lands_as_a_comment(
+    mailbox: Mailbox, service: HelpdeskService, table: Table
+) -> None:
+    ticket = opened(mailbox, service, "plain.eml")
+    result = mailbox.deliver(corpus("list_reply.eml"))
+    assert (result.outcome, result.ticket_number) == ("comment_added", ticket.number)
+    [comment] = service.comments(FABRICE, ticket.number)
+    assert comment.body == "Je mets la liste en copie : le compte doit être créé avant lundi."
+    assert mailbox.record(result).no_reply == "Precedence: list"
+    outbox = list(table.partition(keys.ticket_pk(ticket.number), "OUTBOX#"))
+    client_mails = [i["kind"] for i in outbox if i.get("to") == "fabrice@acme.example"]
+    assert client_mails == ["created"]  # the plain mail's acknowledgement, nothing more
+
+
 # ---------------------------------------------------------------- nothing created
 
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from tests.reliability.mail_corpus import ACCEPTED, QUARANTINED, hostile_corpus, ingest_all
+from tests.reliability.mail_corpus import (
+    ACCEPTED,
+    BOUNCE_RECORDED,
+    QUARANTINED,
+    hostile_corpus,
+    ingest_all,
+)
 
 
 def test_no_hostile_message_crashes_the_function_or_is_lost() -> None:
@@ -14,3 +20,7 @@ def test_no_hostile_message_crashes_the_function_or_is_lost() -> None:
     # Both ends are reached: readable mail becomes tickets, the unusable is quarantined.
     assert sum(run.outcomes[o] for o in ACCEPTED) > 0
     assert run.outcomes[QUARANTINED] > 0
+    # Broken but readable mail of known senders (the salvage_*.eml files) is accepted.
+    assert run.salvaged >= 15
+    # The delivery reports about our own mail (bounce_ours*.eml) are recorded on its ticket.
+    assert run.outcomes[BOUNCE_RECORDED] == 2

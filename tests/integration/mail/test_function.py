@@ -167,6 +167,22 @@ def test_outcomes_are_counted_in_metrics(
     assert counts == Counter({"MailAccepted": 1, "MailQuarantined": 1, "MailReplayed": 1})
 
 
+def test_a_salvaged_message_is_counted_and_answered_as_such(
+    function: ModuleType,
+    service: HelpdeskService,
+    s3: Any,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    body = corpus("salvage_nested_same_boundary.eml")
+    s3.put_object(Bucket=INBOUND_BUCKET, Key="inbound/broken", Body=body)
+    capsys.readouterr()
+    [result] = invoke(function, s3_put_event(INBOUND_BUCKET, "inbound/broken"))["results"]
+    assert (result["outcome"], result["salvaged"]) == ("ticket_created", True)
+    assert "StartBoundaryNotFoundDefect" in result["defects"]
+    _, counts = emitted_metrics(capsys.readouterr().out)
+    assert counts == Counter({"MailAccepted": 1, "MailSalvaged": 1})
+
+
 def test_a_transient_error_is_counted_as_failed_and_raised(
     function: ModuleType,
     service: HelpdeskService,

@@ -12,6 +12,7 @@ OUTCOMES = {
     "comment_added",
     "duplicate",
     "ignored_auto_reply",
+    "bounce_recorded",
     "rate_limited",
     "quarantined",
 }

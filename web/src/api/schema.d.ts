@@ -740,6 +740,11 @@ export interface components {
         };
         /** QuarantinedMailOut */
         QuarantinedMailOut: {
+            /**
+             * Defects
+             * @description a broken MIME structure that was read anyway: the defects, and what the text was salvaged from (the first text part, an HTML part as text, the preamble, the raw body)
+             */
+            defects?: string | null;
             /** Detail */
             detail: string | null;
             /**

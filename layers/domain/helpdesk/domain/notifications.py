@@ -65,6 +65,7 @@ class NotificationKind(StrEnum):
     STAFF_QUOTE_WITHDRAWN = "staff_quote_withdrawn"
     STAFF_REOPENED = "staff_reopened"
     STAFF_AUTO_CLOSED = "staff_auto_closed"
+    STAFF_MAIL_BOUNCED = "staff_mail_bounced"  # a mail to the client could not be delivered
 
 
 # The client's decisions a mail offers as links.
@@ -401,9 +402,11 @@ def new_ticket_for_staff(ticket: Ticket) -> Notification:
     )
 
 
-def for_creation(ticket: Ticket) -> list[Notification]:
-    """The requester's acknowledgement and the level's consultants' notice."""
-    return [m for m in (acknowledgement(ticket), new_ticket_for_staff(ticket)) if m is not None]
+def for_creation(ticket: Ticket, acknowledge: bool = True) -> list[Notification]:
+    """The requester's acknowledgement and the level's consultants' notice. `acknowledge`
+    False: no acknowledgement (bulk or list mail is never answered automatically, RFC 3834)."""
+    ack = acknowledgement(ticket) if acknowledge else None
+    return [m for m in (ack, new_ticket_for_staff(ticket)) if m is not None]
 
 
 # ------------------------------------------------------------------ transitions
@@ -923,7 +926,42 @@ def _closure(transition: Transition, names: Names) -> _Messages:
     return [client, staff]
 
 
+def _mail_bounced(transition: Transition, names: Names) -> _Messages:
+    """The assignee (or the level) learns that the client did not receive our mail."""
+    ticket = transition.ticket
+    recipient = typed(_detail(transition, "recipient") or "le client")
+    status = _detail(transition, "status")
+    diagnostic = _detail(transition, "diagnostic")
+    blocks: list[_Block] = [
+        _Para(
+            f"Un message envoyé à {recipient} au sujet de la demande #{ticket.number} n'a pas "
+            "pu être distribué : le client ne l'a pas reçu."
+        )
+    ]
+    if status or diagnostic:
+        reported = " ".join(x for x in (status, f"({diagnostic})" if diagnostic else "") if x)
+        blocks.append(_Para(f"Rapport du serveur de messagerie : {typed(reported)}"))
+    if ticket.countdown_suspended:
+        blocks.append(
+            _Para(
+                "La fermeture automatique de la demande est suspendue jusqu'à votre prochaine "
+                "action."
+            )
+        )
+    blocks.append(_staff_facts(ticket, names))
+    return [
+        _staff(
+            ticket,
+            NotificationKind.STAFF_MAIL_BOUNCED,
+            "Message non distribué",
+            blocks,
+            _holder(ticket),
+        )
+    ]
+
+
 _BY_ACTION = {
+    "mail-bounced": _mail_bounced,
     "take": _take,
     "assign": _assign,
     "escalate": _escalate,

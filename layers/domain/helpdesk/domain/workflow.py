@@ -19,6 +19,7 @@ from helpdesk.domain.calendar import (
 from helpdesk.domain.errors import ActionNotAllowed, Forbidden, InvalidInput
 from helpdesk.domain.events import DomainEvent, QuoteDecided, QuoteSubmitted, TaskNeeded
 from helpdesk.domain.model import (
+    SYSTEM,
     Caller,
     ClosureReason,
     HistoryEvent,
@@ -703,6 +704,34 @@ def suspend_countdown(ticket: Ticket, now: datetime) -> Ticket | None:
     return replace(
         ticket, countdown_suspended=True, version=ticket.version + 1, updated_at=ensure_utc(now)
     )
+
+
+MAIL_BOUNCED = "mail-bounced"
+
+
+def mail_bounced(ticket: Ticket, now: datetime, details: dict[str, str]) -> Transition:
+    """A mail we sent about the ticket could not be delivered (a delivery report said so): the
+    history records it (`mail-bounced`: recipient, status, diagnostic) with a version of its
+    own, and a running auto-close countdown is suspended until a consultant acts (a public
+    comment starts it again, a new answer starts a new one): a client who never received our
+    answer is not closed in silence."""
+    now = ensure_utc(now)
+    after = replace(
+        ticket,
+        countdown_suspended=ticket.countdown_suspended or ticket.countdown_running,
+        version=ticket.version + 1,
+        updated_at=now,
+    )
+    event = HistoryEvent(
+        version=after.version,
+        at=now,
+        actor=SYSTEM.id,
+        action=MAIL_BOUNCED,
+        from_status=ticket.status,
+        to_status=ticket.status,
+        details=details,
+    )
+    return Transition(before=ticket, ticket=after, event=event)
 
 
 def restart_countdown(ticket: Ticket, now: datetime, days: int) -> Ticket | None:

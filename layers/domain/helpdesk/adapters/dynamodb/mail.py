@@ -90,6 +90,8 @@ class MailRecord:
     subject: str | None = None
     message_id: str | None = None
     to: tuple[str, ...] = ()
+    no_reply: str | None = None  # bulk or list mail: why it got no acknowledgement
+    defects: str | None = None  # a broken MIME structure read anyway: what was wrong
     released_by: str | None = None
     released_at: str | None = None
     released_as: str | None = None
@@ -122,6 +124,8 @@ class MailRecord:
             subject=item.get("subject"),
             message_id=item.get("message_id"),
             to=_recipients(item.get("to")),
+            no_reply=item.get("no_reply"),
+            defects=item.get("defects"),
             released_by=item.get("released_by"),
             released_at=item.get("released_at"),
             released_as=item.get("released_as"),

@@ -61,6 +61,12 @@ class QuarantinedMailOut(Model):
     detail: str | None
     size: int | None = Field(description="bytes of the raw message")
     message_id: str | None
+    defects: str | None = Field(
+        default=None,
+        description="a broken MIME structure that was read anyway: the defects, and what the "
+        "text was salvaged from (the first text part, an HTML part as text, the preamble, the "
+        "raw body)",
+    )
     url: str = Field(description="presigned GET of the raw message, valid 5 minutes")
 
 
@@ -102,6 +108,7 @@ def _entry_out(entry: QuarantineEntry) -> QuarantinedMailOut:
         detail=mail.detail,
         size=mail.size,
         message_id=mail.message_id,
+        defects=mail.defects,
         url=entry.url,
     )
 
