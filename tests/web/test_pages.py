@@ -225,6 +225,36 @@ def test_action_link_page_against_mocked_routes(web: Browsing) -> None:
     expect(page.get_by_role("alert")).to_contain_text("inconnu")
 
 
+def test_quarantine_shows_the_defects_of_a_broken_message(web: Browsing) -> None:
+    """A held message whose broken MIME structure was read anyway says so (issue 22)."""
+    held = {
+        "id": "ab" * 32,
+        "received_at": "2026-11-30T08:15:00Z",
+        "from": "inconnu@example.org",
+        "to": ["support@helpdesk.test"],
+        "subject": "Facture illisible",
+        "reason": "unknown_sender",
+        "detail": None,
+        "size": 2048,
+        "message_id": "<x1@example.org>",
+        "defects": "StartBoundaryNotFoundDefect; salvaged: the preamble",
+        "url": "http://localhost/raw",
+    }
+    plain = {**held, "id": "cd" * 32, "subject": "Sans défaut", "defects": None}
+    maxime = web.page("maxime")
+    maxime.route(
+        re.compile(r".*/mail/quarantine(\?.*)?$"),
+        lambda route: _json(route, 200, {"items": [held, plain], "next_cursor": None}),
+    )
+    web.goto(maxime, "/quarantine")
+    row = maxime.get_by_role("row", name=re.compile("Facture illisible"))
+    expect(row).to_contain_text("Structure MIME défectueuse, lue quand même")
+    expect(row).to_contain_text("StartBoundaryNotFoundDefect; salvaged: the preamble")
+    other = maxime.get_by_role("row", name=re.compile("Sans défaut"))
+    expect(other).not_to_contain_text("Structure MIME")
+    assert web.axe(maxime, "quarantine with defects") == []
+
+
 def test_keyboard_dialog_focus_and_escape(web: Browsing, api: Any, tokens: dict[str, str]) -> None:
     number = api.post(
         "/tickets",

@@ -189,6 +189,12 @@ export default function Quarantine() {
                 <td>
                   {label(REASON_LABELS, item.reason)}
                   {item.detail ? ` (${item.detail})` : ""}
+                  {item.defects && (
+                    <>
+                      <br />
+                      <small>Structure MIME défectueuse, lue quand même : {item.defects}</small>
+                    </>
+                  )}
                 </td>
                 <td>
                   <a href={item.url}>
