@@ -15,10 +15,10 @@ from helpdesk.domain.quote_schedule import (
     MAX_VALIDITY_DAYS,
     MIN_VALIDITY_DAYS,
 )
+from helpdesk.domain.text import check_email
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}$")
 
 # The product bills in euros: quotes are in EUR and billing totals add quote and time amounts,
 # so an organisation's time is billed in EUR too (docs/billing-exports.md).
@@ -126,9 +126,7 @@ def new_consultant(
     check_identifier(consultant_id, "id")
     if not name.strip():
         raise InvalidInput("name", "'name' is required.")
-    email = email.strip().lower()
-    if not _EMAIL.match(email):
-        raise InvalidInput("email", "'email' is not an email address.")
+    email = check_email(email, "email")
     try:
         roster_role = RosterRole(role)
     except ValueError:
