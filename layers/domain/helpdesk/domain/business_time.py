@@ -136,10 +136,17 @@ def add_business_minutes(start: datetime, minutes: int, calendar: BusinessCalend
     A start outside business hours begins counting at the next opening."""
     if minutes < 0:
         raise ValueError("business minutes to add must not be negative")
+    return add_business_time(start, minutes * MINUTE, calendar)
+
+
+def add_business_time(start: datetime, amount: timedelta, calendar: BusinessCalendar) -> datetime:
+    """add_business_minutes for an exact amount of business time (seconds included)."""
+    if amount < timedelta(0):
+        raise ValueError("business time to add must not be negative")
     moment = ensure_utc(start)
-    if minutes == 0:
+    if not amount:
         return moment
-    left = minutes * MINUTE
+    left = amount
     day = _paris_day(moment)
     for _ in range(_MAX_DAYS):
         for begin, end in business_intervals(calendar, day):
