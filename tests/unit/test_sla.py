@@ -9,6 +9,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helpdesk.domain.business_time import BusinessCalendar
 from helpdesk.domain.contract import DEFAULT_CONTRACT, SlaTarget
@@ -108,6 +110,19 @@ def test_a_clock_past_due_reads_missed_with_negative_remaining_before_anything_r
     # Evenings and weekends are not late time: Friday 4 December 20:00 is 4 days of 540
     # minutes after Monday 13:00 + 300 on Monday.
     assert view(clocks.take, paris(12, 4, 20), CAL)["remaining_minutes"] == -(300 + 4 * 540)
+
+
+def test_due_at_closing_time_is_late_only_once_business_time_passes() -> None:
+    # Created Thursday 3 December 2026 09:00, normal: answer due Friday 4 December 18:00.
+    clocks = act(start_clocks(NORMAL, paris(12, 3, 9), CAL), Action.TAKE, paris(12, 3, 9))
+    saturday = paris(12, 5, 11)
+    assert view(clocks.answer, saturday, CAL) == clock_json(1080, z(12, 4, 18), 0, "running")
+    # Answered on Saturday or at Monday 09:00 sharp: no business minute past the target.
+    assert act(clocks, Action.SEND_ANSWER, saturday).answer.state is ClockState.MET
+    assert act(clocks, Action.SEND_ANSWER, paris(12, 7, 9)).answer.state is ClockState.MET
+    monday = paris(12, 7, 9, 1)
+    assert view(clocks.answer, monday, CAL) == clock_json(1080, z(12, 4, 18), -1, "missed")
+    assert act(clocks, Action.SEND_ANSWER, monday).answer.state is ClockState.MISSED
 
 
 # ------------------------------------------------------------ take
@@ -441,3 +456,59 @@ def test_a_clock_is_one_small_value_read_without_anything_else() -> None:
         due_at=paris(12, 1, 18),
         done_at=None,
     )
+
+
+# ------------------------------------------------------------ properties
+
+# Whole-minute instants after the creation (Monday 30 November 2026 09:00), a few weeks on.
+_steps = st.lists(st.integers(1, 3 * 24 * 60), min_size=1, max_size=8)
+
+
+def _business_minutes_in(runs: list[tuple[datetime, datetime]]) -> int:
+    """Business minutes in the running stretches, counted minute by minute on the default
+    calendar (weekdays 09:00-18:00; the only holiday in reach is 25 December)."""
+    total = 0
+    for begin, end in runs:
+        moment = begin
+        while moment < end:
+            local = moment.astimezone(PARIS)
+            if (
+                local.isoweekday() <= 5
+                and (local.month, local.day) != (12, 25)
+                and 9 * 60 <= local.hour * 60 + local.minute < 18 * 60
+            ):
+                total += 1
+            moment += timedelta(minutes=1)
+    return total
+
+
+@settings(max_examples=60, deadline=None)
+@given(_steps, st.sampled_from([CRITICAL, HIGH, NORMAL, LOW]))
+def test_holds_count_only_the_running_stretches(steps: list[int], targets: SlaTarget) -> None:
+    """Alternate hold and resume at the drawn instants, then answer: the minutes used are the
+    business minutes of the running stretches, and the outcome follows them."""
+    clocks = act(start_clocks(targets, CREATED, CAL), Action.TAKE, CREATED)
+    moment, running_from = CREATED, CREATED
+    runs: list[tuple[datetime, datetime]] = []
+    for index, step in enumerate(steps):
+        moment += timedelta(minutes=step)
+        if index % 2 == 0:
+            clocks = act(clocks, Action.HOLD, moment)
+            runs.append((running_from, moment))
+        else:
+            clocks = act(clocks, Action.RESUME, moment)
+            running_from = moment
+    if len(steps) % 2 == 0:  # running: answer a day later
+        moment += timedelta(days=1)
+        runs.append((running_from, moment))
+    else:
+        clocks = act(clocks, Action.RESUME, moment)
+        moment += timedelta(days=1)
+        runs.append((moment - timedelta(days=1), moment))
+    answered = act(clocks, Action.SEND_ANSWER, moment)
+    used = _business_minutes_in(runs)
+    shown = view(answered.answer, moment + timedelta(days=30), CAL)
+    assert shown["remaining_minutes"] == targets.answer_minutes - used
+    # Missed for good: once past the target in any stretch, a later hold cannot save it.
+    assert shown["state"] == ("met" if used <= targets.answer_minutes else "missed")
+    assert shown["done_at"] == moment.isoformat().replace("+00:00", "Z")

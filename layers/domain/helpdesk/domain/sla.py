@@ -98,12 +98,17 @@ def start_clock(target_minutes: int, at: datetime, calendar: BusinessCalendar) -
     return SlaClock(target_minutes, ClockState.RUNNING, _ZERO, at, due)
 
 
-def _settled(clock: SlaClock, at: datetime) -> SlaClock:
-    """The clock with `missed` recorded if it ran past its due time before `at`."""
+def _settled(clock: SlaClock, at: datetime, calendar: BusinessCalendar) -> SlaClock:
+    """The clock with `missed` recorded if it used more than its target before `at`.
+
+    Past the due time is not enough: a clock due Friday at 18:00 (closing time) is still in
+    time on Saturday, no business minute having passed; it is missed from Monday 09:00 on."""
     if (
         clock.state is ClockState.RUNNING
+        and clock.running_since is not None
         and clock.due_at is not None
         and ensure_utc(at) > clock.due_at
+        and clock.used_at(at, calendar) > clock.target_minutes * MINUTE
     ):
         return replace(clock, state=ClockState.MISSED)
     return clock
@@ -111,7 +116,7 @@ def _settled(clock: SlaClock, at: datetime) -> SlaClock:
 
 def pause(clock: SlaClock, at: datetime, calendar: BusinessCalendar) -> SlaClock:
     """Stop counting until `resume` (on hold). A paused or stopped clock is unchanged."""
-    clock = _settled(clock, at)
+    clock = _settled(clock, at, calendar)
     if not clock.running:
         return clock
     state = ClockState.PAUSED if clock.state is ClockState.RUNNING else clock.state
@@ -138,7 +143,7 @@ def resume(clock: SlaClock, at: datetime, calendar: BusinessCalendar) -> SlaCloc
 
 def stop(clock: SlaClock, at: datetime, calendar: BusinessCalendar) -> SlaClock:
     """The promised act happened at `at`: `met` if still in time, else it stays `missed`."""
-    clock = _settled(clock, at)
+    clock = _settled(clock, at, calendar)
     if clock.stopped:
         return clock
     state = ClockState.MISSED if clock.state is ClockState.MISSED else ClockState.MET
@@ -173,7 +178,7 @@ def restart(clock: SlaClock, at: datetime, calendar: BusinessCalendar) -> SlaClo
 def freeze(clock: SlaClock, at: datetime, calendar: BusinessCalendar) -> SlaClock:
     """The ticket closed before the promised act: a missed clock records `done_at`; any other
     clock not yet stopped stays paused for good, with no outcome."""
-    clock = _settled(clock, at)
+    clock = _settled(clock, at, calendar)
     if clock.stopped:
         return clock
     if clock.state is ClockState.MISSED:
@@ -186,7 +191,7 @@ def retarget(
 ) -> SlaClock:
     """The priority changed at `at`: the same business time used since the creation, a new
     target. Past the new target already, the clock is missed (for good)."""
-    clock = _settled(clock, at)
+    clock = _settled(clock, at, calendar)
     if clock.stopped or clock.target_minutes == target_minutes:
         return clock
     if clock.state is ClockState.MISSED:
@@ -201,7 +206,7 @@ def retarget(
         due = add_business_time(clock.running_since, _left(target_minutes, clock.used), calendar)
     else:
         due = clock.running_since
-    return _settled(replace(clock, target_minutes=target_minutes, due_at=due), at)
+    return _settled(replace(clock, target_minutes=target_minutes, due_at=due), at, calendar)
 
 
 def _left(target_minutes: int, used: timedelta) -> timedelta:
@@ -272,16 +277,16 @@ def apply_action(
     elif action in _CLOSES:
         take, answer = freeze(take, at, calendar), freeze(answer, at, calendar)
     else:  # start, escalate, assign, approve-quote: no clock changes
-        take, answer = _settled(take, at), _settled(answer, at)
+        take, answer = _settled(take, at, calendar), _settled(answer, at, calendar)
     return SlaClocks(take, answer)
 
 
 # ------------------------------------------------------------ reading
 
 
-def view_state(clock: SlaClock, now: datetime) -> ClockState:
-    """The state as of `now`: a running clock past its due time reads `missed`."""
-    return _settled(clock, now).state
+def view_state(clock: SlaClock, now: datetime, calendar: BusinessCalendar) -> ClockState:
+    """The state as of `now`: a running clock past its target reads `missed`."""
+    return _settled(clock, now, calendar).state
 
 
 def view(clock: SlaClock, now: datetime, calendar: BusinessCalendar) -> dict[str, Any]:
@@ -294,7 +299,7 @@ def view(clock: SlaClock, now: datetime, calendar: BusinessCalendar) -> dict[str
         "target_minutes": clock.target_minutes,
         "due_at": None if shown_due is None else iso(shown_due),
         "remaining_minutes": (clock.target_minutes * MINUTE - used) // MINUTE,
-        "state": view_state(clock, now).value,
+        "state": view_state(clock, now, calendar).value,
         "done_at": None if clock.done_at is None else iso(clock.done_at),
     }
 
