@@ -21,6 +21,7 @@ from helpdesk.domain.contract import (
     contract_json,
     parse_contract,
 )
+from helpdesk.domain.directory import new_organisation
 from helpdesk.domain.errors import InvalidInput
 from helpdesk.domain.model import Priority
 
@@ -253,3 +254,18 @@ def test_importing_the_domain_does_not_load_the_holiday_library() -> None:
         cwd=root,
         env={"PYTHONPATH": f"{root}:{root / 'layers' / 'domain'}"},
     )
+
+
+# ------------------------------------------------------------ organisation
+
+
+def test_an_organisation_carries_its_contract() -> None:
+    plain = new_organisation("acme", "Acme", ["acme.example"])
+    assert plain.contract == DEFAULT_CONTRACT
+    org = new_organisation(
+        "acme", "Acme", ["acme.example"], contract={"included_minutes": 600, "holidays": "FR"}
+    )
+    assert org.contract == Contract(included_minutes=600)
+    with pytest.raises(InvalidInput) as caught:
+        new_organisation("acme", "Acme", [], contract={"sla": {"low": {"take_minutes": 0}}})
+    assert caught.value.field == "contract.sla.low.take_minutes"
