@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
+from helpdesk.domain.contract import DEFAULT_CONTRACT
 from helpdesk.domain.directory import Organisation
 from helpdesk.domain.errors import InvalidInput
 from helpdesk.service import HelpdeskService
@@ -75,3 +76,26 @@ def test_putting_an_organisation_again_is_idempotent(
     globex = uow.directory.get_org("globex")
     assert globex is not None and globex.email_domains == ("globex.example",)
     assert uow.directory.org_for_domain("globex.example") == "globex"
+
+
+def test_a_contract_is_stored_and_read_back_whole(
+    service: HelpdeskService, uow: DynamoUnitOfWork
+) -> None:
+    contract = {
+        "business_hours": {"days": [1, 2, 3, 4, 5, 6], "start": "08:00", "end": "24:00"},
+        "holidays": "FR-ALSACE-MOSELLE",
+        "sla": {"high": {"take_minutes": 90, "answer_minutes": 400}},
+        "included_minutes": 1200,
+        "monthly_fee": "1500.50",
+        "alert_emails": ["dsi@acme.example"],
+    }
+    acme = service.put_org(
+        MANAGER, "acme", name="Acme", email_domains=["acme.example"], contract=contract
+    )
+    assert acme.contract.included_minutes == 1200
+    assert acme.contract.monthly_fee == Decimal("1500.50")
+    assert uow.directory.get_org("acme") == acme
+    # Replaced without a contract: the defaults again.
+    plain = service.put_org(MANAGER, "acme", name="Acme", email_domains=["acme.example"])
+    assert plain.contract == DEFAULT_CONTRACT
+    assert uow.directory.get_org("acme") == plain

@@ -7,11 +7,12 @@ nothing else decides a role (DESIGN.md §4: 401/403/404 in that order).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from helpdesk import side_effects
 from helpdesk.domain.calendar import DEFAULT_AUTO_CLOSE_DAYS, task_title
@@ -653,6 +654,7 @@ class HelpdeskService:
         hourly_rate: Decimal | str | None = None,
         currency: str = "EUR",
         quote_validity_days: int = DEFAULT_QUOTE_VALIDITY_DAYS,
+        contract: Mapping[str, Any] | None = None,
     ) -> Organisation:
         require_manager(caller)  # the role first: 403 before any check of the fields
         org = new_organisation(
@@ -663,6 +665,7 @@ class HelpdeskService:
             hourly_rate,
             currency,
             quote_validity_days=quote_validity_days,
+            contract=contract,
         )
         self._commit([OrgSaved(org, self.uow.directory.get_org(org.org_id))])
         return org

@@ -32,6 +32,7 @@ from helpdesk.domain.model import (
 from helpdesk.domain.timekeeping import Task, TimeEntry, TimeKind
 from helpdesk.entrypoints.http import schemas
 from helpdesk.entrypoints.http.schemas import Model
+from tests.unit.test_contract import DEFAULT_JSON
 
 AT = datetime(2026, 3, 30, 8, 15, tzinfo=UTC)
 
@@ -167,6 +168,7 @@ CASES: list[tuple[str, Callable[[], BaseModel], type[Model], dict[str, Any]]] = 
             "hourly_rate": "90.00",
             "currency": "EUR",
             "quote_validity_days": 30,  # the default (§8)
+            "contract": DEFAULT_JSON,  # §10's defaults
         },
     ),
     (

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.integration.api.conftest import Api
+from tests.unit.test_contract import DEFAULT_JSON
 
 EVOLUTION = {"title": "Export button", "description": "CSV export", "type": "evolution"}
 ASSISTANCE = {"title": "Création de l'utilisateur Fabrice", "type": "assistance"}
@@ -264,6 +265,7 @@ def test_orgs_and_consultants(api: Api) -> None:
         "hourly_rate": "75.50",
         "currency": "EUR",
         "quote_validity_days": 30,
+        "contract": DEFAULT_JSON,
     }
     assert api.get("/orgs/initech", "manager").body == put.body
     assert api.get("/orgs/nowhere", "manager").status == 404

@@ -390,6 +390,33 @@ export interface components {
             /** Validity Days */
             validity_days?: number | null;
         };
+        /** BusinessHoursIn */
+        BusinessHoursIn: {
+            /**
+             * Days
+             * @description ISO weekdays, 1 (Monday) to 7; default [1, 2, 3, 4, 5]
+             */
+            days?: number[] | null;
+            /**
+             * End
+             * @description HH:MM (24:00 allowed); default 18:00
+             */
+            end?: string | null;
+            /**
+             * Start
+             * @description HH:MM, Paris; default 09:00
+             */
+            start?: string | null;
+        };
+        /** BusinessHoursOut */
+        BusinessHoursOut: {
+            /** Days */
+            days: number[];
+            /** End */
+            end: string;
+            /** Start */
+            start: string;
+        };
         /** CommentIn */
         CommentIn: {
             /** Body */
@@ -468,6 +495,41 @@ export interface components {
             /** Name */
             name: string;
             role: components["schemas"]["RosterRole"];
+        };
+        /**
+         * ContractIn
+         * @description DESIGN.md §10: every field optional; left out (or null), the default.
+         */
+        ContractIn: {
+            /** Alert Emails */
+            alert_emails?: string[] | null;
+            business_hours?: components["schemas"]["BusinessHoursIn"] | null;
+            /** Holidays */
+            holidays?: ("FR" | "FR-ALSACE-MOSELLE") | null;
+            /**
+             * Included Minutes
+             * @description monthly hour budget in minutes; null: none
+             */
+            included_minutes?: number | null;
+            /** Monthly Fee */
+            monthly_fee?: string | null;
+            sla?: components["schemas"]["SlaIn"] | null;
+        };
+        /** ContractOut */
+        ContractOut: {
+            /** Alert Emails */
+            alert_emails: string[];
+            business_hours: components["schemas"]["BusinessHoursOut"];
+            /**
+             * Holidays
+             * @enum {string}
+             */
+            holidays: "FR" | "FR-ALSACE-MOSELLE";
+            /** Included Minutes */
+            included_minutes: number | null;
+            /** Monthly Fee */
+            monthly_fee: string | null;
+            sla: components["schemas"]["SlaOut"];
         };
         /** ExportEntriesOut */
         ExportEntriesOut: {
@@ -641,6 +703,7 @@ export interface components {
              * @default 7
              */
             auto_close_days: number;
+            contract?: components["schemas"]["ContractIn"] | null;
             /**
              * Currency
              * @default EUR
@@ -675,6 +738,7 @@ export interface components {
         OrgOut: {
             /** Auto Close Days */
             auto_close_days: number;
+            contract: components["schemas"]["ContractOut"];
             /** Currency */
             currency: string;
             /** Email Domains */
@@ -870,6 +934,40 @@ export interface components {
          * @enum {string}
          */
         RosterRole: "consultant" | "manager";
+        /** SlaIn */
+        SlaIn: {
+            critical?: components["schemas"]["SlaTargetIn"] | null;
+            high?: components["schemas"]["SlaTargetIn"] | null;
+            low?: components["schemas"]["SlaTargetIn"] | null;
+            normal?: components["schemas"]["SlaTargetIn"] | null;
+        };
+        /** SlaOut */
+        SlaOut: {
+            critical: components["schemas"]["SlaTargetOut"];
+            high: components["schemas"]["SlaTargetOut"];
+            low: components["schemas"]["SlaTargetOut"];
+            normal: components["schemas"]["SlaTargetOut"];
+        };
+        /** SlaTargetIn */
+        SlaTargetIn: {
+            /**
+             * Answer Minutes
+             * @description business minutes
+             */
+            answer_minutes?: number | null;
+            /**
+             * Take Minutes
+             * @description business minutes
+             */
+            take_minutes?: number | null;
+        };
+        /** SlaTargetOut */
+        SlaTargetOut: {
+            /** Answer Minutes */
+            answer_minutes: number;
+            /** Take Minutes */
+            take_minutes: number;
+        };
         /** TaskList */
         TaskList: {
             /** Items */

@@ -11,9 +11,12 @@ interface Form {
   auto_close_days: string;
   quote_validity_days: string;
   hourly_rate: string;
+  // The contract (DESIGN.md §10) as read: PUT replaces the organisation, so an edit sends it
+  // back unchanged (a new organisation gets the defaults).
+  contract: Org["contract"] | null;
 }
 
-const EMPTY: Form = { org_id: "", name: "", email_domains: "", auto_close_days: "7", quote_validity_days: "30", hourly_rate: "" };
+const EMPTY: Form = { org_id: "", name: "", email_domains: "", auto_close_days: "7", quote_validity_days: "30", hourly_rate: "", contract: null };
 
 function toForm(org: Org): Form {
   return {
@@ -23,6 +26,7 @@ function toForm(org: Org): Form {
     auto_close_days: String(org.auto_close_days),
     quote_validity_days: String(org.quote_validity_days),
     hourly_rate: org.hourly_rate ?? "",
+    contract: org.contract,
   };
 }
 
@@ -75,6 +79,7 @@ export default function Orgs() {
             quote_validity_days: Number(form.quote_validity_days),
             currency: "EUR",
             hourly_rate: form.hourly_rate.trim() ? form.hourly_rate.trim().replace(",", ".") : null,
+            contract: form.contract,
           },
         }),
       );

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from helpdesk.domain.calendar import DEFAULT_AUTO_CLOSE_DAYS
+from helpdesk.domain.contract import DEFAULT_CONTRACT, Contract, parse_contract
 from helpdesk.domain.errors import InvalidInput
 from helpdesk.domain.money import parse_money
 from helpdesk.domain.quote_schedule import (
@@ -15,10 +18,10 @@ from helpdesk.domain.quote_schedule import (
     MAX_VALIDITY_DAYS,
     MIN_VALIDITY_DAYS,
 )
+from helpdesk.domain.text import check_email
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}$")
 
 # The product bills in euros: quotes are in EUR and billing totals add quote and time amounts,
 # so an organisation's time is billed in EUR too (docs/billing-exports.md).
@@ -35,6 +38,8 @@ class Organisation:
     currency: str = "EUR"
     # Days a quote stays valid (submit-quote's default; the approval execution's waits, §8).
     quote_validity_days: int = DEFAULT_QUOTE_VALIDITY_DAYS
+    # Business hours, holidays, service-level targets and hour budget (DESIGN.md §10).
+    contract: Contract = DEFAULT_CONTRACT
 
 
 class RosterRole(StrEnum):
@@ -83,7 +88,9 @@ def new_organisation(
     hourly_rate: Decimal | str | None = None,
     currency: str = "EUR",
     quote_validity_days: int = DEFAULT_QUOTE_VALIDITY_DAYS,
+    contract: Contract | Mapping[str, Any] | None = None,
 ) -> Organisation:
+    """A checked organisation; `contract` is §10's JSON document (None: every default)."""
     check_identifier(org_id, "org_id")
     if not name.strip():
         raise InvalidInput("name", "'name' is required.")
@@ -109,8 +116,9 @@ def new_organisation(
             "quote_validity_days",
             f"'quote_validity_days' must be between {MIN_VALIDITY_DAYS} and {MAX_VALIDITY_DAYS}.",
         )
+    terms = contract if isinstance(contract, Contract) else parse_contract(contract)
     return Organisation(
-        org_id, name.strip(), domains, auto_close_days, rate, currency, quote_validity_days
+        org_id, name.strip(), domains, auto_close_days, rate, currency, quote_validity_days, terms
     )
 
 
@@ -126,9 +134,7 @@ def new_consultant(
     check_identifier(consultant_id, "id")
     if not name.strip():
         raise InvalidInput("name", "'name' is required.")
-    email = email.strip().lower()
-    if not _EMAIL.match(email):
-        raise InvalidInput("email", "'email' is not an email address.")
+    email = check_email(email, "email")
     try:
         roster_role = RosterRole(role)
     except ValueError:

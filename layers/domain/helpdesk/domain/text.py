@@ -11,13 +11,16 @@ asked to correct (a mail's subject and body).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from helpdesk.domain.errors import InvalidInput
 
 __all__ = [
     "BIDI_CONTROLS",
+    "EMAIL_ADDRESS",
     "TEXT_CONTROLS_KEPT",
+    "check_email",
     "check_text",
     "check_title",
     "clean_text",
@@ -26,6 +29,7 @@ __all__ = [
 
 BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
 TEXT_CONTROLS_KEPT = frozenset("\t\n\r")  # \r: a CRLF line break is a line break
+EMAIL_ADDRESS = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}$")
 
 
 def _refused_in_title(char: str) -> bool:
@@ -77,3 +81,11 @@ def clean_title(value: str) -> str:
 def clean_text(value: str) -> str:
     """A text without what check_text refuses."""
     return "".join(char for char in value if not _refused_in_text(char))
+
+
+def check_email(value: str, field: str) -> str:
+    """An email address, stripped and lower-cased, or InvalidInput naming `field`."""
+    address = value.strip().lower()
+    if not EMAIL_ADDRESS.match(address):
+        raise InvalidInput(field, f"'{field}' is not an email address.")
+    return address

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from helpdesk.adapters.dynamodb import keys
 from helpdesk.domain.calendar import iso, parse_instant
 from helpdesk.domain.comments import Comment
+from helpdesk.domain.contract import DEFAULT_CONTRACT, contract_json, parse_contract
 from helpdesk.domain.directory import Consultant, Organisation, RosterRole
 from helpdesk.domain.model import (
     ClosureReason,
@@ -337,6 +339,10 @@ def org_to_item(org: Organisation) -> Item:
     }
     if org.hourly_rate is not None:
         item["hourly_rate"] = org.hourly_rate
+    if org.contract != DEFAULT_CONTRACT:
+        # One string attribute holding §10's JSON document: DynamoDB would hand its numbers
+        # back as Decimal, and the document is read whole with the organisation.
+        item["contract"] = json.dumps(contract_json(org.contract), sort_keys=True)
     return item
 
 
@@ -351,6 +357,9 @@ def org_from_item(item: Item) -> Organisation:
         currency=item.get("currency", "EUR"),
         quote_validity_days=int(
             item.get("quote_validity_days", DEFAULT_QUOTE_VALIDITY_DAYS)
+        ),
+        contract=(
+            parse_contract(json.loads(item["contract"])) if "contract" in item else DEFAULT_CONTRACT
         ),
     )
 

@@ -60,6 +60,7 @@ def put_org(org_id: Identifier, body: OrgIn) -> Response[OrgOut]:
         hourly_rate=body.hourly_rate,
         currency=body.currency,
         quote_validity_days=body.quote_validity_days,
+        contract=None if body.contract is None else body.contract.document(),
     )
     return ok(org_out(org))
 

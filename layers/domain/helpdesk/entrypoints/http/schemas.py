@@ -13,6 +13,7 @@ from pydantic_core import PydanticCustomError
 
 from helpdesk.domain.calendar import iso
 from helpdesk.domain.comments import MAX_BODY, Comment
+from helpdesk.domain.contract import contract_json
 from helpdesk.domain.directory import Consultant, Organisation, RosterRole
 from helpdesk.domain.errors import InvalidInput
 from helpdesk.domain.model import HistoryEvent, Priority, Quote, Ticket, TicketType
@@ -178,6 +179,46 @@ class TimeEntryPatchIn(Body):
     comment: Text | None = Field(default=None, max_length=2000)
 
 
+Holidays = Literal["FR", "FR-ALSACE-MOSELLE"]  # helpdesk.domain.business_time.HolidayCalendar
+
+
+class BusinessHoursIn(Body):
+    days: list[StrictInt] | None = Field(
+        default=None, description="ISO weekdays, 1 (Monday) to 7; default [1, 2, 3, 4, 5]"
+    )
+    start: StrictStr | None = Field(default=None, description="HH:MM, Paris; default 09:00")
+    end: StrictStr | None = Field(default=None, description="HH:MM (24:00 allowed); default 18:00")
+
+
+class SlaTargetIn(Body):
+    take_minutes: StrictInt | None = Field(default=None, description="business minutes")
+    answer_minutes: StrictInt | None = Field(default=None, description="business minutes")
+
+
+class SlaIn(Body):
+    critical: SlaTargetIn | None = None
+    high: SlaTargetIn | None = None
+    normal: SlaTargetIn | None = None
+    low: SlaTargetIn | None = None
+
+
+class ContractIn(Body):
+    """DESIGN.md §10: every field optional; left out (or null), the default."""
+
+    business_hours: BusinessHoursIn | None = None
+    holidays: Holidays | None = None
+    sla: SlaIn | None = None
+    included_minutes: StrictInt | None = Field(
+        default=None, description="monthly hour budget in minutes; null: none"
+    )
+    monthly_fee: Money | None = None
+    alert_emails: list[StrictStr] | None = None
+
+    def document(self) -> dict[str, Any]:
+        """The contract's JSON document (§10) as sent, for the domain to check and complete."""
+        return self.model_dump(exclude_none=True)
+
+
 class OrgIn(Body):
     org_id: StrictStr | None = Field(default=None, description="if given, the path's org_id")
     name: Line
@@ -189,6 +230,7 @@ class OrgIn(Body):
         StrictInt,
         Field(ge=1, le=365, description="days a quote stays valid, unless submit-quote says"),
     ] = 30
+    contract: ContractIn | None = None
 
 
 class ConsultantIn(Body):
@@ -315,6 +357,33 @@ class TaskList(Model):
     next_cursor: str | None = None
 
 
+class BusinessHoursOut(Model):
+    days: list[int]
+    start: str
+    end: str
+
+
+class SlaTargetOut(Model):
+    take_minutes: int
+    answer_minutes: int
+
+
+class SlaOut(Model):
+    critical: SlaTargetOut
+    high: SlaTargetOut
+    normal: SlaTargetOut
+    low: SlaTargetOut
+
+
+class ContractOut(Model):
+    business_hours: BusinessHoursOut
+    holidays: Holidays
+    sla: SlaOut
+    included_minutes: int | None
+    monthly_fee: str | None
+    alert_emails: list[str]
+
+
 class OrgOut(Model):
     org_id: str
     name: str
@@ -323,6 +392,7 @@ class OrgOut(Model):
     hourly_rate: str | None
     currency: str
     quote_validity_days: int
+    contract: ContractOut
 
 
 class ConsultantOut(Model):
@@ -511,6 +581,7 @@ def org_out(org: Organisation) -> OrgOut:
         hourly_rate=money(org.hourly_rate),
         currency=org.currency,
         quote_validity_days=org.quote_validity_days,
+        contract=ContractOut.model_validate(contract_json(org.contract)),
     )
 
 
