@@ -10,9 +10,10 @@ CloudWatch Logs turns it into metrics. The local stack (GET /_local/metrics) and
 from __future__ import annotations
 
 import builtins
+import functools
 import json
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,13 +116,50 @@ class MetricsRecorder:
 
     def install(self) -> None:
         """Powertools' EMF provider prints with the builtin `print`; a module-level `print`
-        shadows it for that module only (functions' logs are untouched)."""
+        shadows it for that module only (functions' logs are untouched).
+
+        Powertools keeps one metric set per process (Lambda runs one invocation at a time);
+        here functions run in several threads at once, so the provider's methods that read or
+        change that set are made to take one lock: a flush never iterates over the set while
+        another thread adds to it (a metric may still be flushed by another function's run,
+        with its dimensions: totals stay right, locally)."""
         from aws_lambda_powertools.metrics.provider.cloudwatch_emf import cloudwatch
 
         setattr(cloudwatch, "print", self._print)  # noqa: B010 (mypy: no such attribute)
+        provider = cloudwatch.AmazonCloudWatchEMFProvider
+        for name in _SHARED_SET_METHODS:
+            original = vars(provider)[name]
+            if not getattr(original, "_locked", False):
+                setattr(provider, name, _locked(original))
 
     @staticmethod
     def uninstall() -> None:
         from aws_lambda_powertools.metrics.provider.cloudwatch_emf import cloudwatch
 
         vars(cloudwatch).pop("print", None)
+        provider = cloudwatch.AmazonCloudWatchEMFProvider
+        for name in _SHARED_SET_METHODS:
+            method = vars(provider)[name]
+            setattr(provider, name, getattr(method, "__wrapped__", method))
+
+
+# AmazonCloudWatchEMFProvider's methods over the process-wide metric and dimension sets.
+_SHARED_SET_METHODS = (
+    "add_metric",
+    "add_dimension",
+    "add_metadata",
+    "serialize_metric_set",
+    "flush_metrics",
+    "clear_metrics",
+)
+_PROVIDER_LOCK = threading.RLock()  # flush_metrics calls serialize_metric_set, clear_metrics
+
+
+def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with _PROVIDER_LOCK:
+            return method(*args, **kwargs)
+
+    locked._locked = True  # type: ignore[attr-defined]
+    return locked

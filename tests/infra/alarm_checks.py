@@ -8,11 +8,11 @@ on the real template and on copies with a resource added.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from infra.cfn_template import resources_of_type
+from infra.cfn_template import failure_targets, resources_of_type
 
 TOPIC = "AlarmTopic"
 ALARM = "AWS::CloudWatch::Alarm"
@@ -21,8 +21,6 @@ STATE_MACHINE_TYPES = ("AWS::Serverless::StateMachine", "AWS::StepFunctions::Sta
 TABLE_TYPES = ("AWS::DynamoDB::Table",)
 HTTP_API_TYPES = ("AWS::Serverless::HttpApi", "AWS::ApiGatewayV2::Api")
 QUEUE_TYPE = "AWS::SQS::Queue"
-# Keys under which a template sends failed events or messages to a queue.
-FAILURE_KEYS = frozenset({"OnFailure", "DeadLetterConfig", "DeadLetterQueue", "RedrivePolicy"})
 TREAT_MISSING_DATA = frozenset({"breaching", "notBreaching", "ignore", "missing"})
 
 # (namespace, metric, dimension naming the resource) that must each have an alarm.
@@ -110,36 +108,10 @@ def _of_types(template: Mapping[str, Any], types: tuple[str, ...]) -> list[str]:
     return [logical_id for kind in types for logical_id in resources_of_type(template, kind)]
 
 
-def _references(value: Any) -> Iterator[str]:
-    if isinstance(value, Mapping):
-        if isinstance(value.get("Ref"), str):
-            yield value["Ref"]
-        getatt = value.get("Fn::GetAtt")
-        if isinstance(getatt, list) and getatt:
-            yield str(getatt[0])
-        for inner in value.values():
-            yield from _references(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from _references(inner)
-
-
-def _failure_targets(value: Any) -> Iterator[str]:
-    if isinstance(value, Mapping):
-        for key, inner in value.items():
-            if key in FAILURE_KEYS:
-                yield from _references(inner)
-            else:
-                yield from _failure_targets(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from _failure_targets(inner)
-
-
 def dead_letter_queues(template: Mapping[str, Any]) -> set[str]:
     """Every queue a function, event, schedule, mapping or queue sends its failures to."""
     queues = set(resources_of_type(template, QUEUE_TYPE))
-    return {target for target in _failure_targets(template["Resources"]) if target in queues}
+    return {target for target in failure_targets(template["Resources"]) if target in queues}
 
 
 def monitored_resources(template: Mapping[str, Any]) -> dict[str, list[str]]:
