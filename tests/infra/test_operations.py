@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from infra.cfn_template import load_template, resource_properties, resources_of_type
+from infra.cfn_template import REPO_ROOT, load_template, resource_properties, resources_of_type
 from tests.infra.alarm_checks import (
     ALARM,
     TOPIC,
@@ -320,3 +320,34 @@ def test_the_dashboard_shows_the_business_figures(template: dict[str, Any]) -> N
     product = {row[1] for row in _dashboard_metrics(_dashboard(template)) if row[0] == "Helpdesk"}
     assert product >= {"TicketsCreated", "TicketsClosed", "MailAccepted", "Mail_sent"}
     assert product >= {"MailFailed", "OutboxOldestAge", "SlaMissed"}
+
+
+# ----------------------------------------------------------------------- runbook
+RUNBOOK = REPO_ROOT / "docs" / "operations.md"
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor of a Markdown heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_the_runbook_has_a_section_for_every_alarm(template: dict[str, Any]) -> None:
+    text = RUNBOOK.read_text(encoding="utf-8")
+    anchors = {_anchor(line.lstrip("#")) for line in text.splitlines() if line.startswith("#")}
+    alarms = resources_of_type(template, ALARM)
+    for logical_id, alarm in alarms.items():
+        props = alarm["Properties"]
+        [section] = re.findall(r"docs/operations\.md#([\w-]+)", props["AlarmDescription"])
+        assert section in anchors, f"{logical_id}: no section #{section}"
+        name = props["AlarmName"]["Fn::Sub"].removeprefix("helpdesk-${Stage}-")
+        assert f"`{name}`" in text, f"{logical_id}: the runbook never names {name}"
+    assert f"\n{len(alarms)} alarms." in text
+
+
+def test_the_runbook_redrives_every_dead_letter_queue(template: dict[str, Any]) -> None:
+    text = RUNBOOK.read_text(encoding="utf-8")
+    for queue in monitored_resources(template)["dead-letter queue"]:
+        assert f"| `{queue}` |" in text, queue
+    assert "make redrive QUEUE=" in text
+    assert "`POST /mail/quarantine/{id}/release`" in text
+    assert '"job": "auto-close", "at":' in text
