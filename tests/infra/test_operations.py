@@ -309,7 +309,12 @@ def test_the_dashboard_shows_every_alarm_and_every_monitored_resource(
     body = _dashboard(template)
     [alarm_widget] = [w for w in body["widgets"] if w["type"] == "alarm"]
     shown = set(alarm_widget["properties"]["alarms"])
-    assert shown == {f"<{a}>" for a in resources_of_type(template, ALARM)}
+    prefix = "arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:"
+    names = {
+        prefix + a["Properties"]["AlarmName"]["Fn::Sub"].replace("${Stage}", "<Stage>")
+        for a in resources_of_type(template, ALARM).values()
+    }
+    assert shown == names
     rows = json.dumps(_dashboard_metrics(body))
     for logical_ids in monitored_resources(template).values():
         for logical_id in logical_ids:
