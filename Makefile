@@ -34,7 +34,7 @@ BUILD_DIR := .aws-sam/build
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: test venv venv-sam venv-checkov ruff mypy lint build run bench reliability clean distclean \
-  web-deps web-build web-typecheck browser-check deploy-web
+  web-deps web-build web-typecheck browser-check deploy-web redrive
 
 # ----------------------------------------------------------------- venvs
 venv: $(VENV_STAMP)
@@ -122,6 +122,16 @@ browser-check:
 ENV ?= dev
 deploy-web: web-build
 	$(WEB)/scripts/deploy.sh $(ENV)
+
+# ------------------------------------------------------------ operations
+# Run again what a dead-letter queue holds (docs/operations.md): QUEUE is the queue's logical id
+# (JobsDeadLetterQueue, NotifierDeadLetterQueue, MailIngestDeadLetterQueue); each message is
+# invoked again on the function that failed it and deleted once that run succeeds.
+# DRY_RUN=1 only shows the events. Needs AWS credentials for the stack's account.
+STACK ?= helpdesk-$(ENV)
+redrive: venv
+	@test -n "$(QUEUE)" || { echo "QUEUE=<a dead-letter queue's logical id> (docs/operations.md)"; exit 2; }
+	$(VENV)/bin/python -m infra.redrive --stack $(STACK) --queue $(QUEUE) $(if $(DRY_RUN),--dry-run)
 
 # ----------------------------------------------------------- run / bench
 # The local stack (moto + HTTP front + SMTP + schedules). PORT and SMTP_PORT

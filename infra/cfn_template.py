@@ -356,6 +356,24 @@ def _referenced_names(value: Any) -> Iterator[str]:
             yield from _referenced_names(inner)
 
 
+# Keys under which a template sends failed events or messages somewhere (a dead-letter queue).
+FAILURE_KEYS = frozenset({"OnFailure", "DeadLetterConfig", "DeadLetterQueue", "RedrivePolicy"})
+
+
+def failure_targets(value: Any) -> Iterator[str]:
+    """Logical names referenced under a failure key (OnFailure destinations, schedules' and
+    functions' DeadLetterConfig / DeadLetterQueue, queues' RedrivePolicy) inside `value`."""
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            if key in FAILURE_KEYS:
+                yield from _referenced_names(inner)
+            else:
+                yield from failure_targets(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from failure_targets(inner)
+
+
 def unresolved_references(template: Mapping[str, Any]) -> list[str]:
     """`Resource -> Missing` for every reference to no parameter, resource or pseudo parameter.
 

@@ -16,7 +16,9 @@ transient error raised for a retry), MailDuplicate, MailIgnored (auto-replies, b
 MailBounceRecorded (a bounce of our own mail, recorded on its ticket),
 MailRateLimited, and MailReplayed for a delivery of a message already handled (its outcome was
 counted when it was decided); MailBadEvent for an event that names no stored message; and
-MailSalvaged, besides MailAccepted, for a message of broken MIME structure read anyway.
+MailSalvaged, besides MailAccepted, for a message of broken MIME structure read anyway;
+TicketsCreated, besides MailAccepted, for a message that opened a ticket (as the API counts the
+tickets it creates). MailFailed is alarmed (template.yaml, docs/operations.md).
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ OUTCOME_METRICS = {
 REPLAYED_METRIC = "MailReplayed"
 BAD_EVENT_METRIC = "MailBadEvent"  # an event naming no stored message (a misconfiguration)
 SALVAGED_METRIC = "MailSalvaged"  # accepted, though its MIME structure was broken
+TICKETS_CREATED_METRIC = "TicketsCreated"  # as the API counts them (the dashboard's figures)
 
 
 class BadMailEvent(ValueError):
@@ -105,6 +108,8 @@ def sources(event: dict[str, Any]) -> list[MailSource]:
 def count(result: IngestResult) -> None:
     name = REPLAYED_METRIC if result.replayed else OUTCOME_METRICS[result.outcome]
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    if result.outcome is MailOutcomeKind.TICKET_CREATED and not result.replayed:
+        metrics.add_metric(name=TICKETS_CREATED_METRIC, unit=MetricUnit.Count, value=1)
     if result.salvaged and not result.replayed:
         metrics.add_metric(name=SALVAGED_METRIC, unit=MetricUnit.Count, value=1)
 

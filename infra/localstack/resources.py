@@ -45,13 +45,20 @@ def dynamodb_tables(ctx: ResourceContext) -> dict[str, str]:
 
 
 def mail_identity(ctx: ResourceContext) -> dict[str, str]:
-    """The sending domain, verified in SES as the template's MailIdentity is; APP_URL (the
-    template's AppUrl, where mail links point) is this machine's port, which serves /app/."""
+    """The sending domain, verified in SES as the template's MailIdentity is, and the
+    configuration set every send names (MailConfigurationSet, reputation metrics on); APP_URL
+    (the template's AppUrl, where mail links point) is this machine's port, which serves /app/."""
     ctx.client("ses").verify_domain_identity(Domain=ctx.config.mail_domain)
+    configuration_set = f"helpdesk-{ctx.config.stage}-mail"
+    ctx.client("sesv2").create_configuration_set(
+        ConfigurationSetName=configuration_set,
+        ReputationOptions={"ReputationMetricsEnabled": True},
+    )
     return {
         "MAIL_DOMAIN": ctx.config.mail_domain,
         "MAIL_FROM": f"support@{ctx.config.mail_domain}",
         "APP_URL": ctx.config.base_url,
+        "SES_CONFIGURATION_SET": configuration_set,
     }
 
 
@@ -127,9 +134,10 @@ def function_environment(config: LocalConfig, template: Template) -> dict[str, s
     return {
         **static,
         "STAGE": config.stage,
-        # No X-Ray daemon and no CloudWatch here.
+        # No X-Ray daemon here. Metrics are on: the local stack records the EMF documents the
+        # functions print (infra.emf.MetricsRecorder) and serves them at GET /_local/metrics.
         "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "false",
         "POWERTOOLS_SERVICE_NAME": static.get("POWERTOOLS_SERVICE_NAME", "helpdesk"),
         "POWERTOOLS_METRICS_NAMESPACE": static.get("POWERTOOLS_METRICS_NAMESPACE", "Helpdesk"),
     }

@@ -13,6 +13,7 @@ import boto3
 from moto import mock_aws
 
 from infra.cfn_template import load_template
+from infra.emf import MetricsRecorder
 from infra.localstack import REPO_ROOT
 from infra.localstack.apigw import public_routes
 from infra.localstack.auth import TokenIssuer
@@ -20,6 +21,7 @@ from infra.localstack.config import LocalConfig
 from infra.localstack.helpers import LocalRoutes, default_routes
 from infra.localstack.lambdas import LambdaFunction
 from infra.localstack.mail_out import StreamPoller, outbox_helper
+from infra.localstack.metrics import metrics_helper
 from infra.localstack.quotes import executions_helper
 from infra.localstack.resources import QUOTE_FUNCTION_NAME, aws_environment, create_resources
 from infra.localstack.s3_links import s3_link_helper
@@ -58,6 +60,8 @@ class LocalStack:
         # invocations of one function could overlap (see lambdas.py).
         self._functions_lock = threading.Lock()
         self._template = load_template()
+        # What the functions' Powertools Metrics print (EMF), for GET /_local/metrics.
+        self.metrics = MetricsRecorder()
 
     @property
     def port(self) -> int:
@@ -127,6 +131,7 @@ class LocalStack:
 
     def _start_aws(self) -> None:
         serialise_moto_dynamodb()  # before any request: moto does no locking
+        self.metrics.install()  # before any function runs: every EMF document is recorded
         install_moto_lambda()  # Step Functions' Lambda tasks run the real handlers in-process
         # Executions really run (background threads of moto): the quote-approval machine.
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
@@ -158,6 +163,7 @@ class LocalStack:
         routes.add("GET", "/_local/outbox", outbox_helper(self.config.region))
         routes.add("GET", "/_local/s3/{bucket}/{key+}", s3_link_helper(self.config.region))
         routes.add("GET", "/_local/executions", executions_helper(self.config.region))
+        routes.add("GET", "/_local/metrics", metrics_helper(self.metrics))
         return routes
 
     def stop(self) -> None:
@@ -178,6 +184,7 @@ class LocalStack:
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
+        self.metrics.uninstall()
 
     def banner(self, seconds: float) -> str:
         url = self.base_url

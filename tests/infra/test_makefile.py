@@ -34,3 +34,11 @@ def test_reliability_installs_checkov_before_the_suite_and_passes_it_on(tmp_path
     assert suite != -1, commands
     assert install < suite
     assert f"CHECKOV={fresh}/bin/checkov" in commands
+
+
+def test_redrive_runs_the_script_on_the_stack_and_queue_given() -> None:
+    commands = dry_run("redrive", QUEUE="NotifierDeadLetterQueue", ENV="prod", DRY_RUN="1")
+    assert (
+        "-m infra.redrive --stack helpdesk-prod --queue NotifierDeadLetterQueue --dry-run"
+        in commands
+    )

@@ -429,3 +429,50 @@ def test_the_aws_requests_of_one_mail(
     calls.clear()
     assert deliver(notifier, sk) == "already_sent"
     assert calls == ["UpdateItem", "GetItem"]  # a replay: the failed claim, the read of why
+
+
+# ------------------------------------------------------- SES configuration set (DESIGN §12)
+def test_every_send_names_the_configuration_set(
+    service: HelpdeskService, table: Table, ses: Any, clock: Clock
+) -> None:
+    """SES counts the bounces and complaints of the set's mail in its reputation metrics
+    (template.yaml alarms on them); moto accepts the name as SES does."""
+    ses.create_configuration_set(
+        ConfigurationSetName="helpdesk-test-mail",
+        ReputationOptions={"ReputationMetricsEnabled": True},
+    )
+    notifier = Notifier(
+        DynamoOutboxClaims(table, Channel.MAIL),
+        DynamoDirectoryRepository(table),
+        SesMailer(ses, f"support@{DOMAIN}", "helpdesk-test-mail"),
+        DOMAIN,
+        clock=clock,
+        links=RecordingLinks(),
+        app_url=APP,
+    )
+    sent: list[dict[str, Any]] = []
+    ses.meta.events.register(
+        "before-parameter-build.sesv2.SendEmail", lambda params, **_: sent.append(dict(params))
+    )
+    assert deliver(notifier, queue(table, clock, message(NotificationKind.TAKEN))) == "sent"
+    assert [p.get("ConfigurationSetName") for p in sent] == ["helpdesk-test-mail"]
+    assert len(sent_mail()) == 1
+
+
+def test_the_deployed_notifier_takes_the_set_from_its_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from helpdesk import bootstrap
+    from helpdesk.settings import get_settings
+
+    monkeypatch.setenv("TABLE_NAME", "helpdesk-test")
+    monkeypatch.setenv("SES_CONFIGURATION_SET", "helpdesk-prod-mail")
+    get_settings.cache_clear()
+    bootstrap.notifier.cache_clear()
+    try:
+        mailer = bootstrap.notifier().mailer
+        assert isinstance(mailer, SesMailer)
+        assert mailer.configuration_set == "helpdesk-prod-mail"
+    finally:
+        get_settings.cache_clear()
+        bootstrap.notifier.cache_clear()

@@ -55,7 +55,11 @@ def notifier() -> Notifier:
     return Notifier(
         DynamoOutboxClaims(dynamodb, Channel.MAIL),
         DynamoDirectoryRepository(dynamodb),
-        SesMailer(aws_clients.client("sesv2", settings), settings.sender),
+        SesMailer(
+            aws_clients.client("sesv2", settings),
+            settings.sender,
+            settings.ses_configuration_set,
+        ),
         settings.mail_domain,
         links=DynamoActionLinks(dynamodb),
         app_url=settings.app_url,

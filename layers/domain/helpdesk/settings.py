@@ -34,6 +34,9 @@ class Settings:
     quote_day_seconds: int = 86_400  # QUOTE_DAY_SECONDS, 1 to 86400
     # Where the web app is (the notifier's action links and staff links): no trailing slash.
     app_url: str = ""  # APP_URL
+    # The SES configuration set every send names (its reputation metrics: bounce and complaint
+    # rates, alarmed in template.yaml); none when empty.
+    ses_configuration_set: str = ""  # SES_CONFIGURATION_SET
     # Inbound mail (the mail_ingest function's only): where SES stores the raw messages, where
     # attachments go (none stored when empty), the mailboxes (`support=assistance,...`), the
     # largest message accepted and the messages a sender may send per hour.
@@ -75,6 +78,7 @@ class Settings:
             quote_state_machine_arn=str(values.get("QUOTE_STATE_MACHINE_ARN", "")),
             quote_day_seconds=_int_between(values, "QUOTE_DAY_SECONDS", 86_400, 1, 86_400),
             app_url=str(values.get("APP_URL", "")).rstrip("/"),
+            ses_configuration_set=str(values.get("SES_CONFIGURATION_SET", "")),
             inbound_bucket=str(values.get("INBOUND_BUCKET", "")),
             inbound_prefix=str(values.get("INBOUND_PREFIX", "inbound/")),
             attachments_bucket=str(values.get("ATTACHMENTS_BUCKET", "")),

@@ -164,7 +164,9 @@ def test_outcomes_are_counted_in_metrics(
     assert outcomes == ["ticket_created", "quarantined", "ticket_created"]
     namespaces, counts = emitted_metrics(capsys.readouterr().out)
     assert namespaces == {"Helpdesk"}
-    assert counts == Counter({"MailAccepted": 1, "MailQuarantined": 1, "MailReplayed": 1})
+    assert counts == Counter(
+        {"MailAccepted": 1, "TicketsCreated": 1, "MailQuarantined": 1, "MailReplayed": 1}
+    )
 
 
 def test_a_salvaged_message_is_counted_and_answered_as_such(
@@ -180,7 +182,7 @@ def test_a_salvaged_message_is_counted_and_answered_as_such(
     assert (result["outcome"], result["salvaged"]) == ("ticket_created", True)
     assert "StartBoundaryNotFoundDefect" in result["defects"]
     _, counts = emitted_metrics(capsys.readouterr().out)
-    assert counts == Counter({"MailAccepted": 1, "MailSalvaged": 1})
+    assert counts == Counter({"MailAccepted": 1, "TicketsCreated": 1, "MailSalvaged": 1})
 
 
 def test_a_transient_error_is_counted_as_failed_and_raised(

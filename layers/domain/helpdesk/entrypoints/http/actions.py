@@ -15,7 +15,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from helpdesk.domain.errors import Forbidden, NotFound
 from helpdesk.domain.workflow import HUMAN_ACTIONS, Action, ActionInput
 
-from .deps import current_caller, get_service, ticket_response
+from .deps import count_if_closed, current_caller, get_service, ticket_response
 from .errors import InvalidHeader
 from .schemas import ActionIn, TicketOut, responses
 from .tickets import TicketNumber
@@ -103,4 +103,5 @@ def perform_action(
     service = get_service()
     transition = service.perform(caller, number, chosen, params, expected_version=expected)
     metrics.add_metric(name="ActionsApplied", unit=MetricUnit.Count, value=1)
+    count_if_closed(transition.ticket)
     return ticket_response(transition.ticket, caller)

@@ -3,14 +3,17 @@ answers: a response `*Out` model (schemas.py), never a hand-made dict."""
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, TypeVar
 
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.metrics import MetricUnit
 
 from helpdesk.domain.listing import MAX_LIMIT
-from helpdesk.domain.model import Caller, Ticket
+from helpdesk.domain.model import Caller, Status, Ticket
 from helpdesk.service import HelpdeskService
 
 from .context import caller_from_event
@@ -28,6 +31,16 @@ CALLER_KEY = "caller"
 OutModel = TypeVar("OutModel", bound=Model)
 
 _service: HelpdeskService | None = None
+# Powertools' metrics are one set per process, flushed by the handler's log_metrics.
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Helpdesk"))
+
+
+def count_if_closed(ticket: Ticket) -> None:
+    """`TicketsClosed` (the dashboard's business figures) when an action closed the ticket; an
+    action never applies to a closed ticket, so a closed one after it was closed by it.
+    Auto-closures are counted by the jobs function (dimension `job`)."""
+    if ticket.status is Status.CLOSED:
+        metrics.add_metric(name="TicketsClosed", unit=MetricUnit.Count, value=1)
 
 
 def set_service(service: HelpdeskService | None) -> None:

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from helpdesk.action_links import LinkActions
 from helpdesk.domain.links import LinkGone
 
-from .deps import get_service, ok, ticket_response
+from .deps import count_if_closed, get_service, ok, ticket_response
 from .errors import problem
 from .schemas import LinkOut, LinkUseIn, Problem, TicketOut, link_out
 
@@ -111,4 +111,5 @@ def use_link(token: LinkToken, body: LinkUseIn | None = None) -> Response[Ticket
     reason = body.reason if body is not None else None
     ticket, caller = _links().use(token, reason)
     metrics.add_metric(name="LinkActionsApplied", unit=MetricUnit.Count, value=1)
+    count_if_closed(ticket)
     return ticket_response(ticket, caller)
