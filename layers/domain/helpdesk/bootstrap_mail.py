@@ -27,13 +27,14 @@ def s3_client(settings: Settings | None = None) -> Any:
 
 def mail_ingestion(settings: Settings | None = None, s3: Any | None = None) -> MailIngestion:
     """The ingestion: a unit of work per message over the table, the mail records, the
-    attachments bucket (none: attachments are listed on the ticket, not stored), and the one
-    classification of transient AWS errors (aws_clients.is_transient)."""
+    attachments of tickets in their bucket (none: the files are only named on the ticket), and
+    the one classification of transient AWS errors (aws_clients.is_transient)."""
     from helpdesk.adapters import aws_clients
-    from helpdesk.adapters.attachments import S3AttachmentStore
+    from helpdesk.adapters.attachments import S3AttachmentFiles
     from helpdesk.adapters.dynamodb.mail import DynamoMailRepository
     from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
     from helpdesk.bootstrap import table
+    from helpdesk.bootstrap_attachments import attachment_service_over
     from helpdesk.domain.mail import MailRouting
     from helpdesk.mail_ingest import MailConfig, MailIngestion
 
@@ -47,7 +48,11 @@ def mail_ingestion(settings: Settings | None = None, s3: Any | None = None) -> M
     attachments = None
     if settings.attachments_bucket:
         client = s3 if s3 is not None else s3_client(settings)
-        attachments = S3AttachmentStore(client, settings.attachments_bucket)
+        attachments = attachment_service_over(
+            dynamodb,
+            S3AttachmentFiles(client, settings.attachments_bucket),
+            scanning=settings.malware_scanning,
+        )
     return MailIngestion(
         lambda: DynamoUnitOfWork(dynamodb),
         DynamoMailRepository(dynamodb),
