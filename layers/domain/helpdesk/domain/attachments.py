@@ -223,15 +223,15 @@ def sanitise_filename(raw: str, *, truncate: bool = False, field_name: str = "fi
     """The name to show and offer on download.
 
     Only the last path component is kept (`../../etc/passwd` → `passwd`, `C:\\x\\shot.png` →
-    `shot.png`), control and format characters go, whitespace runs become one space, leading
+    `shot.png`), whitespace runs become one space, control and format characters go, leading
     and trailing spaces and dots go. Empty afterwards: InvalidInput. Longer than MAX_FILENAME:
     InvalidInput, or (`truncate`, for mail, which cannot be refused) shortened keeping its
     extension.
     """
     name = unicodedata.normalize("NFC", raw)
     name = _Names.separators.split(name)[-1]
-    name = "".join(c for c in name if _kept(c))
-    name = _Names.spaces.sub(" ", name).strip(" .")
+    name = _Names.spaces.sub(" ", name)  # tabs and line breaks become spaces
+    name = "".join(c for c in name if _kept(c)).strip(" .")
     if not name:
         raise InvalidInput(field_name, f"'{field_name}' must name a file (got {raw[:80]!r}).")
     if len(name) > MAX_FILENAME:
