@@ -27,6 +27,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ from botocore.exceptions import ClientError
 
 from infra.localstack.apigw import HttpReply
 from infra.localstack.helpers import Helper, LocalRequest
+
+log = logging.getLogger("localstack.s3")
 
 OnCreated = Callable[[dict[str, Any]], Any]
 MAX_UPLOAD_BYTES = 11 * 1024 * 1024  # 10 MiB and the form around it
@@ -73,7 +76,9 @@ def parse_form(content_type: str, body: bytes) -> Upload:
     """The multipart form's fields and file."""
     if not content_type.lower().startswith("multipart/form-data"):
         raise UploadRefused(
-            412, "PreconditionFailed", "Bucket POST must be of the enclosure-type multipart/form-data"
+            412,
+            "PreconditionFailed",
+            "Bucket POST must be of the enclosure-type multipart/form-data",
         )
     message = BytesParser(policy=HTTP).parsebytes(
         f"Content-Type: {content_type}\r\n\r\n".encode("latin-1") + body
@@ -93,7 +98,9 @@ def parse_form(content_type: str, body: bytes) -> Upload:
             break  # S3 ignores what follows the file
         fields[name] = data.decode("utf-8", "replace")
     if file is None:
-        raise UploadRefused(400, "InvalidArgument", "POST requires exactly one file upload per request.")
+        raise UploadRefused(
+            400, "InvalidArgument", "POST requires exactly one file upload per request."
+        )
     return Upload(fields, file)
 
 
@@ -115,7 +122,9 @@ def check_upload(upload: Upload, bucket: str, now: datetime, secret: str) -> dic
     credential = fields.get("x-amz-credential", "")
     parts = credential.split("/")
     if fields.get("x-amz-algorithm") != "AWS4-HMAC-SHA256" or len(parts) != 5:
-        raise UploadRefused(400, "InvalidArgument", "x-amz-algorithm and x-amz-credential are required.")
+        raise UploadRefused(
+            400, "InvalidArgument", "x-amz-algorithm and x-amz-credential are required."
+        )
     expected = hmac.new(
         _signing_key(secret, parts[1], parts[2], parts[3]), encoded.encode(), hashlib.sha256
     ).hexdigest()
@@ -160,7 +169,9 @@ def _check(condition: Any, values: dict[str, str], size: int, named: set[str]) -
                 raise failed()
         return
     if not isinstance(condition, list) or len(condition) != 3:
-        raise UploadRefused(400, "InvalidPolicyDocument", "Invalid Policy: a condition is malformed.")
+        raise UploadRefused(
+            400, "InvalidPolicyDocument", "Invalid Policy: a condition is malformed."
+        )
     operator = str(condition[0]).lower()
     if operator == "content-length-range":
         low, high = int(condition[1]), int(condition[2])
@@ -170,7 +181,9 @@ def _check(condition: Any, values: dict[str, str], size: int, named: set[str]) -
             )
         if size < low:
             raise UploadRefused(
-                400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size"
+                400,
+                "EntityTooSmall",
+                "Your proposed upload is smaller than the minimum allowed size",
             )
         return
     name = str(condition[1]).lstrip("$").lower()
@@ -184,7 +197,9 @@ def _check(condition: Any, values: dict[str, str], size: int, named: set[str]) -
         raise UploadRefused(400, "InvalidPolicyDocument", f"Invalid Policy: {operator}.")
 
 
-def object_created_event(bucket: str, key: str, size: int, version_id: str | None) -> dict[str, Any]:
+def object_created_event(
+    bucket: str, key: str, size: int, version_id: str | None
+) -> dict[str, Any]:
     """The `Object Created` event S3 sends to EventBridge (bucket notifications on)."""
     return {
         "version": "0",
@@ -228,7 +243,11 @@ def s3_upload_helper(
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             return s3_error(404, code or "NoSuchBucket", "The specified bucket does not exist")
-        on_created(object_created_event(bucket, key, len(form.file), reply.get("VersionId")))
+        event = object_created_event(bucket, key, len(form.file), reply.get("VersionId"))
+        try:
+            on_created(event)
+        except Exception:  # in AWS the event is asynchronous: the upload stands regardless
+            log.exception("the Object Created event of %s failed", key)
         return HttpReply(204, [("ETag", reply.get("ETag", ""))])
 
     return upload

@@ -49,9 +49,9 @@ def test_the_bucket_is_private_encrypted_and_tls_only(template: dict[str, Any]) 
 def test_lifecycle_rules(template: dict[str, Any]) -> None:
     rules = {
         r["Id"]: r
-        for r in template["Resources"]["AttachmentsBucket"]["Properties"][
-            "LifecycleConfiguration"
-        ]["Rules"]
+        for r in template["Resources"]["AttachmentsBucket"]["Properties"]["LifecycleConfiguration"][
+            "Rules"
+        ]
     }
     assert all(r["Status"] == "Enabled" for r in rules.values())
     assert rules["AttachmentsToInfrequentAccess"]["Transitions"] == [
@@ -105,9 +105,7 @@ def test_grants_are_limited_to_the_attachment_keys(template: dict[str, Any]) -> 
     tickets = {"Fn::Sub": "${AttachmentsBucket.Arn}/tickets/*"}
     for function in ("ApiFunction", "AttachmentCheckFunction", "MailIngestFunction"):
         on_bucket = [
-            s
-            for s in _statements(template, function)
-            if "AttachmentsBucket" in str(s["Resource"])
+            s for s in _statements(template, function) if "AttachmentsBucket" in str(s["Resource"])
         ]
         assert on_bucket, function
         assert all(s["Resource"] == tickets for s in on_bucket), function

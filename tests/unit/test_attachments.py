@@ -79,7 +79,9 @@ ALLOWED_SAMPLES = [
 ]
 
 
-def record(content_type: str = "image/png", size: int = len(PNG), **changes: object) -> AttachmentRecord:
+def record(
+    content_type: str = "image/png", size: int = len(PNG), **changes: object
+) -> AttachmentRecord:
     base = AttachmentRecord(
         id="1764230400000-abcdef123456",
         ticket_number=88,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from helpdesk.adapters.dynamodb import keys
 from helpdesk.adapters.dynamodb.attachments import DynamoAttachmentRecords
 from helpdesk.adapters.dynamodb.toolkit import Table
+from helpdesk.domain.attachments import Rejection
 from helpdesk.domain.listing import TicketQuery
 from helpdesk.domain.model import Caller, Role, Source, Status, Ticket, TicketType
 from helpdesk.domain.workflow import Action, ActionInput
@@ -316,3 +318,33 @@ def test_a_duplicate_reply_adds_one_comment(mailbox: Mailbox, service: HelpdeskS
     outcomes = [mailbox.deliver(raw).outcome, mailbox.deliver(b"X-Relay: 2\r\n" + raw).outcome]
     assert outcomes == ["comment_added", "duplicate"]
     assert len(service.comments(MANAGER, ticket.number)) == 1
+
+
+def test_files_of_a_reply_become_attachments_of_its_comment_checked_alike(
+    mailbox: Mailbox, service: HelpdeskService, table: Table
+) -> None:
+    ticket = opened(mailbox, service, "plain.eml")
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 30).decode()
+    exe = base64.b64encode(b"MZ\x90\x00" + b"\x00" * 30).decode()
+    raw = (
+        "From: fabrice@acme.example\r\nTo: support@helpdesk.localhost\r\n"
+        f"Subject: RE: [#{ticket.number}] capture\r\nMessage-ID: <reply-files@acme.example>\r\n"
+        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nVoici la capture.\r\n"
+        "--b\r\nContent-Type: application/octet-stream\r\n"
+        'Content-Disposition: attachment; filename="../écran.png"\r\n'
+        f"Content-Transfer-Encoding: base64\r\n\r\n{png}\r\n"
+        "--b\r\nContent-Type: image/png\r\n"
+        'Content-Disposition: attachment; filename="photo.png"\r\n'
+        f"Content-Transfer-Encoding: base64\r\n\r\n{exe}\r\n--b--\r\n"
+    ).encode()
+    result = mailbox.deliver(raw)
+    assert result.outcome == "comment_added"
+    records = DynamoAttachmentRecords(table).page(ticket.number, False, None, 10).items
+    assert [(r.filename, r.content_type, r.status.value, r.reason) for r in records] == [
+        ("écran.png", "image/png", "available", None),  # octet-stream: its name says png
+        ("photo.png", "image/png", "rejected", Rejection.TYPE_MISMATCH),
+    ]
+    assert {r.comment_id for r in records} == {result.comment_id}
+    assert {r.source for r in records} == {Source.EMAIL}
+    assert service.uow.tickets.get(ticket.number).attachments_available == 1
