@@ -113,7 +113,7 @@ def test_grants_are_limited_to_the_attachment_keys(template: dict[str, Any]) -> 
     assert _actions(api) == {"s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"}
     check = _statements(template, "AttachmentCheckFunction")
     table = next(s for s in check if s["Resource"] == {"Fn::GetAtt": ["TicketsTable", "Arn"]})
-    assert _actions(table) == {"dynamodb:GetItem", "dynamodb:UpdateItem"}
+    assert _actions(table) == {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"}
 
 
 def test_malware_scanning_is_a_parameter_disabled_by_default(template: dict[str, Any]) -> None:

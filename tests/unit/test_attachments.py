@@ -35,6 +35,7 @@ from helpdesk.domain.attachments import (
 )
 from helpdesk.domain.errors import Forbidden, InvalidInput
 from helpdesk.domain.model import Source
+from helpdesk.domain.notifications import NotificationKind, for_attachment
 from tests.unit.builders import CLIENT, FINANCE, MANAGER, NOW, base_ticket, consultant
 
 L1 = consultant(1)
@@ -412,3 +413,39 @@ def test_the_count_is_what_the_caller_may_see() -> None:
     assert attachments_count(ticket, CLIENT) == 1
     assert attachments_count(ticket, L1) == 3
     assert attachments_count(ticket, MANAGER) == 3
+
+
+# ---------------------------------------------------------------- notifications by name
+
+
+def test_a_client_file_is_announced_to_the_assignee_by_name() -> None:
+    ticket = base_ticket(number=88, assignee="cons-l1a")
+    available = replace(
+        record(size=12_600), status=AttachmentStatus.AVAILABLE, filename="écran 1.png"
+    )
+    (message,) = for_attachment(ticket, available)
+    assert message.kind is NotificationKind.STAFF_CLIENT_ATTACHMENT
+    assert (message.to_consultant, message.ref) == ("cons-l1a", available.id)
+    assert message.subject == "[#88] Pièce jointe du client : Création de l'utilisateur Fabrice"
+    assert "Le client a joint un fichier à la demande #88 : « écran 1.png » (12,3 Ko)." in (
+        message.body
+    )
+
+
+def test_a_staff_file_is_announced_to_the_client_by_name() -> None:
+    ticket = base_ticket(number=88)
+    available = replace(
+        record(size=500), status=AttachmentStatus.AVAILABLE, by_staff=True, filename="doc.pdf"
+    )
+    (message,) = for_attachment(ticket, available)
+    assert (message.kind, message.to) == (NotificationKind.ATTACHMENT, "fabrice@acme.example")
+    assert "« doc.pdf » (500 octets)" in message.body
+
+
+def test_nobody_is_told_of_internal_mail_pending_or_rejected_files() -> None:
+    ticket = base_ticket(number=88)
+    available = replace(record(), status=AttachmentStatus.AVAILABLE)
+    assert for_attachment(ticket, replace(available, internal=True, by_staff=True)) == []
+    assert for_attachment(ticket, replace(available, source=Source.EMAIL)) == []
+    assert for_attachment(ticket, record()) == []
+    assert for_attachment(ticket, replace(available, status=AttachmentStatus.REJECTED)) == []

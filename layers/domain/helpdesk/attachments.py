@@ -42,7 +42,8 @@ from helpdesk.domain.attachments import (
 )
 from helpdesk.domain.errors import InvalidInput, NotFound
 from helpdesk.domain.listing import DEFAULT_LIMIT, MAX_LIMIT
-from helpdesk.domain.model import Caller, Role, Source, Ticket
+from helpdesk.domain.model import Caller, Source, Ticket
+from helpdesk.domain.notifications import Notification, for_attachment
 from helpdesk.ports import Page
 from helpdesk.ports_attachments import AttachmentFiles, AttachmentRecords, FileMissing, UploadForm
 
@@ -212,7 +213,13 @@ class AttachmentService:
         if outcome.status is AttachmentStatus.PENDING:
             return Checked(record.key, outcome.status, False)  # the scan's result is to come
         after = decided(record, outcome, self.clock(), version_id)
-        changed = self.records.decide(after)
+        notifications: list[Notification] = []
+        version = 0
+        if after.available:
+            ticket = self.records.ticket(record.ticket_number)
+            if ticket is not None:
+                notifications, version = for_attachment(ticket, after), ticket.version
+        changed = self.records.decide(after, notifications, version)
         if changed and outcome.status is AttachmentStatus.REJECTED:
             self.files.discard(record.key, version_id)
         reason = outcome.reason.value if outcome.reason else None
@@ -280,6 +287,3 @@ def _scan_status(value: str | None) -> ScanStatus | None:
     except ValueError:
         return ScanStatus.FAILED
 
-
-def system_caller() -> Caller:
-    return Caller(id="system", role=Role.SYSTEM)

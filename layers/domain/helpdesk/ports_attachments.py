@@ -6,11 +6,13 @@ tests/unit/fakes_attachments.py holds the in-memory ones.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from helpdesk.domain.attachments import AttachmentRecord
+from helpdesk.domain.model import Ticket
+from helpdesk.domain.notifications import Notification
 from helpdesk.ports import Page
 
 
@@ -47,10 +49,21 @@ class AttachmentRecords(Protocol):
         """The ticket's attachments, oldest first (a client's: the public ones only)."""
         ...
 
-    def decide(self, record: AttachmentRecord) -> bool:
+    def ticket(self, ticket_number: int) -> Ticket | None:
+        """The ticket (what the notifications of a new attachment say), if it exists."""
+        ...
+
+    def decide(
+        self,
+        record: AttachmentRecord,
+        notifications: Sequence[Notification] = (),
+        ticket_version: int = 0,
+    ) -> bool:
         """Store the checked record on condition that it is still pending; an available one
-        also counts on its ticket (all, and public when not internal), in the same
-        transaction. False when it was decided already (a repeated event): nothing changes."""
+        also counts on its ticket (all, and public when not internal) and queues its
+        notifications (the outbox, keyed by the ticket's version and the attachment), in the
+        same transaction. False when it was decided already (a repeated event): nothing
+        changes."""
         ...
 
 

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from helpdesk.adapters.dynamodb.toolkit import Table
 from tests.integration.attachments.conftest import BUCKET, Attachments
 from tests.unit.test_attachments import ALLOWED_SAMPLES, PNG, WINDOWS_EXE
 
@@ -346,3 +347,20 @@ def scan_result(key: str, status: str) -> dict[str, Any]:
             "scanResultDetails": {"scanResultStatus": status},
         },
     }
+
+
+def test_a_client_file_is_mailed_to_staff_once_by_name(
+    attachments: Attachments, table: Table
+) -> None:
+    number = open_ticket(attachments)
+    attachment_id = attachments.upload(number, PNG, filename="écran.png")
+    for event in attachments.events * 2:  # delivered again: no second mail
+        attachments.deliver(copy.deepcopy(event))
+    mails = [
+        item
+        for item in table.partition(f"TICKET#{number}", "OUTBOX#")
+        if item.get("kind") == f"staff_client_attachment_{attachment_id}"
+    ]
+    assert len(mails) == 1
+    assert "« écran.png »" in mails[0]["body"]
+    assert mails[0]["to_level"] == 1  # nobody holds the ticket yet: its level

@@ -200,6 +200,15 @@ def is_text(data: bytes) -> bool:
     return True
 
 
+def human_size(size: int) -> str:
+    """`512 octets`, `12,3 Ko`, `4,0 Mo` (French units, decimal comma)."""
+    if size < 1024:
+        return f"{size} octets"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} Ko".replace(".", ",")
+    return f"{size / (1024 * 1024):.1f} Mo".replace(".", ",")
+
+
 def describe(sniffed: str | None) -> str:
     names = {EXECUTABLE: "an executable", HTML: "an HTML or XML page", None: "of unknown type"}
     return names.get(sniffed, sniffed or "")
@@ -298,6 +307,7 @@ class AttachmentRecord:
     detail: str | None = None
     comment_id: str | None = None
     checked_at: datetime | None = None
+    by_staff: bool = False  # a consultant's or a manager's upload (who is told: notifications)
     # The S3 object version that was checked: downloads name it, so bytes sent again later to
     # the same key (the upload form stays valid a while) are never served unchecked.
     version_id: str | None = None
@@ -337,6 +347,7 @@ def new_attachment(
         source=Source.API,
         uploaded_by=caller.id,
         at=now,
+        by_staff=caller.is_staff,
     )
 
 

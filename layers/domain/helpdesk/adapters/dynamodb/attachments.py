@@ -3,20 +3,24 @@
 A record is written once, pending (`attribute_not_exists`), and decided once: the update that
 makes it available or rejected is conditional on `status = pending`, and an available one adds
 1 to its ticket's counters (`attachments_available`, and `attachments_public` when not
-internal) in the same transaction; so an S3 event delivered three times changes it once.
+internal) and queues its notifications (outbox items) in the same transaction; so an S3 event
+delivered three times changes it once and mails once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from helpdesk.adapters.dynamodb import keys
+from helpdesk.adapters.dynamodb.items import outbox_to_item, ticket_from_item
 from helpdesk.adapters.dynamodb.toolkit import Item, Operation, Table, condition_failed
 from helpdesk.domain.attachments import AttachmentRecord, AttachmentStatus, Rejection
 from helpdesk.domain.calendar import iso, parse_instant
-from helpdesk.domain.model import Source
+from helpdesk.domain.model import Source, Ticket
+from helpdesk.domain.notifications import Notification
 from helpdesk.ports import Page
 
 _DECIDED_FIELDS = ("status", "content_type", "sha256", "reason", "detail", "checked_at")
@@ -36,6 +40,7 @@ def attachment_to_item(record: AttachmentRecord) -> Item:
         "uploaded_by": record.uploaded_by,
         "at": iso(record.at),
         "status": record.status.value,
+        "by_staff": record.by_staff,
     }
     optional = {
         "sha256": record.sha256,
@@ -67,6 +72,7 @@ def attachment_from_item(item: Item) -> AttachmentRecord:
         comment_id=item.get("comment_id"),
         checked_at=parse_instant(item["checked_at"]) if item.get("checked_at") else None,
         version_id=item.get("version_id"),
+        by_staff=bool(item.get("by_staff", False)),
     )
 
 
@@ -102,7 +108,16 @@ class DynamoAttachmentRecords:
         )
         return Page([attachment_from_item(i) for i in page.items], page.next_cursor)
 
-    def decide(self, record: AttachmentRecord) -> bool:
+    def ticket(self, ticket_number: int) -> Ticket | None:
+        item = self.table.get(keys.ticket_key(ticket_number))
+        return ticket_from_item(item) if item else None
+
+    def decide(
+        self,
+        record: AttachmentRecord,
+        notifications: Sequence[Notification] = (),
+        ticket_version: int = 0,
+    ) -> bool:
         item = attachment_to_item(record)
         names = {f"#{name}": name for name in (*_DECIDED_FIELDS, "version_id")}
         values: dict[str, Any] = {":pending": AttachmentStatus.PENDING.value}
@@ -135,6 +150,10 @@ class DynamoAttachmentRecords:
                     values={":one": 1},
                 )
             )
+        at = record.checked_at or record.at
+        for notification in notifications:
+            outbox = outbox_to_item(notification, ticket_version, at)
+            operations.append(self.table.put_new(outbox))
         try:
             if len(operations) == 1:
                 self.table.write(operations[0])
