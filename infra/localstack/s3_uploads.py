@@ -248,6 +248,8 @@ def s3_upload_helper(
             on_created(event)
         except Exception:  # in AWS the event is asynchronous: the upload stands regardless
             log.exception("the Object Created event of %s failed", key)
-        return HttpReply(204, [("ETag", reply.get("ETag", ""))])
+        # The bucket's CORS rule allows the web app's POST (template.yaml); here any origin.
+        headers = [("ETag", reply.get("ETag", "")), ("Access-Control-Allow-Origin", "*")]
+        return HttpReply(204, headers)
 
     return upload
