@@ -110,7 +110,14 @@ def test_grants_are_limited_to_the_attachment_keys(template: dict[str, Any]) -> 
         assert on_bucket, function
         assert all(s["Resource"] == tickets for s in on_bucket), function
     (api,) = [s for s in _statements(template, "ApiFunction") if s["Resource"] == tickets]
-    assert _actions(api) == {"s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"}
+    assert _actions(api) == {
+        "s3:PutObject",
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:GetObjectTagging",
+        "s3:GetObjectVersionTagging",
+        "s3:DeleteObject",  # a released mail's rejected file
+    }
     check = _statements(template, "AttachmentCheckFunction")
     table = next(s for s in check if s["Resource"] == {"Fn::GetAtt": ["TicketsTable", "Arn"]})
     assert _actions(table) == {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"}
@@ -136,6 +143,6 @@ def test_malware_scanning_is_a_parameter_disabled_by_default(template: dict[str,
     assert role["Condition"] == "MalwareScanningEnabled"
     (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "malware-protection-plan.guardduty.amazonaws.com"}
-    for function in ("AttachmentCheckFunction", "MailIngestFunction"):
+    for function in ("AttachmentCheckFunction", "MailIngestFunction", "ApiFunction"):
         variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
         assert variables["MALWARE_SCANNING"] == {"Ref": "MalwareScanning"}
