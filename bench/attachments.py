@@ -25,6 +25,7 @@ from bench.calls_per_route import (
     TABLE,
     Call,
     api_over_moto,
+    operations_of,
 )
 
 MIB = 1024 * 1024
@@ -38,13 +39,7 @@ class CheckCount:
 
     @property
     def operations(self) -> str:
-        names: dict[str, int] = {}
-        for call in self.calls:
-            name = (
-                call.operation if call.service == "dynamodb" else f"{call.service}:{call.operation}"
-            )
-            names[name] = names.get(name, 0) + 1
-        return ", ".join(f"{n}×{name}" if n > 1 else name for name, n in names.items())
+        return operations_of(self.calls)
 
 
 @dataclass(frozen=True)

@@ -586,13 +586,16 @@ class RouteCount:
 
     @property
     def operations(self) -> str:
-        names: dict[str, int] = {}
-        for call in self.calls:
-            name = (
-                call.operation if call.service == "dynamodb" else f"{call.service}:{call.operation}"
-            )
-            names[name] = names.get(name, 0) + 1
-        return ", ".join(f"{n}×{name}" if n > 1 else name for name, n in names.items())
+        return operations_of(self.calls)
+
+
+def operations_of(calls: Sequence[Call]) -> str:
+    """`2×GetItem, s3:GetObject, TransactWriteItems`: the requests made, in order, counted."""
+    names: dict[str, int] = {}
+    for call in calls:
+        name = call.operation if call.service == "dynamodb" else f"{call.service}:{call.operation}"
+        names[name] = names.get(name, 0) + 1
+    return ", ".join(f"{n}×{name}" if n > 1 else name for name, n in names.items())
 
 
 class Measurer:

@@ -5,13 +5,13 @@ a PNG is rejected; a file larger than announced is refused by the upload itself.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.e2e.support import Api, Reply, create_ticket
+from tests.support.multipart import form_data
 
 pytestmark = pytest.mark.e2e
 
@@ -28,20 +28,10 @@ def _same_port(api: Api, url: str) -> Api:
 
 def upload(api: Api, form: dict[str, Any], data: bytes) -> Reply:
     """The browser's POST: the form's fields, then `file`, as multipart/form-data."""
-    boundary = uuid.uuid4().hex
-    body = b""
-    for name, value in form["fields"].items():
-        body += (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
-        ).encode()
-    body += (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n"
-    ).encode()
-    body += data + f"\r\n--{boundary}--\r\n".encode()
+    content_type, body = form_data(form["fields"], data)
     target = _same_port(api, form["url"])
     path = urlsplit(form["url"]).path
-    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    headers = {"Content-Type": content_type}
     return target.request("POST", path, body=body, headers=headers)
 
 

@@ -8,16 +8,12 @@ from typing import Any
 import pytest
 
 from infra.cfn_template import load_template
+from tests.infra.test_exports_bucket import _statements
 
 
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
     return load_template()
-
-
-def _statements(template: dict[str, Any], logical_id: str) -> list[dict[str, Any]]:
-    props = template["Resources"][logical_id]["Properties"]
-    return [s for policy in props["Policies"] for s in policy.get("Statement", [])]
 
 
 def _actions(statement: dict[str, Any]) -> set[str]:

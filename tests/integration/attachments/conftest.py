@@ -5,7 +5,6 @@ check function's handler, and S3's browser upload as the local stack emulates it
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
@@ -28,6 +27,7 @@ from tests.integration.api.conftest import Api
 from tests.integration.api.events import FakeLambdaContext
 from tests.support.aws import REGION
 from tests.support.functions import load_function
+from tests.support.multipart import form_data
 
 BUCKET = "helpdesk-test-attachments"
 
@@ -62,24 +62,11 @@ class Attachments:
     ) -> Uploaded:
         """POST the form and the file as a browser does (multipart/form-data)."""
         fields = {**url_fields["fields"], **(override or {})}
-        boundary = uuid.uuid4().hex
-        body = b""
-        for name, value in fields.items():
-            body += (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
-            ).encode()
-        body += (
-            (
-                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="x"\r\n'
-                "Content-Type: application/octet-stream\r\n\r\n"
-            ).encode()
-            + data
-            + f"\r\n--{boundary}--\r\n".encode()
-        )
+        content_type, body = form_data(fields, data)
         request = HttpRequest(
             "POST",
             f"/_local/s3/{BUCKET}",
-            [("Content-Type", f"multipart/form-data; boundary={boundary}")],
+            [("Content-Type", content_type)],
             body,
             "127.0.0.1",
         )
