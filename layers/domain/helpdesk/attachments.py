@@ -24,6 +24,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from helpdesk.domain.attachments import (
     UPLOAD_EXPIRY_SECONDS,
@@ -43,9 +44,13 @@ from helpdesk.domain.attachments import (
 from helpdesk.domain.errors import InvalidInput, NotFound
 from helpdesk.domain.listing import DEFAULT_LIMIT, MAX_LIMIT
 from helpdesk.domain.model import Caller, Source, Ticket
-from helpdesk.domain.notifications import Notification, for_attachment
-from helpdesk.ports import Page
 from helpdesk.ports_attachments import AttachmentFiles, AttachmentRecords, FileMissing, UploadForm
+
+if TYPE_CHECKING:
+    # Imported where used: the check function (functions/attachments) needs them only once a
+    # file becomes available (notifications) and never lists (Page); its cold start stays small.
+    from helpdesk.domain.notifications import Notification
+    from helpdesk.ports import Page
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +158,8 @@ class AttachmentService:
     ) -> Page[Shown]:
         if not 1 <= limit <= MAX_LIMIT:
             raise InvalidInput("limit", f"'limit' must be between 1 and {MAX_LIMIT}.")
+        from helpdesk.ports import Page
+
         self._ticket(caller, number)
         page = self.records.page(number, not caller.is_staff, cursor, limit)
         shown = [self._shown(r) for r in page.items if visible_to(r, caller)]
@@ -216,6 +223,8 @@ class AttachmentService:
         notifications: list[Notification] = []
         version = 0
         if after.available:
+            from helpdesk.domain.notifications import for_attachment
+
             ticket = self.records.ticket(record.ticket_number)
             if ticket is not None:
                 notifications, version = for_attachment(ticket, after), ticket.version

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from helpdesk.domain.attachments import AttachmentRecord
-from helpdesk.domain.model import Ticket
-from helpdesk.domain.notifications import Notification
-from helpdesk.ports import Page
+if TYPE_CHECKING:  # the check function imports this module: nothing more at cold start
+    from helpdesk.domain.attachments import AttachmentRecord
+    from helpdesk.domain.model import Ticket
+    from helpdesk.domain.notifications import Notification
+    from helpdesk.ports import Page
 
 
 @dataclass(frozen=True)

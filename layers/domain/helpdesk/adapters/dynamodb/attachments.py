@@ -10,18 +10,20 @@ delivered three times changes it once and mails once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from helpdesk.adapters.dynamodb import keys
-from helpdesk.adapters.dynamodb.items import outbox_to_item, ticket_from_item
 from helpdesk.adapters.dynamodb.toolkit import Item, Operation, Table, condition_failed
 from helpdesk.domain.attachments import AttachmentRecord, AttachmentStatus, Rejection
 from helpdesk.domain.calendar import iso, parse_instant
-from helpdesk.domain.model import Source, Ticket
-from helpdesk.domain.notifications import Notification
-from helpdesk.ports import Page
+from helpdesk.domain.model import Source
+
+if TYPE_CHECKING:  # imported where used: the check function's cold start stays small
+    from helpdesk.domain.model import Ticket
+    from helpdesk.domain.notifications import Notification
+    from helpdesk.ports import Page
 
 _DECIDED_FIELDS = ("status", "content_type", "sha256", "reason", "detail", "checked_at")
 
@@ -96,6 +98,8 @@ class DynamoAttachmentRecords:
     def page(
         self, ticket_number: int, public_only: bool, cursor: str | None, limit: int
     ) -> Page[AttachmentRecord]:
+        from helpdesk.ports import Page
+
         page = self.table.page(
             index=None,
             partition=keys.ticket_pk(ticket_number),
@@ -109,6 +113,8 @@ class DynamoAttachmentRecords:
         return Page([attachment_from_item(i) for i in page.items], page.next_cursor)
 
     def ticket(self, ticket_number: int) -> Ticket | None:
+        from helpdesk.adapters.dynamodb.items import ticket_from_item
+
         item = self.table.get(keys.ticket_key(ticket_number))
         return ticket_from_item(item) if item else None
 
@@ -151,6 +157,8 @@ class DynamoAttachmentRecords:
                 )
             )
         at = record.checked_at or record.at
+        if notifications:
+            from helpdesk.adapters.dynamodb.items import outbox_to_item
         for notification in notifications:
             outbox = outbox_to_item(notification, ticket_version, at)
             operations.append(self.table.put_new(outbox))
