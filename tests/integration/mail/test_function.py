@@ -116,7 +116,7 @@ def test_an_s3_event_with_an_url_encoded_key(
     replies = [invoke(function, event) for _ in range(3)]
     assert {r["results"][0]["ticket_number"] for r in replies} == {1}
     assert count(service) == 1
-    stored = s3.list_objects_v2(Bucket=ATTACHMENTS_BUCKET, Prefix="attachments/1/")
+    stored = s3.list_objects_v2(Bucket=ATTACHMENTS_BUCKET, Prefix="tickets/1/attachments/")
     assert stored["KeyCount"] == 2
 
 
