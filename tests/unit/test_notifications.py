@@ -708,6 +708,11 @@ def every_message() -> list[tuple[str, Notification]]:
         for m in (notifications.quote_reminder(awaiting, 1), notifications.reminder(ticket))
         if m is not None
     ]
+    taken = ticket_in("in_progress")
+    found += [
+        notifications.sla_alert(taken, "answer", "at_risk", NOW + timedelta(hours=2), 270),
+        notifications.sla_alert(base_ticket(), "take", "missed", NOW, -75),
+    ]
     return [(m.key, m) for m in found]
 
 

@@ -6,8 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from helpdesk.domain.calendar import paris_month
+
+if TYPE_CHECKING:  # the clocks' module builds on this one
+    from helpdesk.domain.ticket_sla import TicketSla
 
 
 class TicketType(StrEnum):
@@ -190,6 +194,7 @@ class Ticket:
     linked_ticket: int | None = None
     attachments: tuple[str, ...] = field(default=())
     mail_thread: str = ""  # the Message-ID of the mail that created the ticket, if any
+    sla: TicketSla | None = None  # the service-level clocks (§10); None: stored before them
 
     @property
     def status_label(self) -> str:

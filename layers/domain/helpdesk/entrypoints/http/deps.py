@@ -73,7 +73,8 @@ def ticket_response(
     ticket: Ticket, caller: Caller, status_code: int = 200, headers: dict[str, str] | None = None
 ) -> Response[TicketOut]:
     """A ticket with what this caller may do now, and its version as the ETag."""
-    body = ticket_out(ticket, get_service().allowed(ticket, caller))
+    service = get_service()
+    body = ticket_out(ticket, service.allowed(ticket, caller), service.clock())
     all_headers = {"ETag": f'"{ticket.version}"', **(headers or {})}
     return ok(body, status_code, all_headers)
 

@@ -127,7 +127,8 @@ def list_tickets(
         sort=Sort.parse(sort),
     )
     tickets, next_cursor = service.list_tickets(caller, query, cursor, limit)
-    items = [ticket_out(t, service.allowed(t, caller)) for t in tickets]
+    now = service.clock()
+    items = [ticket_out(t, service.allowed(t, caller), now) for t in tickets]
     return ok(TicketList(items=items, next_cursor=next_cursor))
 
 
