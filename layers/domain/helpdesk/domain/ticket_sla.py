@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from helpdesk.domain.business_time import (
@@ -188,67 +188,89 @@ def recorded(sla: TicketSla, alerts: list[Alert]) -> TicketSla:
 
 
 # ------------------------------------------------------------------ storing
+#
+# The stored document is compact (it rides on every write of the ticket item, whose size sets
+# the write units of the item and of each index entry): each clock as
+# `[target_minutes, state, used µs, running_since, due_at, done_at]` with instants in epoch
+# microseconds; the calendar `[opens, closes, days, holidays]` and the targets
+# `[[take, answer] critical, high, normal, low]` only when they are not §10's defaults.
+
+_DEFAULT_CALENDAR = BusinessCalendar()
+_DEFAULT_TARGETS = SlaTargets()
+_PRIORITIES = (Priority.CRITICAL, Priority.HIGH, Priority.NORMAL, Priority.LOW)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
 
 
-def _instant(value: datetime | None) -> str | None:
-    return None if value is None else ensure_utc(value).isoformat()
+def _instant(value: datetime | None) -> int | None:
+    return None if value is None else (ensure_utc(value) - _EPOCH) // _US
 
 
 def _parse(value: Any) -> datetime | None:
-    return None if not value else ensure_utc(datetime.fromisoformat(str(value)))
+    return None if value is None else _EPOCH + int(value) * _US
 
 
-def _clock_json(clock: SlaClock) -> dict[str, Any]:
-    return {
-        "target_minutes": clock.target_minutes,
-        "state": clock.state.value,
-        "used_us": clock.used // timedelta(microseconds=1),
-        "running_since": _instant(clock.running_since),
-        "due_at": _instant(clock.due_at),
-        "done_at": _instant(clock.done_at),
-    }
+def _clock_json(clock: SlaClock) -> list[Any]:
+    return [
+        clock.target_minutes,
+        clock.state.value,
+        clock.used // _US,
+        _instant(clock.running_since),
+        _instant(clock.due_at),
+        _instant(clock.done_at),
+    ]
 
 
-def _clock(data: Mapping[str, Any]) -> SlaClock:
+def _clock(data: list[Any]) -> SlaClock:
+    target, state, used, running_since, due_at, done_at = data
     return SlaClock(
-        target_minutes=int(data["target_minutes"]),
-        state=ClockState(data["state"]),
-        used=timedelta(microseconds=int(data["used_us"])),
-        running_since=_parse(data.get("running_since")),
-        due_at=_parse(data.get("due_at")),
-        done_at=_parse(data.get("done_at")),
+        target_minutes=int(target),
+        state=ClockState(state),
+        used=int(used) * _US,
+        running_since=_parse(running_since),
+        due_at=_parse(due_at),
+        done_at=_parse(done_at),
     )
 
 
 def sla_json(sla: TicketSla) -> dict[str, Any]:
     """The stored document (the alerts are stored apart: the schedule alone writes them)."""
-    calendar = sla.calendar
-    return {
-        "calendar": {
-            "days": sorted(calendar.days),
-            "opens": calendar.opens,
-            "closes": calendar.closes,
-            "holidays": calendar.holidays.value,
-        },
-        "targets": {
-            p.value: [sla.targets[p].take_minutes, sla.targets[p].answer_minutes]
-            for p in Priority
-        },
+    document: dict[str, Any] = {
         "take": _clock_json(sla.clocks.take),
         "answer": _clock_json(sla.clocks.answer),
     }
+    calendar = sla.calendar
+    if calendar != _DEFAULT_CALENDAR:
+        document["calendar"] = [
+            calendar.opens,
+            calendar.closes,
+            sorted(calendar.days),
+            calendar.holidays.value,
+        ]
+    if sla.targets != _DEFAULT_TARGETS:
+        document["targets"] = [
+            [sla.targets[p].take_minutes, sla.targets[p].answer_minutes] for p in _PRIORITIES
+        ]
+    return document
 
 
 def parse_sla(data: Mapping[str, Any], alerts: frozenset[str] = frozenset()) -> TicketSla:
-    cal = data["calendar"]
-    calendar = BusinessCalendar(
-        days=frozenset(int(d) for d in cal["days"]),
-        opens=int(cal["opens"]),
-        closes=int(cal["closes"]),
-        holidays=HolidayCalendar(cal["holidays"]),
-    )
-    targets = SlaTargets(
-        **{p: SlaTarget(int(t[0]), int(t[1])) for p, t in dict(data["targets"]).items()}
-    )
+    calendar = _DEFAULT_CALENDAR
+    if "calendar" in data:
+        opens, closes, days, holidays = data["calendar"]
+        calendar = BusinessCalendar(
+            days=frozenset(int(d) for d in days),
+            opens=int(opens),
+            closes=int(closes),
+            holidays=HolidayCalendar(holidays),
+        )
+    targets = _DEFAULT_TARGETS
+    if "targets" in data:
+        targets = SlaTargets(
+            **{
+                p.value: SlaTarget(int(pair[0]), int(pair[1]))
+                for p, pair in zip(_PRIORITIES, data["targets"], strict=True)
+            }
+        )
     clocks = SlaClocks(take=_clock(data["take"]), answer=_clock(data["answer"]))
     return TicketSla(clocks, calendar, targets, alerts)

@@ -191,7 +191,7 @@ def ticket_to_fields(ticket: Ticket) -> Item:
         "attachments": list(ticket.attachments),
         "mail_thread": ticket.mail_thread or None,
         # One string attribute (as the organisation's contract): read whole with the ticket.
-        "sla": json.dumps(sla_json(ticket.sla), sort_keys=True) if ticket.sla else None,
+        "sla": json.dumps(sla_json(ticket.sla), separators=(",", ":")) if ticket.sla else None,
     }
     index = ticket_index_fields(ticket)
     for name in INDEX_FIELDS:
