@@ -46,6 +46,7 @@ class JobReport:
     closed_tickets: list[int] = field(default_factory=list)
     sla_at_risk: int = 0
     sla_missed: int = 0
+    marked_tickets: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
@@ -157,4 +158,6 @@ class SlaWatchJob:
                 continue
             report.sla_missed += sum(a.mark == MISSED for a in alerts)
             report.sla_at_risk += sum(a.mark == AT_RISK for a in alerts)
+            if alerts:
+                report.marked_tickets.append(ticket.number)
         return report
