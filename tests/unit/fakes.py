@@ -557,7 +557,11 @@ def _items(change: Change) -> list[tuple[object, ...]]:
         case TicketCreated(ticket=ticket, event=event):
             number = ticket.number
             return [("counter",), ("ticket", number), ("event", number, event.version)]
-        case TicketUpdated(before=ticket) | AutoCloseReminded(ticket=ticket):
+        case (
+            TicketUpdated(before=ticket)
+            | AutoCloseReminded(ticket=ticket)
+            | SlaMarked(ticket=ticket)
+        ):
             return [("ticket", ticket.number)]
         case AwaitingQuote(ticket_number=number):
             return [("ticket", number)]
