@@ -1,8 +1,9 @@
 """Batch scaling: the scheduled jobs read what they change, not the table.
 
 At each size (1k, 10k, 100k tickets) the table holds a fixed number of tickets due for
-auto-closure and a fixed number open (taken, in progress), the rest closed. Auto-close and the
-task rollover run against moto; a botocore hook on the client sums `ScannedCount` over every
+auto-closure and a fixed number open (taken, in progress; their answer clock running and past
+due, DESIGN.md §10), the rest closed. Auto-close, sla-watch and the task rollover run against
+moto; a botocore hook on the client sums `ScannedCount` over every
 Query reply (what DynamoDB bills as items read), independently of the jobs' own `items_read`.
 Reads must stay flat as the table grows. Time is reported too, with a caveat: moto evaluates
 an index Query by going through the whole table, which DynamoDB does not, so moto's time grows
@@ -41,6 +42,8 @@ TAKEN = datetime(2026, 1, 2, tzinfo=UTC)
 ANSWERED = datetime(2026, 1, 3, tzinfo=UTC)
 AUTO_CLOSE_AT = datetime(2026, 1, 20, tzinfo=UTC)  # a week after the answers: all due
 ROLLOVER_AT = datetime(2026, 2, 1, 0, 5, tzinfo=UTC)  # 01:05 in Paris, the 1st of the month
+SLA_WATCH_AT = AUTO_CLOSE_AT  # the open tickets' answer clocks are missed by then
+JOBS = ("auto-close", "sla-watch", "task-rollover")
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ class BatchScaling:
         """Each job read the same number of items at every size."""
         return all(
             len({r.items_read for r in self.runs_of(job)}) == 1
-            for job in ("auto-close", "task-rollover")
+            for job in JOBS
         )
 
 
@@ -110,8 +113,21 @@ def seed_tickets(count: int) -> None:
 
     from helpdesk.adapters.dynamodb import items as it
     from helpdesk.adapters.dynamodb.toolkit import marshal
-    from helpdesk.domain.model import ClosureReason, Status, Ticket, TicketType
+    from helpdesk.domain.contract import DEFAULT_CONTRACT
+    from helpdesk.domain.model import ClosureReason, Priority, Status, Ticket, TicketType
+    from helpdesk.domain.sla import apply_action
+    from helpdesk.domain.ticket_sla import open_sla
+    from helpdesk.domain.workflow import Action
 
+    created = datetime(2026, 1, 1, tzinfo=UTC)
+    opened = open_sla(DEFAULT_CONTRACT, Priority.NORMAL, created)
+    taken = apply_action(
+        opened.clocks,
+        Action.TAKE,
+        ticket_type=TicketType.ASSISTANCE,
+        at=TAKEN,
+        calendar=opened.calendar,
+    )
     base = Ticket(
         number=0,
         title="bulk",
@@ -131,7 +147,7 @@ def seed_tickets(count: int) -> None:
         answered_at=ANSWERED,
         auto_close_at=ANSWERED + timedelta(days=7),
     )
-    in_progress = replace(base, status=Status.IN_PROGRESS)
+    in_progress = replace(base, status=Status.IN_PROGRESS, sla=replace(opened, clocks=taken))
     closed = replace(
         base, status=Status.CLOSED, closure_reason=ClosureReason.CONFIRMED, closed_at=ANSWERED
     )
@@ -163,7 +179,7 @@ def run_jobs(count: int, template: Any) -> list[JobRun]:
 
     from helpdesk.adapters.dynamodb.toolkit import Table
     from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
-    from helpdesk.jobs import AutoCloseJob, JobReport, TaskRolloverJob
+    from helpdesk.jobs import AutoCloseJob, JobReport, SlaWatchJob, TaskRolloverJob
     from infra.cfn_template import create_table_from_template
 
     with mock_aws():
@@ -175,6 +191,7 @@ def run_jobs(count: int, template: Any) -> list[JobRun]:
         runs = []
         jobs: list[tuple[str, Callable[[], JobReport], str]] = [
             ("auto-close", lambda: AutoCloseJob(uow).run(AUTO_CLOSE_AT), "closed"),
+            ("sla-watch", lambda: SlaWatchJob(uow).run(SLA_WATCH_AT), "sla_missed"),
             ("task-rollover", lambda: TaskRolloverJob(uow).run(ROLLOVER_AT), "tasks_created"),
         ]
         for name, job, changed in jobs:
@@ -245,15 +262,15 @@ def render(found: BatchScaling) -> str:
     lines = [
         "## Batch scaling",
         "",
-        f"Per size: {DUE} tickets due for auto-closure and {OPEN} in progress, the rest "
-        "closed. Items read = `ScannedCount` summed over every Query reply (botocore hook). "
+        f"Per size: {DUE} tickets due for auto-closure and {OPEN} in progress (answer clock "
+        "missed: sla-watch marks them through its sparse index), the rest closed. Items read = `ScannedCount` summed over every Query reply (botocore hook). "
         "Time is moto's, which goes through the whole table for an index Query (DynamoDB "
         "does not): only the items read carry over to AWS.",
         "",
         "| job | tickets | items read | read × smallest | changed | time s | time × smallest |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for job in ("auto-close", "task-rollover"):
+    for job in JOBS:
         runs = found.runs_of(job)
         first = runs[0]
         for r in runs:

@@ -108,10 +108,6 @@ EXPLAINED: dict[str, str] = {
         "never learns whether another organisation's ticket has such a file). Both could be "
         "one BatchGetItem (1 request fewer, the same read units)."
     ),
-    "POST /tickets (consultant, org_id)": (
-        "+1 GetItem: a consultant names the organisation, which must exist; a client's is "
-        "its token's. The counter read is the action's one read."
-    ),
     "POST /tickets (Idempotency-Key, first)": (
         "+2 on the idempotency table (Powertools: PutItem `INPROGRESS` before, UpdateItem "
         "`COMPLETED` after); the create itself stays at the floor."
@@ -127,8 +123,9 @@ EXPLAINED: dict[str, str] = {
     "POST /mail/quarantine/{id}/release (as a ticket)": (
         "+1 GetItem of the mail record (still quarantined? where its raw message is), +1 "
         "s3:GetObject of the raw message (title and description are parsed from it; the "
-        "record keeps no body), +1 GetItem: the named organisation must exist (as `POST "
-        "/tickets (consultant, org_id)`). The counter read and the one transaction (ticket + "
+        "record keeps no body), +1 GetItem: the named organisation must exist (checked "
+        "before the sender's caller is built; the create reads it again with the counter, one "
+        "BatchGetItem: its contract starts the clocks). That read and the one transaction (ticket + "
         "the record `released`, on condition it is still quarantined) are the create's. A "
         "manager's occasional act; the record, organisation and counter reads could share "
         "one BatchGetItem (2 requests fewer, the same read units)."

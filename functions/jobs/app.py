@@ -1,5 +1,5 @@
-"""Scheduled jobs (EventBridge Scheduler): auto-closure, the monthly task rollover and the
-monthly billing export.
+"""Scheduled jobs (EventBridge Scheduler): auto-closure, the service-level watch (every 15
+minutes), the monthly task rollover and the monthly billing export.
 
 The schedule's input is `{"job": "<name>", "at": "<aws.scheduler.scheduled-time>"}`: the job
 runs "as of" that time, so an operator can replay it for any instant.
@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from helpdesk import bootstrap
 from helpdesk.domain.calendar import parse_instant
 from helpdesk.domain.errors import InvalidInput
-from helpdesk.jobs import AutoCloseJob, JobReport, TaskRolloverJob, check_run_time
+from helpdesk.jobs import AutoCloseJob, JobReport, SlaWatchJob, TaskRolloverJob, check_run_time
 
 if TYPE_CHECKING:  # the monthly export's modules load on its run only (hourly runs' cold start)
     from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
@@ -59,6 +59,8 @@ def run_job(name: str, at: datetime, uow: DynamoUnitOfWork) -> JobReport:
         return AutoCloseJob(uow).run(at)
     if name == "task-rollover":
         return TaskRolloverJob(uow).run(at)
+    if name == "sla-watch":
+        return SlaWatchJob(uow).run(at)
     raise BadScheduleEvent(f"unknown job {name!r}")
 
 
@@ -85,5 +87,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, o
     metrics.add_dimension(name="job", value=name)
     for attribute, metric in METRICS.items():
         metrics.add_metric(name=metric, unit=MetricUnit.Count, value=getattr(report, attribute))
+    if name == "sla-watch":  # one per clock found missed (the SlaMissed alarm, §10)
+        metrics.add_metric(name="SlaMissed", unit=MetricUnit.Count, value=report.sla_missed)
+        metrics.add_metric(name="SlaAtRisk", unit=MetricUnit.Count, value=report.sla_at_risk)
     logger.info("job done", extra=report.as_dict())
     return report.as_dict()

@@ -32,12 +32,13 @@ SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
 
 @dataclass(frozen=True)
 class Cron:
-    """The subset of EventBridge cron used here: minutes, hours, day of month (`*` or a number);
-    month `*`, day of week `?`, year `*`."""
+    """The subset of EventBridge cron used here: minutes, hours, day of month (`*` or a number;
+    minutes also `<first>/<step>`, e.g. `0/15`); month `*`, day of week `?`, year `*`."""
 
     minute: int | None
     hour: int | None
     day: int | None
+    minute_step: int = 60  # with `minute`: every `minute_step` minutes from it
 
     @classmethod
     def parse(cls, expression: str) -> Cron:
@@ -50,13 +51,17 @@ class Cron:
         def number(text: str) -> int | None:
             return None if text == "*" else int(text)
 
-        return cls(number(fields[0]), number(fields[1]), number(fields[2]))
+        first, _, step = fields[0].partition("/")
+        return cls(number(first), number(fields[1]), number(fields[2]), int(step or 60))
 
     def matches(self, local: datetime) -> bool:
+        minute = self.minute
+        if minute is not None and local.minute >= minute:
+            minute += (local.minute - minute) // self.minute_step * self.minute_step
         return all(
             want is None or want == have
             for want, have in (
-                (self.minute, local.minute),
+                (minute, local.minute),
                 (self.hour, local.hour),
                 (self.day, local.day),
             )

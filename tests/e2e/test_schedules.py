@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -72,3 +73,36 @@ def test_schedule_helper_rejects_bad_calls(
     reply = api.post(f"/_local/schedules/{name}", body=body)
     assert reply.status == status
     assert reply.content_type.startswith("application/problem+json")
+
+
+def test_sla_watch_marks_a_missed_clock_and_its_mail_goes_out_once(
+    api: Api, tokens: dict[str, str]
+) -> None:
+    """DESIGN.md §10: a ticket nobody took for a month of business days has missed both of
+    its clocks; the replayed schedule marks them, and the managers (the seeded `maxime`) and
+    the level's consultants are mailed once per clock."""
+    ticket = create_ticket(api, tokens["CLIENT_ACME"], title="Serveur de fichiers")
+    number = ticket["number"]
+    sla = ticket["sla"]
+    assert sla["take"]["state"] == "running" and sla["take"]["target_minutes"] == 240
+    at = iso(parse_instant(str(ticket["created_at"])) + timedelta(days=40))
+    run = api.post("/_local/schedules/sla-watch", body={"at": at})
+    assert run.status == 200, run.body
+    assert run.json()["job"] == "sla-watch" and number in run.json()["marked_tickets"]
+    assert run.json()["sla_missed"] >= 2
+    replay = api.post("/_local/schedules/sla-watch", body={"at": at})
+    assert replay.status == 200 and number not in replay.json()["marked_tickets"]
+
+    wanted = {
+        f"[#{number}] Délai de prise en charge dépassé : Serveur de fichiers",
+        f"[#{number}] Délai de réponse dépassé : Serveur de fichiers",
+    }
+    deadline = time.monotonic() + 20
+    while True:
+        sent = [m for m in api.get("/_local/outbox").json()["items"] if m["subject"] in wanted]
+        if len(sent) >= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert sorted(m["subject"] for m in sent) == sorted(wanted)  # once each
+    for mail in sent:
+        assert "maxime@helpdesk.test" in str(mail["to"])

@@ -15,7 +15,16 @@ PARIS = ZoneInfo("Europe/Paris")
 
 def test_template_schedules_are_found_with_their_input(template: dict[str, Any]) -> None:
     schedules = {s.name: s for s in schedules_of(template)}
-    assert set(schedules) == {"auto-close", "task-rollover", "billing-export"}
+    assert set(schedules) == {"auto-close", "task-rollover", "billing-export", "sla-watch"}
+    watch = schedules["sla-watch"]
+    assert watch.zone == PARIS and watch.function_id == "JobsFunction"
+    # Every 15 minutes: the next run after 10:07 Paris is 10:15, after 10:45 it is 11:00.
+    assert watch.cron.next_after(datetime(2026, 11, 27, 9, 7, tzinfo=UTC), PARIS) == datetime(
+        2026, 11, 27, 9, 15, tzinfo=UTC
+    )
+    assert watch.cron.next_after(datetime(2026, 11, 27, 9, 45, tzinfo=UTC), PARIS) == datetime(
+        2026, 11, 27, 10, 0, tzinfo=UTC
+    )
     export = schedules["billing-export"]
     assert export.zone == PARIS and export.cron == Cron.parse("cron(0 2 1 * ? *)")
     assert export.event(datetime(2026, 11, 1, 1, tzinfo=UTC)) == {

@@ -50,15 +50,10 @@ EMITTED_BY = {
     "Mail_sent": "test_a_mail_sent_reports_its_age_and_a_replay_reports_none",
     "TicketsCreated": "test_the_api_counts_tickets_created_and_closed",
     "TicketsClosed": "test_the_api_counts_tickets_created_and_closed",
+    "SlaMissed": "test_the_sla_watch_counts_the_clocks_it_finds_missed",
 }
 # Named by the template before the code emits it, each with the reason.
-PENDING = {
-    "SlaMissed": (
-        "DESIGN §10 (service levels) is being built in parallel: its sla-watch schedule, a run "
-        "of the jobs function, is to emit SlaMissed (one per clock it finds missed), with the "
-        "jobs function's dimensions service and job=sla-watch, as every job metric has"
-    ),
-}
+PENDING: dict[str, str] = {}
 
 
 def named_by_the_template() -> dict[str, set[Key]]:
@@ -264,6 +259,26 @@ def test_the_api_counts_tickets_created_and_closed(
     # The same figures the dashboard reads (the auto-closed ones come from the jobs function).
     assert ("TicketsCreated", (("service", SERVICE),)) in expected("TicketsCreated")
     assert ("TicketsClosed", (("service", SERVICE),)) in expected("TicketsClosed")
+
+
+def test_the_sla_watch_counts_the_clocks_it_finds_missed(
+    emitted: Callable[[], list[EmfMetric]], monkeypatch: pytest.MonkeyPatch, uow: Any
+) -> None:
+    from helpdesk.domain.model import TicketType
+    from helpdesk.service import HelpdeskService
+    from tests.conftest import CLIENT
+
+    # Created Friday 27 November 2026, 10:00 Paris: its take clock (240 business minutes)
+    # is missed by Monday 10:00 Paris; its answer clock (1080) is not even at risk.
+    service = HelpdeskService(uow, clock=lambda: datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
+    service.create_ticket(CLIENT, title="Imprimante", description="", type=TicketType.ASSISTANCE)
+    module = as_deployed(monkeypatch, load_function("jobs"))
+    monkeypatch.setattr(module, "default_uow", lambda: uow)
+    event = {"job": "sla-watch", "at": "2026-11-30T09:00:00Z"}
+    module.lambda_handler(event, FakeLambdaContext("jobs"))
+    found = [m for m in emitted() if m.namespace == NAMESPACE and m.name == "SlaMissed"]
+    assert {(m.name, m.dimensions) for m in found} == expected("SlaMissed")
+    assert [m.values for m in found] == [(1.0,)]
 
 
 def test_the_jobs_function_counts_auto_closed_tickets(

@@ -36,6 +36,7 @@ EXPECTED_GSIS: dict[str, tuple[str, str]] = {
     "words": ("word_pk", "word_sk"),
     "org_words": ("org_word_pk", "org_word_sk"),
     "quarantine": ("quarantine_pk", "quarantine_sk"),  # GET /mail/quarantine (sparse)
+    "sla_watch": ("sla_pk", "sla_sk"),  # sla-watch: clocks still to mark (sparse, §10)
 }
 KEYS_ONLY_GSIS = {"words", "org_words"}
 EXPECTED_GROUPS = {

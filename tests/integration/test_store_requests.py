@@ -88,7 +88,8 @@ def test_creating_a_ticket_and_logging_time_cost_a_read_and_a_transaction(
         n = service.create_ticket(
             CLIENT, title="t", description="", type=TicketType.ASSISTANCE
         ).number
-    assert calls == ["GetItem", "TransactWriteItems"]
+    # One read: the counter and the organisation (its contract starts the clocks, §10).
+    assert calls == ["BatchGetItem", "TransactWriteItems"]
     service.perform(L1, n, Action.TAKE, ActionInput())
     with counting_requests(dynamodb) as calls:
         service.log_time(L1, n, minutes=10, kind=TimeKind.ANALYSIS)

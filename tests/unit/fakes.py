@@ -29,6 +29,7 @@ from helpdesk.domain.mail import MailOutcome
 from helpdesk.domain.model import HistoryEvent, Status, Ticket
 from helpdesk.domain.notifications import Notification
 from helpdesk.domain.outbox import WorkflowCommand
+from helpdesk.domain.ticket_sla import watch_at
 from helpdesk.domain.timekeeping import MAX_MINUTES_PER_DAY, Task, TimeEntry, check_day_total
 from helpdesk.ports import (
     AlreadyExists,
@@ -50,6 +51,7 @@ from helpdesk.ports import (
     OrgSaved,
     Page,
     ReadCounter,
+    SlaMarked,
     StoredLink,
     TaskEnsured,
     TaskRenamed,
@@ -194,6 +196,17 @@ class InMemoryTickets:
             if not (unreminded_only and self.reminded_for.get(number) == at):
                 yield ticket
 
+    def sla_watch_due(self, *, until: datetime, counter: ReadCounter) -> Iterator[Ticket]:
+        """Tickets with a clock to look at by `until`, soonest first (the `sla_watch` index)."""
+        due = sorted(
+            (look, t.number, t)
+            for t in self.tickets.values()
+            if (look := watch_at(t)) is not None and look <= until
+        )
+        counter.items_read += len(due)
+        for _look, _number, ticket in due:
+            yield ticket
+
     def not_closed(self, counter: ReadCounter) -> Iterator[Ticket]:
         for level in LEVELS:
             queue = [
@@ -206,6 +219,9 @@ class InMemoryTickets:
 
     def next_number(self) -> int:
         return self.counter + 1
+
+    def next_number_and_org(self, org_id: str) -> tuple[int, Organisation | None]:
+        return self.next_number(), self.directory.get_org(org_id)
 
     def quote_task_token(self, number: int, quote_version: int) -> str | None:
         version, token = self.task_tokens.get(number, (0, ""))
@@ -336,6 +352,15 @@ class InMemoryUnitOfWork:
                 )
                 if not unreminded:
                     return [(1, lambda: ConditionNotMet(change))]
+            case SlaMarked(ticket=ticket, marks=marks):
+                stored = t.tickets.get(ticket.number)
+                if (
+                    stored is None
+                    or stored.version != ticket.version
+                    or stored.sla is None
+                    or set(marks) & stored.sla.alerts
+                ):
+                    return [(1, lambda: ConditionNotMet(change))]
             case MailHandled(sha256=sha256, message_id=message_id):
                 failures: list[Failure] = []
                 if sha256 in self.mails_handled:
@@ -442,6 +467,11 @@ class InMemoryUnitOfWork:
             case AutoCloseReminded(ticket=ticket):
                 assert ticket.auto_close_at is not None
                 t.reminded_for[ticket.number] = ticket.auto_close_at
+            case SlaMarked(ticket=ticket, marks=marks):
+                stored = t.tickets[ticket.number]
+                assert stored.sla is not None
+                alerts = stored.sla.alerts | frozenset(marks)
+                t.tickets[ticket.number] = replace(stored, sla=replace(stored.sla, alerts=alerts))
             case MailHandled(sha256=sha256, message_id=message_id, outcome=outcome):
                 self.mails_handled[sha256] = outcome
                 if message_id is not None:
@@ -527,7 +557,11 @@ def _items(change: Change) -> list[tuple[object, ...]]:
         case TicketCreated(ticket=ticket, event=event):
             number = ticket.number
             return [("counter",), ("ticket", number), ("event", number, event.version)]
-        case TicketUpdated(before=ticket) | AutoCloseReminded(ticket=ticket):
+        case (
+            TicketUpdated(before=ticket)
+            | AutoCloseReminded(ticket=ticket)
+            | SlaMarked(ticket=ticket)
+        ):
             return [("ticket", ticket.number)]
         case AwaitingQuote(ticket_number=number):
             return [("ticket", number)]

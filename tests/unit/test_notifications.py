@@ -724,6 +724,11 @@ def every_message() -> list[tuple[str, Notification]]:
     )
     found += notifications.for_attachment(ticket, upload)
     found += notifications.for_attachment(ticket, replace(upload, by_staff=True))
+    taken = ticket_in("in_progress")
+    found += [
+        notifications.sla_alert(taken, "answer", "at_risk", NOW + timedelta(hours=2), 270),
+        notifications.sla_alert(base_ticket(), "take", "missed", NOW, -75),
+    ]
     return [(m.key, m) for m in found]
 
 

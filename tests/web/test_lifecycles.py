@@ -38,6 +38,10 @@ def test_assistance_lifecycle_client_and_level_1(web: Browsing) -> None:
     act(lea, "Prendre en charge", {"Consultant": "lea", "Priorité": "high"})
     expect_status(lea, "Pris en charge")
     expect(lea.locator("dl.facts")).to_contain_text("haute")
+    # DESIGN §10: taken at once, the take clock is kept; `high` promises an answer in 8 h.
+    clocks = lea.locator("section[aria-labelledby=h-sla] li")
+    expect(clocks.nth(0)).to_contain_text("Prise en charge : tenu, objectif 2 h 00 ouvrées")
+    expect(clocks.nth(1)).to_contain_text("Réponse : en cours, objectif 8 h 00 ouvrées")
     act(lea, "Démarrer")
     expect_status(lea, "En Cours")
 

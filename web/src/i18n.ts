@@ -71,8 +71,8 @@ export const KIND_LABELS: Record<string, string> = { analysis: "Analyse", realis
 export const SLA_STATE_LABELS: Record<string, string> = {
   running: "en cours",
   paused: "en pause",
-  met: "respecté",
-  missed: "dépassé",
+  met: "tenu",
+  missed: "manqué",
 };
 
 export const ROLE_LABELS: Record<string, string> = {

@@ -1,4 +1,5 @@
-"""Scheduled jobs: auto-closure of answered tickets and the monthly task rollover.
+"""Scheduled jobs: auto-closure of answered tickets, the monthly task rollover and the
+service-level watch.
 
 Each job takes "now" from its caller (the scheduled event's time), reads only what it must
 change through a sparse index, and commits each ticket with its own conditional write, so a
@@ -7,13 +8,14 @@ rerun (or a replay of the same event) finishes the rest and duplicates nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from helpdesk import side_effects
 from helpdesk.domain.calendar import ensure_utc, iso, paris_month, task_title
 from helpdesk.domain.errors import ActionNotAllowed, Conflict, InvalidInput
 from helpdesk.domain.model import SYSTEM, Status, Ticket
+from helpdesk.domain.ticket_sla import AT_RISK, MISSED, due_alerts, recorded, with_clocks
 from helpdesk.domain.workflow import Action, ActionContext, ActionInput, Transition, decide
 from helpdesk.ports import AlreadyExists, CommitFailed, TaskEnsured, UnitOfWork
 
@@ -42,6 +44,9 @@ class JobReport:
     conflicts: int = 0
     items_read: int = 0
     closed_tickets: list[int] = field(default_factory=list)
+    sla_at_risk: int = 0
+    sla_missed: int = 0
+    marked_tickets: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
@@ -79,8 +84,9 @@ class AutoCloseJob:
 
     def _close(self, ticket: Ticket, now: datetime, report: JobReport) -> None:
         try:
-            transition: Transition = decide(
-                ticket, SYSTEM, Action.AUTO_CLOSE, ActionInput(), ActionContext(now=now)
+            transition: Transition = with_clocks(
+                decide(ticket, SYSTEM, Action.AUTO_CLOSE, ActionInput(), ActionContext(now=now)),
+                Action.AUTO_CLOSE,
             )
         except ActionNotAllowed:
             report.conflicts += 1  # the index entry was older than the ticket
@@ -119,4 +125,39 @@ class TaskRolloverJob:
                 report.tasks_existing += 1
                 continue
             report.tasks_created += 1
+        return report
+
+
+class SlaWatchJob:
+    """Marks the service-level clocks at risk (75 % of the target used) and missed, and tells
+    the assignee and the managers once each (DESIGN.md §10, §8).
+
+    It reads only the tickets with a clock due to be looked at (the sparse `sla_watch`
+    index, keyed by that instant), never the others. Each ticket's marks, its next look and
+    its mails commit together on condition that the ticket is still at the version read and
+    the marks are not recorded yet: a replay with the same `at` finds nothing left to do, and
+    a ticket an action moved meanwhile is looked at again by the next run."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+
+    def run(self, now: datetime) -> JobReport:
+        now = check_run_time(now)
+        report = JobReport(job="sla-watch", at=iso(now))
+        for ticket in list(self.uow.tickets.sla_watch_due(until=now, counter=report)):
+            report.examined += 1
+            if ticket.sla is None:  # pragma: no cover - the index holds tickets with clocks
+                continue
+            alerts = due_alerts(ticket.sla, now)
+            marked = replace(ticket, sla=recorded(ticket.sla, alerts))
+            self.uow.add(*side_effects.of_sla_marks(ticket, marked, alerts, now))
+            try:
+                self.uow.commit()
+            except (CommitFailed, Conflict):
+                report.conflicts += 1  # marked already, or the ticket moved on
+                continue
+            report.sla_missed += sum(a.mark == MISSED for a in alerts)
+            report.sla_at_risk += sum(a.mark == AT_RISK for a in alerts)
+            if alerts:
+                report.marked_tickets.append(ticket.number)
         return report

@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from helpdesk.domain.calendar import parse_instant
+from helpdesk.domain.directory import active_managers
 from helpdesk.domain.mail_out import render
 from helpdesk.domain.notifications import NotificationKind
 from helpdesk.domain.outbox import Delivery
@@ -158,7 +159,16 @@ class Notifier:
 
     # ------------------------------------------------------------------ recipients
     def _recipients(self, claimed: Mapping[str, Any]) -> list[str]:
-        """The addresses: stored, or from the roster now ([]: nobody to tell)."""
+        """The addresses: stored, or from the roster now ([]: nobody to tell); with
+        `to_managers`, the active managers' too."""
+        found = self._addressees(claimed)
+        if claimed.get("to_managers"):
+            for manager in active_managers(self.directory.list_consultants()):
+                if manager.email and manager.email not in found:
+                    found.append(manager.email)
+        return found
+
+    def _addressees(self, claimed: Mapping[str, Any]) -> list[str]:
         if claimed.get("to"):
             return [str(claimed["to"])]
         consultant_id = claimed.get("to_consultant")

@@ -87,9 +87,18 @@ class TicketRepository(Protocol):
 
     def not_closed(self, counter: ReadCounter) -> Iterator[Ticket]: ...
 
+    def sla_watch_due(self, *, until: datetime, counter: ReadCounter) -> Iterator[Ticket]:
+        """Tickets with a clock to look at by `until` (the sparse `sla_watch` index, §10)."""
+        ...
+
     def next_number(self) -> int:
         """The number the next ticket would get (the counter + 1); NumberTaken at commit
         when another ticket took it meanwhile."""
+        ...
+
+    def next_number_and_org(self, org_id: str) -> tuple[int, Organisation | None]:
+        """next_number and the organisation (its contract starts the clocks, §10), in one
+        read."""
         ...
 
     def quote_task_token(self, number: int, quote_version: int) -> str | None:
@@ -209,6 +218,18 @@ class AutoCloseReminded:
 
 
 @dataclass(frozen=True)
+class SlaMarked:
+    """Service-level marks (`<clock>:<mark>`) recorded on the ticket by sla-watch, and its
+    next look; on condition that the ticket is still at the version read and that none of
+    them is recorded yet (ConditionNotMet otherwise). The version is left as is: a mark is
+    the schedule's note, not a change anyone's If-Match should trip on."""
+
+    ticket: Ticket  # as read
+    marked: Ticket  # with the marks recorded (its next look follows from them)
+    marks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class MailHandled:
     """An inbound mail's outcome, and its Message-ID marked handled: on condition that
     neither was yet (AlreadyRecorded otherwise), so a mail's effect and "this mail was
@@ -304,6 +325,7 @@ Change = (
     | TimeEntryChanged
     | MailReleased
     | LinkUsed
+    | SlaMarked
 )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from helpdesk import side_effects
 from helpdesk.domain.calendar import DEFAULT_AUTO_CLOSE_DAYS, task_title
 from helpdesk.domain.comments import Comment, new_comment, visible_to
+from helpdesk.domain.contract import DEFAULT_CONTRACT
 from helpdesk.domain.directory import (
     Consultant,
     Organisation,
@@ -45,6 +46,7 @@ from helpdesk.domain.model import (
     TicketType,
 )
 from helpdesk.domain.quote_schedule import DEFAULT_QUOTE_VALIDITY_DAYS
+from helpdesk.domain.ticket_sla import open_sla, with_clocks, with_priority
 from helpdesk.domain.tickets import draft_ticket
 from helpdesk.domain.timekeeping import (
     Task,
@@ -207,10 +209,16 @@ class HelpdeskService:
         )
         if linked_ticket is not None or attachments:
             draft = replace(draft, linked_ticket=linked_ticket, attachments=attachments)
-        if caller.role is not Role.CLIENT and self.uow.directory.get_org(draft.org_id) is None:
+        # The counter and the organisation in one read: its contract starts the clocks (§10).
+        number, org = self.uow.tickets.next_number_and_org(draft.org_id)
+        if caller.role is not Role.CLIENT and org is None:
             raise InvalidInput("org_id", f"Organisation '{draft.org_id}' does not exist.")
-        for _attempt in range(MAX_NUMBER_ATTEMPTS):
-            ticket, event = draft.numbered(self.uow.tickets.next_number())
+        contract = org.contract if org is not None else DEFAULT_CONTRACT
+        for attempt in range(MAX_NUMBER_ATTEMPTS):
+            if attempt:
+                number = self.uow.tickets.next_number()
+            ticket, event = draft.numbered(number)
+            ticket = replace(ticket, sla=open_sla(contract, ticket.priority, ticket.created_at))
             if mail_thread:
                 ticket = replace(ticket, mail_thread=mail_thread)
             try:
@@ -276,7 +284,7 @@ class HelpdeskService:
                 auto_close_days=self._auto_close_days(ticket, action),
                 quote_validity_days=self._quote_validity_days(ticket, action, params),
             )
-            transition = decide(ticket, caller, action, params, context)
+            transition = with_clocks(decide(ticket, caller, action, params, context), action)
             if via is not None:
                 details = {**transition.event.details, "via": via}
                 transition = replace(transition, event=replace(transition.event, details=details))
@@ -355,6 +363,7 @@ class HelpdeskService:
             edit = decide_edit(ticket, caller, changes, self.clock())
             if edit is None:
                 return ticket
+            edit = replace(edit, ticket=with_priority(ticket, edit.ticket, edit.event.at))
             planned: list[Change] = [
                 TicketUpdated(edit.before, edit.ticket),
                 EventRecorded(number, edit.event),

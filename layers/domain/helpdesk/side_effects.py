@@ -18,6 +18,8 @@ from helpdesk.domain.events import QuoteDecided, QuoteSubmitted, TaskNeeded
 from helpdesk.domain.model import Caller, HistoryEvent, QuoteOutcome, Ticket
 from helpdesk.domain.notifications import Names, Notification
 from helpdesk.domain.outbox import CommandKind, WorkflowCommand
+from helpdesk.domain.sla import view
+from helpdesk.domain.ticket_sla import Alert
 from helpdesk.domain.workflow import Transition
 from helpdesk.ports import (
     AutoCloseReminded,
@@ -26,6 +28,7 @@ from helpdesk.ports import (
     CommandQueued,
     EventRecorded,
     MailQueued,
+    SlaMarked,
     TaskEnsured,
     TicketCreated,
     TicketUpdated,
@@ -122,3 +125,27 @@ def of_auto_close_reminder(ticket: Ticket, at: datetime) -> list[Change]:
         AutoCloseReminded(ticket, at),
         *_mails([notifications.reminder(ticket)], ticket.version, at),
     ]
+
+
+# ------------------------------------------------------------------ service levels (§10)
+
+
+def of_sla_marks(
+    ticket: Ticket, marked: Ticket, alerts: Sequence[Alert], at: datetime
+) -> list[Change]:
+    """sla-watch's marks on a ticket (and its next look), with one mail per mark to the
+    assignee (or the level) and the managers. `ticket` as read, `marked` with the marks."""
+    assert ticket.sla is not None
+    changes: list[Change] = [SlaMarked(ticket, marked, tuple(a.key for a in alerts))]
+    sla = ticket.sla
+    mails = [
+        notifications.sla_alert(
+            ticket,
+            alert.clock,
+            alert.mark,
+            sla.clock(alert.clock).due_at,
+            int(view(sla.clock(alert.clock), at, sla.calendar)["remaining_minutes"]),
+        )
+        for alert in alerts
+    ]
+    return changes + _mails(mails, ticket.version, at)

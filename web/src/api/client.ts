@@ -16,16 +16,10 @@ export type Org = Schemas["OrgOut"];
 export type Manifest = Schemas["ManifestOut"];
 export type ActionBody = Schemas["ActionIn"];
 
-// Fields of later waves (DESIGN §10, §8): shown when the API sends them.
-export interface SlaClock {
-  target_minutes: number;
-  due_at: string | null;
-  remaining_minutes: number;
-  state: "running" | "paused" | "met" | "missed";
-  done_at: string | null;
-}
+// A service-level clock of a ticket (DESIGN §10).
+export type SlaClock = Schemas["SlaClockOut"];
+// Fields of later waves (DESIGN §11): shown when the API sends them.
 export type TicketView = Ticket & {
-  sla?: { take?: SlaClock; answer?: SlaClock } | null;
   attachments_count?: number;
 };
 export type QuoteView = Quote & { valid_until?: string | null };

@@ -1057,6 +1057,34 @@ export interface components {
          * @enum {string}
          */
         RosterRole: "consultant" | "manager";
+        /** SlaClockOut */
+        SlaClockOut: {
+            /**
+             * Done At
+             * @description When the clock stopped (taken, answered)
+             */
+            done_at: string | null;
+            /**
+             * Due At
+             * @description When the target is reached; null while paused or done
+             */
+            due_at: string | null;
+            /**
+             * Remaining Minutes
+             * @description Business minutes left; negative once late
+             */
+            remaining_minutes: number;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "running" | "paused" | "met" | "missed";
+            /**
+             * Target Minutes
+             * @description Business minutes promised, for the priority
+             */
+            target_minutes: number;
+        };
         /** SlaIn */
         SlaIn: {
             critical?: components["schemas"]["SlaTargetIn"] | null;
@@ -1164,6 +1192,8 @@ export interface components {
             quote: components["schemas"]["QuoteOut"] | null;
             /** Requester */
             requester: string;
+            /** @description Service levels (§10); null for a ticket created before they existed */
+            sla: components["schemas"]["TicketSlaOut"] | null;
             /** Status */
             status: string;
             /** Status Label */
@@ -1194,6 +1224,16 @@ export interface components {
             priority?: components["schemas"]["Priority"] | null;
             /** Title */
             title?: string | null;
+        };
+        /**
+         * TicketSlaOut
+         * @description The ticket's two service-level clocks, in business time (DESIGN.md §10).
+         */
+        TicketSlaOut: {
+            /** @description Answering: from creation to `send-answer` (evolution: `submit-quote`) */
+            answer: components["schemas"]["SlaClockOut"];
+            /** @description Taking in charge: from creation to `take` */
+            take: components["schemas"]["SlaClockOut"];
         };
         /**
          * TicketType

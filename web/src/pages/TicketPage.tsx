@@ -61,19 +61,26 @@ function validUntil(quote: QuoteView): string | null {
   return date.toISOString();
 }
 
-function Clock({ name, clock }: { name: string; clock: SlaClock | undefined }) {
-  if (!clock) return null;
+/** Business minutes as `2 h 05` or `45 min`. */
+function hoursMinutes(minutes: number): string {
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  return hours ? `${hours} h ${String(rest).padStart(2, "0")}` : `${rest} min`;
+}
+
+function Clock({ name, clock }: { name: string; clock: SlaClock }) {
   const late = clock.remaining_minutes < 0;
+  const counting = clock.state === "running" || clock.state === "paused";
   return (
-    <li>
-      <strong>{name}</strong> : {label(SLA_STATE_LABELS, clock.state)}, objectif {clock.target_minutes} min ouvrées
+    <li className={`sla sla-${clock.state}`}>
+      <strong>{name}</strong> : {label(SLA_STATE_LABELS, clock.state)}, objectif{" "}
+      {hoursMinutes(clock.target_minutes)} ouvrées
       {clock.due_at && `, échéance ${formatDateTime(clock.due_at)}`}
-      {clock.state === "running" || clock.state === "paused"
-        ? late
-          ? `, en retard de ${-clock.remaining_minutes} min`
-          : `, reste ${clock.remaining_minutes} min`
-        : ""}
-      {clock.done_at && `, atteint ${formatDateTime(clock.done_at)}`}
+      {counting &&
+        (late
+          ? `, en retard de ${hoursMinutes(-clock.remaining_minutes)}`
+          : `, reste ${hoursMinutes(clock.remaining_minutes)}`)}
+      {clock.done_at && `, arrêté ${formatDateTime(clock.done_at)}`}
     </li>
   );
 }
@@ -349,7 +356,7 @@ export default function TicketPage() {
           <h2 id="h-sla">Niveaux de service</h2>
           <ul>
             <Clock name="Prise en charge" clock={sla.take} />
-            <Clock name="Résolution" clock={sla.answer} />
+            <Clock name="Réponse" clock={sla.answer} />
           </ul>
         </section>
       )}

@@ -98,3 +98,22 @@ def days(value: Decimal) -> str:
 def level(value: int) -> str:
     """`niveau 2`."""
     return f"niveau {value}"
+
+
+# ------------------------------------------------------------------ service levels (§10)
+
+SLA_CLOCKS = {"take": "prise en charge", "answer": "réponse"}
+
+
+def sla_clock(name: str) -> str:
+    """A service-level clock in words: `prise en charge` (take), `réponse` (answer)."""
+    return SLA_CLOCKS[name]
+
+
+def business_minutes(minutes: int) -> str:
+    """A duration of business time: `45 min`, `4 h`, `2 h 30`."""
+    hours, rest = divmod(abs(minutes), 60)
+    sign = "-" if minutes < 0 else ""
+    if not hours:
+        return f"{sign}{rest} min"
+    return f"{sign}{hours} h" + (f" {rest:02d}" if rest else "")

@@ -6,8 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from helpdesk.domain.calendar import paris_month
+
+if TYPE_CHECKING:  # the clocks' module builds on this one
+    from helpdesk.domain.ticket_sla import TicketSla
 
 
 class TicketType(StrEnum):
@@ -194,6 +198,7 @@ class Ticket:
     # workflow fields: no action writes them): all of them, and those clients see.
     attachments_available: int = 0
     attachments_public: int = 0
+    sla: TicketSla | None = None  # the service-level clocks (§10); None: stored before them
 
     @property
     def status_label(self) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -69,6 +69,9 @@ class NotificationKind(StrEnum):
     STAFF_AUTO_CLOSED = "staff_auto_closed"
     STAFF_MAIL_BOUNCED = "staff_mail_bounced"  # a mail to the client could not be delivered
     STAFF_CLIENT_ATTACHMENT = "staff_client_attachment"  # keyed by the attachment
+    # Service levels (§10): the assignee (or the level) and the managers; keyed by the clock
+    STAFF_SLA_AT_RISK = "staff_sla_at_risk"
+    STAFF_SLA_MISSED = "staff_sla_missed"
 
 
 # The client's decisions a mail offers as links.
@@ -104,6 +107,7 @@ class Notification:
     links: tuple[LinkRequest, ...] = ()
     thread: str = ""  # the Message-ID of the mail that created the ticket, or ""
     thread_seed: str = ""  # the thread root's local part when `thread` is ""
+    to_managers: bool = False  # the active managers too, at send time (§8's service levels)
 
     @property
     def key(self) -> str:
@@ -1143,3 +1147,33 @@ def reminder(ticket: Ticket) -> Notification | None:
 
 
 auto_close_reminder = reminder
+
+
+# ------------------------------------------------------------------ service levels (§10)
+
+
+def sla_alert(
+    ticket: Ticket, clock: str, mark: str, due_at: datetime | None, remaining_minutes: int
+) -> Notification:
+    """A clock of the ticket is at risk (75 % of its target used) or missed: the assignee (or
+    the level's consultants while nobody holds it) and the managers are told, once each."""
+    missed = mark == "missed"
+    what = french.sla_clock(clock)
+    if missed:
+        subject = f"Délai de {what} dépassé"
+        lead = f"Le délai de {what} promis pour la demande #{ticket.number} est dépassé."
+    else:
+        subject = f"Délai de {what} bientôt atteint"
+        lead = (
+            f"Les trois quarts du délai de {what} promis pour la demande #{ticket.number} "
+            "sont écoulés."
+        )
+    rows: list[tuple[str, str]] = []
+    if due_at is not None:
+        rows.append(("Échéance", french.date_time(due_at)))
+    label = "Retard (heures ouvrées)" if remaining_minutes < 0 else "Reste (heures ouvrées)"
+    rows.append((label, french.business_minutes(abs(remaining_minutes))))
+    blocks: list[_Block] = [_Para(lead), _Facts(tuple(rows)), _staff_facts(ticket, {})]
+    kind = NotificationKind.STAFF_SLA_MISSED if missed else NotificationKind.STAFF_SLA_AT_RISK
+    message = _staff(ticket, kind, subject, blocks, _holder(ticket), ref=clock)
+    return replace(message, to_managers=True)

@@ -26,6 +26,7 @@ from helpdesk.domain.model import (
 from helpdesk.domain.notifications import LinkRequest, Notification
 from helpdesk.domain.outbox import Channel, Delivery, WorkflowCommand
 from helpdesk.domain.quote_schedule import DEFAULT_QUOTE_VALIDITY_DAYS
+from helpdesk.domain.ticket_sla import parse_sla, sla_json, watch_at
 from helpdesk.domain.timekeeping import Task, TimeEntry, TimeKind
 
 Item = dict[str, Any]
@@ -58,6 +59,7 @@ TICKET_FIELDS = (
     "linked_ticket",
     "attachments",
     "mail_thread",
+    "sla",
 )
 INDEX_FIELDS = (
     "org_pk",
@@ -76,6 +78,8 @@ INDEX_FIELDS = (
     "due_sk",
     "month_pk",
     "month_sk",
+    "sla_pk",
+    "sla_sk",
 )
 
 
@@ -146,6 +150,10 @@ def ticket_index_fields(ticket: Ticket) -> Item:
     if ticket.countdown_running and ticket.auto_close_at is not None:
         fields["due_pk"] = keys.DUE_PK
         fields["due_sk"] = f"{iso(ticket.auto_close_at)}#{padded}"
+    watch = watch_at(ticket)
+    if watch is not None:
+        fields["sla_pk"] = keys.SLA_WATCH_PK
+        fields["sla_sk"] = f"{iso(watch)}#{padded}"
     month = ticket.billing_month
     if month is not None:
         fields["month_pk"] = keys.month_pk(month)
@@ -182,6 +190,8 @@ def ticket_to_fields(ticket: Ticket) -> Item:
         "linked_ticket": ticket.linked_ticket,
         "attachments": list(ticket.attachments),
         "mail_thread": ticket.mail_thread or None,
+        # One string attribute (as the organisation's contract): read whole with the ticket.
+        "sla": json.dumps(sla_json(ticket.sla), separators=(",", ":")) if ticket.sla else None,
     }
     index = ticket_index_fields(ticket)
     for name in INDEX_FIELDS:
@@ -260,6 +270,11 @@ def ticket_from_item(item: Item) -> Ticket:
         mail_thread=str(item.get("mail_thread") or ""),
         attachments_available=int(item.get("attachments_available", 0)),
         attachments_public=int(item.get("attachments_public", 0)),
+        sla=(
+            parse_sla(json.loads(item["sla"]), frozenset(item.get("sla_alerts", ())))
+            if item.get("sla")
+            else None
+        ),
     )
 
 
@@ -457,6 +472,8 @@ def outbox_to_item(notification: Notification, version: int, created_at: datetim
         item["to_consultant"] = notification.to_consultant
     if notification.to_level is not None:
         item["to_level"] = notification.to_level
+    if notification.to_managers:
+        item["to_managers"] = True
     if notification.html:
         item["html"] = notification.html
     if notification.ref:

@@ -10,6 +10,7 @@ ORGS_PK = "ORGS"
 ROSTER_PK = "ROSTER"
 ALL_TICKETS_PK = "TICKETS"
 DUE_PK = "DUE"
+SLA_WATCH_PK = "SLA"  # the sparse `sla_watch` index: tickets with a clock to look at
 
 
 def pad(number: int) -> str:

@@ -143,6 +143,19 @@ class DynamoTicketRepository:
                 continue
             yield it.ticket_from_item(item)
 
+    def sla_watch_due(self, *, until: datetime, counter: ReadCounter) -> Iterator[Ticket]:
+        """Tickets with a clock to look at by `until`: a Query of the sparse `sla_watch`
+        index, which holds only the tickets with a clock still to mark."""
+        for item in self._counted(
+            counter,
+            IndexName="sla_watch",
+            KeyConditionExpression="sla_pk = :sla AND sla_sk <= :until",
+            ExpressionAttributeValues=marshal(
+                {":sla": keys.SLA_WATCH_PK, ":until": f"{iso(until)}#~"}
+            ),
+        ):
+            yield it.ticket_from_item(item)
+
     def not_closed(self, counter: ReadCounter) -> Iterator[Ticket]:
         """Every ticket not closed, level queue after level queue (sparse `queue` index)."""
         for level in LEVELS:
@@ -163,6 +176,14 @@ class DynamoTicketRepository:
     def next_number(self) -> int:
         counter = self.table.get(keys.COUNTER_KEY)
         return (int(counter["value"]) if counter else 0) + 1
+
+    def next_number_and_org(self, org_id: str) -> tuple[int, Organisation | None]:
+        found = self.table.batch_get([keys.COUNTER_KEY, keys.org_key(org_id)])
+        counter = found.get((keys.COUNTER_KEY["pk"], keys.COUNTER_KEY["sk"]))
+        org_key = keys.org_key(org_id)
+        org = found.get((org_key["pk"], org_key["sk"]))
+        number = (int(counter["value"]) if counter else 0) + 1
+        return number, it.org_from_item(org) if org else None
 
     def quote_task_token(self, number: int, quote_version: int) -> str | None:
         item = self.table.get(keys.ticket_key(number)) or {}

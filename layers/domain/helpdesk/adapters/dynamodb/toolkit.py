@@ -44,6 +44,7 @@ INDEX_KEYS: dict[str | None, tuple[str, str]] = {
     "words": ("word_pk", "word_sk"),
     "org_words": ("org_word_pk", "org_word_sk"),
     "quarantine": ("quarantine_pk", "quarantine_sk"),
+    "sla_watch": ("sla_pk", "sla_sk"),
 }
 
 

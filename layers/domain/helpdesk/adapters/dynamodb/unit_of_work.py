@@ -51,6 +51,7 @@ from helpdesk.ports import (
     MailReleased,
     NumberTaken,
     OrgSaved,
+    SlaMarked,
     TaskEnsured,
     TaskRenamed,
     TicketChanged,
@@ -168,6 +169,8 @@ class DynamoUnitOfWork:
                 yield self._awaiting_quote(change)
             case AutoCloseReminded():
                 yield self._reminded(change)
+            case SlaMarked():
+                yield self._sla_marked(change)
             case OrgSaved():
                 yield from self._org_saved(change)
             case ConsultantSaved():
@@ -439,6 +442,33 @@ class DynamoUnitOfWork:
                 ":answer_sent": Status.ANSWER_SENT.value,
                 ":version": ticket.version,
             },
+        )
+        return Planned(operation, self._unmet(change), priority=1)
+
+    def _sla_marked(self, change: SlaMarked) -> Planned:
+        """ADD the marks to `sla_alerts` (outside the workflow's fields: an action never
+        overwrites them) and move the ticket in the sparse `sla_watch` index."""
+        index = it.ticket_index_fields(change.marked)
+        watch = {"sla_pk": index.get("sla_pk"), "sla_sk": index.get("sla_sk")}
+        expression, names, values = update_expression(watch)
+        unmarked = []
+        for i, mark in enumerate(change.marks):
+            values[f":m{i}"] = mark
+            unmarked.append(f"NOT contains(sla_alerts, :m{i})")
+        if change.marks:
+            expression += " ADD sla_alerts :marks"
+            values[":marks"] = set(change.marks)
+        condition = "#version = :version"
+        if unmarked:
+            condition += f" AND (attribute_not_exists(sla_alerts) OR ({' AND '.join(unmarked)}))"
+        names["#version"] = "version"
+        values[":version"] = change.ticket.version
+        operation = self.table.update(
+            keys.ticket_key(change.ticket.number),
+            expression,
+            condition=condition,
+            names=names,
+            values=values,
         )
         return Planned(operation, self._unmet(change), priority=1)
 

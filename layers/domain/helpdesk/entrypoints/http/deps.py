@@ -74,8 +74,10 @@ def ticket_response(
     ticket: Ticket, caller: Caller, status_code: int = 200, headers: dict[str, str] | None = None
 ) -> Response[TicketOut]:
     """A ticket with what this caller may do now, and its version as the ETag."""
-    allowed = get_service().allowed(ticket, caller)
-    body = ticket_out(ticket, allowed, attachments_count(ticket, caller))
+    service = get_service()
+    body = ticket_out(
+        ticket, service.allowed(ticket, caller), attachments_count(ticket, caller), service.clock()
+    )
     all_headers = {"ETag": f'"{ticket.version}"', **(headers or {})}
     return ok(body, status_code, all_headers)
 

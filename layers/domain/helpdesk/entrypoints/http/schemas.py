@@ -18,6 +18,7 @@ from helpdesk.domain.directory import Consultant, Organisation, RosterRole
 from helpdesk.domain.errors import InvalidInput
 from helpdesk.domain.model import HistoryEvent, Priority, Quote, Ticket, TicketType
 from helpdesk.domain.text import check_text, check_title
+from helpdesk.domain.ticket_sla import view_sla
 from helpdesk.domain.tickets import MAX_DESCRIPTION, MAX_TITLE
 from helpdesk.domain.timekeeping import Task, TimeEntry, TimeKind
 
@@ -262,6 +263,23 @@ class QuoteOut(Model):
     decided_at: str | None
 
 
+class SlaClockOut(Model):
+    target_minutes: int = Field(description="Business minutes promised, for the priority")
+    due_at: str | None = Field(description="When the target is reached; null while paused or done")
+    remaining_minutes: int = Field(description="Business minutes left; negative once late")
+    state: Literal["running", "paused", "met", "missed"]
+    done_at: str | None = Field(description="When the clock stopped (taken, answered)")
+
+
+class TicketSlaOut(Model):
+    """The ticket's two service-level clocks, in business time (DESIGN.md §10)."""
+
+    take: SlaClockOut = Field(description="Taking in charge: from creation to `take`")
+    answer: SlaClockOut = Field(
+        description="Answering: from creation to `send-answer` (evolution: `submit-quote`)"
+    )
+
+
 class TicketOut(Model):
     number: int
     title: str
@@ -289,6 +307,9 @@ class TicketOut(Model):
         description="available attachments this caller may see (a client: the public ones)"
     )
     allowed_actions: list[str]
+    sla: TicketSlaOut | None = Field(
+        description="Service levels (§10); null for a ticket created before they existed"
+    )
 
 
 class TicketList(Model):
@@ -502,8 +523,12 @@ def quote_out(quote: Quote) -> QuoteOut:
     )
 
 
-def ticket_out(ticket: Ticket, allowed_actions: list[str], attachments_count: int) -> TicketOut:
+def ticket_out(
+    ticket: Ticket, allowed_actions: list[str], attachments_count: int, now: dt.datetime
+) -> TicketOut:
+    """The ticket as the API shows it; `now`: the instant its clocks are read at."""
     latest = ticket.quote
+    sla = view_sla(ticket.sla, now)
     return TicketOut(
         number=ticket.number,
         title=ticket.title,
@@ -530,6 +555,7 @@ def ticket_out(ticket: Ticket, allowed_actions: list[str], attachments_count: in
         attachments=list(ticket.attachments),
         attachments_count=attachments_count,
         allowed_actions=allowed_actions,
+        sla=TicketSlaOut.model_validate(sla) if sla is not None else None,
     )
 
 

@@ -128,8 +128,10 @@ def list_tickets(
         sort=Sort.parse(sort),
     )
     tickets, next_cursor = service.list_tickets(caller, query, cursor, limit)
+    now = service.clock()
     items = [
-        ticket_out(t, service.allowed(t, caller), attachments_count(t, caller)) for t in tickets
+        ticket_out(t, service.allowed(t, caller), attachments_count(t, caller), now)
+        for t in tickets
     ]
     return ok(TicketList(items=items, next_cursor=next_cursor))
 
