@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TypeVar
 
+from helpdesk.domain.budget import Consumption
 from helpdesk.domain.comments import Comment
 from helpdesk.domain.directory import Consultant, Organisation
 from helpdesk.domain.errors import Conflict, InvalidInput, MonthLocked, NotFound
@@ -35,6 +36,8 @@ from helpdesk.ports import (
     AlreadyRecorded,
     AutoCloseReminded,
     AwaitingQuote,
+    BudgetChanged,
+    BudgetConsumed,
     Change,
     CommandQueued,
     CommentAdded,
@@ -74,6 +77,7 @@ class InMemoryDirectory:
         self.domains: dict[str, str] = {}  # mail domain -> org_id
         self.consultants: dict[str, Consultant] = {}
         self.day_minutes: dict[tuple[str, str], int] = {}  # (consultant, yyyy-mm-dd) -> minutes
+        self.budgets: dict[tuple[str, str], Consumption] = {}  # (org_id, month) -> counter
 
     def get_org(self, org_id: str) -> Organisation | None:
         return self.orgs.get(org_id)
@@ -92,6 +96,9 @@ class InMemoryDirectory:
 
     def consultant_day_minutes(self, consultant_id: str, day: str) -> int:
         return self.day_minutes.get((consultant_id, day), 0)
+
+    def consumption(self, org_id: str, month: str) -> Consumption:
+        return self.budgets.get((org_id, month), Consumption(org_id, month))
 
 
 T = TypeVar("T")
@@ -361,6 +368,10 @@ class InMemoryUnitOfWork:
                 return failures
             case TimeEntryChanged():
                 return self._entry_change_failures(change)
+            case BudgetConsumed(move=move):
+                counter = move.before
+                if d.consumption(counter.org_id, counter.month) != counter:
+                    return [(0, lambda: BudgetChanged(counter.org_id, counter.month))]
             case OrgSaved(org=org, previous=previous):
                 old = set(previous.email_domains) if previous else set()
                 touched = old ^ set(org.email_domains)
@@ -459,6 +470,14 @@ class InMemoryUnitOfWork:
                 d.domains.update(dict.fromkeys(new - old, org.org_id))
             case ConsultantSaved(consultant=consultant):
                 d.consultants[consultant.id] = consultant
+            case BudgetConsumed(move=move):
+                key = (move.before.org_id, move.before.month)
+                d.budgets[key] = replace(
+                    move.before,
+                    minutes=move.minutes_after,
+                    alerted=move.before.alerted | set(move.alerts),
+                    exists=True,
+                )
             case TaskRenamed(ticket_number=number, month=month, title=title):
                 t.tasks[(number, month)] = replace(t.tasks[(number, month)], title=title)
             case TimeEntryChanged(before=before, after=after):
@@ -570,4 +589,6 @@ def _items(change: Change) -> list[tuple[object, ...]]:
             return [("org", org.org_id), *(("domain", x) for x in sorted(domains))]
         case ConsultantSaved(consultant=consultant):
             return [("consultant", consultant.id)]
+        case BudgetConsumed(move=move):
+            return [("budget", move.before.org_id, move.before.month)]
     raise AssertionError(f"unknown change {change!r}")  # pragma: no cover

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from helpdesk import side_effects
+from helpdesk.domain.budget import BudgetUse, budget_move, consumption_month, entry_moves
 from helpdesk.domain.calendar import DEFAULT_AUTO_CLOSE_DAYS, task_title
 from helpdesk.domain.comments import Comment, new_comment, visible_to
 from helpdesk.domain.directory import (
@@ -67,6 +68,7 @@ from helpdesk.domain.workflow import (
 )
 from helpdesk.ports import (
     AlreadyExists,
+    BudgetChanged,
     Change,
     CommentAdded,
     ConsultantSaved,
@@ -83,6 +85,7 @@ from helpdesk.ports import (
 )
 
 MAX_RETRIES_ON_CHANGE = 3
+MAX_BUDGET_ATTEMPTS = 5  # an entry re-decided when another one moved the month's budget
 MAX_NUMBER_ATTEMPTS = 200
 
 # Changes a caller adds to a use case's own commit (mail ingestion's outcome record).
@@ -529,8 +532,13 @@ class HelpdeskService:
             day=day,
         )
         title = task_title(ticket.number, ticket.title, entry.month)
-        self._commit([TimeLogged(entry, ticket, title)])
-        return entry
+        for _attempt in range(MAX_BUDGET_ATTEMPTS):
+            try:
+                self._commit([TimeLogged(entry, ticket, title), *self._budget(ticket, None, entry)])
+                return entry
+            except BudgetChanged:
+                continue  # another entry of the organisation moved its counter: decide again
+        raise Conflict(f"The hour budget of {ticket.org_id} keeps changing; try again.")
 
     def _entry(self, number: int, entry_id: str) -> tuple[Ticket, TimeEntry]:
         ticket, entries = self.uow.tickets.with_time_entries(number)
@@ -617,11 +625,48 @@ class HelpdeskService:
                 [
                     TimeEntryChanged(before, after, ticket, bumped, title),
                     EventRecorded(ticket.number, event),
+                    *self._budget(bumped, before, after),
                 ]
             )
-        except TicketChanged:
+        except (TicketChanged, BudgetChanged):
             return False
         return True
+
+    # ---------- hour budgets (§10) ----------
+
+    def _budget(
+        self, ticket: Ticket, before: TimeEntry | None, after: TimeEntry | None
+    ) -> list[Change]:
+        """The organisation's month counters that `before` becoming `after` moves, read now
+        (the commit is conditional on them), and the alerts the move crosses."""
+        moves = entry_moves(before, after)
+        if not moves:
+            return []
+        org = self.uow.directory.get_org(ticket.org_id) or Organisation(ticket.org_id, "")
+        included = org.contract.included_minutes
+        budget_moves = [
+            budget_move(included, self.uow.directory.consumption(org.org_id, month), delta)
+            for month, delta in sorted(moves.items())
+        ]
+        return side_effects.of_budget(org, ticket, budget_moves, self.clock())
+
+    def consumption(
+        self, caller: Caller, org_id: str, month: str | None
+    ) -> tuple[Organisation, BudgetUse]:
+        """The organisation's hour budget of a month (default: this month, Paris): managers,
+        finance and the organisation's own clients; another organisation is 404 to a
+        client, as its tickets are."""
+        if caller.role is Role.CLIENT:
+            if caller.org_id != org_id:
+                raise NotFound(f"Organisation '{org_id}' does not exist.")
+        elif caller.role not in (Role.MANAGER, Role.FINANCE):
+            raise Forbidden("Only managers, finance and the organisation's clients do this.")
+        wanted = consumption_month(month, self.clock())
+        org = self.uow.directory.get_org(org_id)
+        if org is None:
+            raise NotFound(f"Organisation '{org_id}' does not exist.")
+        used = self.uow.directory.consumption(org_id, wanted)
+        return org, BudgetUse(wanted, org.contract.included_minutes, used.minutes)
 
     def time_entries(self, caller: Caller, number: int) -> list[TimeEntry]:
         self._staff_ticket(caller, number)

@@ -66,6 +66,9 @@ class NotificationKind(StrEnum):
     STAFF_REOPENED = "staff_reopened"
     STAFF_AUTO_CLOSED = "staff_auto_closed"
     STAFF_MAIL_BOUNCED = "staff_mail_bounced"  # a mail to the client could not be delivered
+    # Hour budgets (§10): keyed by threshold, month and recipient (helpdesk.domain.budget_mail)
+    BUDGET_ALERT = "budget_alert"  # to an address of the contract's `alert_emails`
+    STAFF_BUDGET_ALERT = "staff_budget_alert"  # to the managers
 
 
 # The client's decisions a mail offers as links.
@@ -101,6 +104,7 @@ class Notification:
     links: tuple[LinkRequest, ...] = ()
     thread: str = ""  # the Message-ID of the mail that created the ticket, or ""
     thread_seed: str = ""  # the thread root's local part when `thread` is ""
+    to_managers: bool = False  # every active manager of the roster, at send time
 
     @property
     def key(self) -> str:

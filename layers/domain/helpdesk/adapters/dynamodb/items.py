@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from helpdesk.adapters.dynamodb import keys
+from helpdesk.domain.budget import Consumption
 from helpdesk.domain.calendar import iso, parse_instant
 from helpdesk.domain.comments import Comment
 from helpdesk.domain.contract import DEFAULT_CONTRACT, contract_json, parse_contract
@@ -455,6 +456,8 @@ def outbox_to_item(notification: Notification, version: int, created_at: datetim
         item["to_consultant"] = notification.to_consultant
     if notification.to_level is not None:
         item["to_level"] = notification.to_level
+    if notification.to_managers:
+        item["to_managers"] = True
     if notification.html:
         item["html"] = notification.html
     if notification.ref:
@@ -491,3 +494,15 @@ def command_to_item(command: WorkflowCommand, version: int, created_at: datetime
         "created_at": iso(created_at),
         "delivery": Delivery.PENDING.value,
     }
+
+
+# ---------------------------------------------------------------- hour budgets (§10)
+BUDGET_ALERT_ATTRIBUTES = {80: "alerted_80", 100: "alerted_100"}
+
+
+def consumption_from_item(org_id: str, month: str, item: Item | None) -> Consumption:
+    """The month counter as stored (zero, no alert, when absent)."""
+    if item is None:
+        return Consumption(org_id, month)
+    alerted = frozenset(t for t, name in BUDGET_ALERT_ATTRIBUTES.items() if item.get(name))
+    return Consumption(org_id, month, int(item.get("minutes", 0)), alerted, exists=True)

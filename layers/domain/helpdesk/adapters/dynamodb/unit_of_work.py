@@ -39,6 +39,8 @@ from helpdesk.ports import (
     AlreadyExists,
     AutoCloseReminded,
     AwaitingQuote,
+    BudgetChanged,
+    BudgetConsumed,
     Change,
     CommandQueued,
     CommentAdded,
@@ -184,6 +186,8 @@ class DynamoUnitOfWork:
                 # the loser learns that the link was used.
                 operation = link_used_operation(self.table, change)
                 yield Planned(operation, self._unmet(change), priority=3)
+            case BudgetConsumed():
+                yield self._budget_consumed(change)
 
     @staticmethod
     def _exists(change: Change) -> Failure:
@@ -459,3 +463,42 @@ class DynamoUnitOfWork:
                 keys.domain_key(domain), condition=ours, values={":org": org.org_id}
             )
             yield Planned(operation, taken)
+
+    def _budget_consumed(self, change: BudgetConsumed) -> Planned:
+        """The month counter moves and records its alerts, on condition that it is still what
+        the decision read: each alert flag is set once, by the one entry that crossed."""
+        move = change.move
+        before = move.before
+        names = {"#minutes": "minutes"}
+        values: dict[str, Any] = {
+            ":entity": "budget",
+            ":org": before.org_id,
+            ":month": before.month,
+            ":delta": move.delta,
+        }
+        sets = ["entity = :entity", "org_id = :org", "#month = :month"]
+        names["#month"] = "month"
+        for threshold in move.alerts:
+            attribute = it.BUDGET_ALERT_ATTRIBUTES[threshold]
+            sets.append(f"{attribute} = :alert_at")
+            values[":alert_at"] = move.before.month
+        if before.exists:
+            condition = "#minutes = :before"
+            values[":before"] = before.minutes
+        else:
+            condition = "attribute_not_exists(pk)"
+        for threshold, attribute in it.BUDGET_ALERT_ATTRIBUTES.items():
+            if threshold in before.alerted:
+                condition += f" AND attribute_exists({attribute})"
+            else:
+                condition += f" AND attribute_not_exists({attribute})"
+        operation = self.table.update(
+            keys.budget_key(before.org_id, before.month),
+            f"SET {', '.join(sets)} ADD #minutes :delta",
+            condition=condition,
+            names=names,
+            values=values,
+        )
+        changed: Failure = lambda _r: BudgetChanged(before.org_id, before.month)  # noqa: E731
+        # Below every other condition: a refused entry says why, not "try again".
+        return Planned(operation, changed, priority=0)
