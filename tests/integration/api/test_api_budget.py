@@ -40,7 +40,7 @@ def test_consumption_over_http_for_each_role(
     assert api.get("/orgs/acme/consumption", "other_client").status == 404
     assert api.get("/orgs/acme/consumption", "l1").status == 403
     assert api.get("/orgs/nowhere/consumption", "manager").status == 404
-    assert api.get("/orgs/acme/consumption", None).status == 401
+    assert api.get("/orgs/acme/consumption", "nobody").status == 401
 
 
 def test_an_organisation_without_budget_reads_nulls(budgeted: HelpdeskService, api: Api) -> None:
