@@ -250,7 +250,12 @@ def test_export_writes_the_three_files_and_locks_the_month(
     for entry in manifest["files"]:
         body = _object(s3, entry["name"])
         assert entry["size"] == len(body) and len(entry["sha256"]) == 64
-    assert manifest["row_counts"] == {"lines": 5, "time": 4, "quote": 1, "margin": 2}
+    assert [f["name"] for f in manifest["files"]] == [
+        "billing-2026-10.csv", "billing-2026-10.xlsx",
+        "report-acme.xlsx", "report-globex.xlsx", "report-initech.xlsx",
+    ]
+    assert manifest["row_counts"] == {"lines": 5, "time": 4, "quote": 1, "fee": 0, "overage": 0,
+                                      "margin": 2}
     assert manifest["entries"]["read"] == 8  # 7 October entries and the closed evolution
     assert _locked(table)
     # Which export billed an entry: the lock of its month names it.
@@ -377,7 +382,9 @@ def test_unlock_records_who_and_why_and_regeneration_writes_new_versions(
     assert second.created and second.document["totals"]["minutes"] == 228 + 15
     assert second.document["export_id"] != first.document["export_id"]
     versions = s3.list_object_versions(Bucket=BUCKET, Prefix="exports/2026/10/")["Versions"]
-    assert len(versions) == 6  # each file twice: the first export kept as a prior version
+    # Each of the six files (CSV, workbook, manifest, the three organisations' reports) twice:
+    # the first export kept as a prior version.
+    assert len(versions) == 12
     old = s3.get_object(Bucket=BUCKET, Key="exports/2026/10/manifest.json",
                         VersionId=first.versions.get("manifest.json") or
                         next(v["VersionId"] for v in versions

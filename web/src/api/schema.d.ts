@@ -626,12 +626,18 @@ export interface components {
             currency: string;
             /** Hours */
             hours: string;
+            /** Included Minutes */
+            included_minutes?: number | null;
             /** Minutes */
             minutes: number;
+            /** Monthly Fee */
+            monthly_fee?: string | null;
             /** Name */
             name: string;
             /** Org Id */
             org_id: string;
+            /** Overage Minutes */
+            overage_minutes?: number | null;
             /** Quote Amount */
             quote_amount: string;
             /** Rows */
