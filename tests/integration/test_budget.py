@@ -4,6 +4,7 @@ transaction, the 80 % and 100 % alerts are queued once per month each, and
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -16,8 +17,8 @@ from helpdesk.domain.model import TicketType
 from helpdesk.domain.timekeeping import TimeKind
 from helpdesk.domain.workflow import Action, ActionInput
 from helpdesk.service import HelpdeskService
-from tests.conftest import CLIENT, L1, L2, MANAGER, Clock
-from tests.integration.store_support import outbox_items, raw_item
+from tests.conftest import CLIENT, L1, L1B, L2, MANAGER, Clock
+from tests.integration.store_support import outbox_items, own_service, raw_item
 
 NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)
 CONTRACT = {"included_minutes": 600, "monthly_fee": "1500.00", "alert_emails": ["dsi@acme.example"]}
@@ -126,3 +127,34 @@ def test_an_entry_moved_to_another_month_moves_its_minutes(
     budgeted.edit_time_entry(L1, number, logged.id, day=date(2026, 11, 2))
     assert int(_counter(dynamodb, "2026-10")["minutes"]) == 0  # type: ignore[index]
     assert int(_counter(dynamodb, "2026-11")["minutes"]) == 90  # type: ignore[index]
+
+
+def test_entries_racing_past_the_thresholds_alert_once_each(
+    budgeted: HelpdeskService, dynamodb: Any
+) -> None:
+    number = _taken(budgeted)
+    budgeted.log_time(L1, number, minutes=400, kind=TimeKind.ANALYSIS)
+    consultants = [L1, L1B, L2, MANAGER]
+    barrier = threading.Barrier(10, timeout=10)
+    errors: list[BaseException] = []
+
+    def log(i: int) -> None:
+        try:
+            barrier.wait()
+            own_service(budgeted).log_time(
+                consultants[i % 4], number, minutes=30, kind=TimeKind.ANALYSIS
+            )
+        except BaseException as exc:  # collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=log, args=(i,)) for i in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert int(_counter(dynamodb)["minutes"]) == 700  # type: ignore[index]
+    assert sorted(_alert_kinds(dynamodb, number)) == [
+        "budget_alert_100_2026-11_0", "budget_alert_80_2026-11_0",
+        "staff_budget_alert_100_2026-11", "staff_budget_alert_80_2026-11",
+    ]

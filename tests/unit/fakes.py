@@ -370,7 +370,7 @@ class InMemoryUnitOfWork:
                 return self._entry_change_failures(change)
             case BudgetConsumed(move=move):
                 counter = move.before
-                if d.consumption(counter.org_id, counter.month) != counter:
+                if d.consumption(counter.org_id, counter.month).alerted & set(move.alerts):
                     return [(0, lambda: BudgetChanged(counter.org_id, counter.month))]
             case OrgSaved(org=org, previous=previous):
                 old = set(previous.email_domains) if previous else set()
@@ -471,12 +471,11 @@ class InMemoryUnitOfWork:
             case ConsultantSaved(consultant=consultant):
                 d.consultants[consultant.id] = consultant
             case BudgetConsumed(move=move):
-                key = (move.before.org_id, move.before.month)
-                d.budgets[key] = replace(
-                    move.before,
-                    minutes=move.minutes_after,
-                    alerted=move.before.alerted | set(move.alerts),
-                    exists=True,
+                now = d.consumption(move.before.org_id, move.before.month)
+                d.budgets[(now.org_id, now.month)] = replace(
+                    now,
+                    minutes=now.minutes + move.delta,  # ADD: whatever was read
+                    alerted=now.alerted | set(move.alerts),
                 )
             case TaskRenamed(ticket_number=number, month=month, title=title):
                 t.tasks[(number, month)] = replace(t.tasks[(number, month)], title=title)

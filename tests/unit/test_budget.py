@@ -32,7 +32,7 @@ ORG = "acme"
 
 
 def counter(minutes: int, alerted: tuple[int, ...] = ()) -> Consumption:
-    return Consumption(ORG, "2026-11", minutes, frozenset(alerted), exists=minutes > 0)
+    return Consumption(ORG, "2026-11", minutes, frozenset(alerted))
 
 
 def entry(minutes: int, day: date = date(2026, 11, 10), billable: bool = True) -> TimeEntry:
@@ -252,3 +252,34 @@ def test_the_alert_mails_are_french_with_both_parts_and_the_figures() -> None:
     assert "Consommation : 102 %" in eighty.body
     assert eighty.body.startswith("Bonjour,\n") and "<html" in eighty.html
     assert "dépassement" in hundred.body
+
+
+def test_a_month_already_over_a_threshold_unalerted_alerts_with_its_next_entry() -> None:
+    # The budget was set (or lowered) below what the month had consumed: 500 of 600 minutes,
+    # no alert yet: the next entry that adds minutes alerts 80 %, and only that.
+    assert crossed(600, counter(500), 10) == (80,)
+    assert crossed(600, counter(500), -10) == ()
+
+
+def test_entries_that_each_read_the_counter_before_the_other_still_alert_once(
+    fake: tuple[HelpdeskService, InMemoryUnitOfWork],
+) -> None:
+    # 460 logged. This entry of 10 reads 460 (470 foreseen: no alert); before it commits,
+    # another entry's 10 minutes land, having read 460 too (no alert either): 470. After its
+    # commit this entry reads 480 (80 %) and queues the alert in a transaction of its own.
+    service, uow = fake
+    number = _taken(service)
+    service.log_time(L1, number, minutes=460, kind=TimeKind.ANALYSIS)
+
+    def racing() -> None:
+        uow.directory.budgets[(ORG, "2026-11")] = Consumption(ORG, "2026-11", 470)
+
+    uow.interleave(racing)
+    committed = uow.committed
+    service.log_time(L1, number, minutes=10, kind=TimeKind.ANALYSIS)
+    assert uow.committed == committed + 2  # the entry, then the alert on its own
+    assert uow.directory.consumption(ORG, "2026-11").minutes == 480
+    assert uow.directory.consumption(ORG, "2026-11").alerted == {80}
+    assert [key for key, _to, _m in _alerts(uow)] == [
+        "budget_alert_80_2026-11_0", "staff_budget_alert_80_2026-11",
+    ]

@@ -6,6 +6,7 @@ nothing else decides a role (DESIGN.md §4: 401/403/404 in that order).
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -15,7 +16,14 @@ from decimal import Decimal
 from typing import Any
 
 from helpdesk import side_effects
-from helpdesk.domain.budget import BudgetUse, budget_move, consumption_month, entry_moves
+from helpdesk.domain.budget import (
+    BudgetMove,
+    BudgetUse,
+    budget_move,
+    consumption_month,
+    due_alerts,
+    entry_moves,
+)
 from helpdesk.domain.calendar import DEFAULT_AUTO_CLOSE_DAYS, task_title
 from helpdesk.domain.comments import Comment, new_comment, visible_to
 from helpdesk.domain.directory import (
@@ -535,9 +543,10 @@ class HelpdeskService:
         for _attempt in range(MAX_BUDGET_ATTEMPTS):
             try:
                 self._commit([TimeLogged(entry, ticket, title), *self._budget(ticket, None, entry)])
-                return entry
             except BudgetChanged:
-                continue  # another entry of the organisation moved its counter: decide again
+                continue  # another entry sent the alert this one would: decide again
+            self._budget_caught_up(ticket, None, entry)
+            return entry
         raise Conflict(f"The hour budget of {ticket.org_id} keeps changing; try again.")
 
     def _entry(self, number: int, entry_id: str) -> tuple[Ticket, TimeEntry]:
@@ -630,6 +639,7 @@ class HelpdeskService:
             )
         except (TicketChanged, BudgetChanged):
             return False
+        self._budget_caught_up(bumped, before, after)
         return True
 
     # ---------- hour budgets (§10) ----------
@@ -649,6 +659,25 @@ class HelpdeskService:
             for month, delta in sorted(moves.items())
         ]
         return side_effects.of_budget(org, ticket, budget_moves, self.clock())
+
+    def _budget_caught_up(
+        self, ticket: Ticket, before: TimeEntry | None, after: TimeEntry | None
+    ) -> None:
+        """After a commit that added minutes: a threshold that concurrent entries passed, each
+        reading the counter from before the others, is alerted now, in its own transaction
+        (the same flags: once per month each)."""
+        months = [m for m, delta in entry_moves(before, after).items() if delta > 0]
+        org = self.uow.directory.get_org(ticket.org_id) if months else None
+        if org is None or org.contract.included_minutes is None:
+            return
+        for month in months:
+            counter = self.uow.directory.consumption(org.org_id, month)
+            alerts = due_alerts(org.contract.included_minutes, counter)
+            if not alerts:
+                continue
+            move = BudgetMove(counter, 0, alerts)
+            with contextlib.suppress(BudgetChanged, AlreadyExists):  # another one alerted
+                self._commit(side_effects.of_budget(org, ticket, [move], self.clock()))
 
     def consumption(
         self, caller: Caller, org_id: str, month: str | None

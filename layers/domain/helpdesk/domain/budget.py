@@ -4,15 +4,25 @@ at 80 % and 100 % of its `included_minutes`, and the forfait's overage.
 Pure. The assistance and incident minutes of a month consume the budget; evolution time never
 does (it is billed on its quote). An entry consumes in the month of its day (a Paris calendar
 day, as its time task): `TimeEntry.month`. The minutes are kept per (organisation, month) in
-one counter, changed in the entry's own transaction; the counter also records which alerts the
-month has had, so that each goes out once per month even when the consumption goes back under
-a threshold (an entry deleted or shortened) and over it again.
+one counter, changed in the entry's own transaction (an unconditional ADD: concurrent entries
+never wait on each other); the counter also records which alerts the month has had, so that
+each goes out once per month even when the consumption goes back under a threshold (an entry
+deleted or shortened) and over it again. The entry that finds a threshold reached and its
+alert not sent yet sets the alert's flag on condition that it is still unset, in the same
+transaction as its mails: of two entries racing past a threshold, one alerts, the other is
+decided again. Entries racing past a threshold may each read the counter from before the
+others: after its commit, an entry that added minutes reads the counter again and, finding a
+threshold reached and not alerted, queues the alert in a transaction of its own (same flag,
+same condition), so concurrent entries never leave a crossing unalerted.
 
 Decisions where §10 is silent, made here:
 - The counter counts whether or not the organisation has a budget: a budget set in the middle
   of a month finds the month's consumption already right.
 - A threshold is reached when consumed × 100 ≥ threshold × included (exact integers: 480 of
   600 minutes is 80 %). With `included_minutes` 0, the first minute reaches both.
+- An entry that adds minutes alerts every threshold the month has reached and not alerted
+  yet: the one that crosses it, or, when the budget was lowered (or set) below what the month
+  had already consumed, the next entry. Entries that give minutes back never alert.
 - Without a budget (`included_minutes` null) there is no alert, and `remaining_minutes` and
   `overage_minutes` are null.
 - An edit that moves an entry to another month takes its minutes from one month's counter
@@ -21,7 +31,7 @@ Decisions where §10 is silent, made here:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from helpdesk.domain.calendar import paris_month, parse_month
@@ -39,7 +49,6 @@ class Consumption:
     month: str
     minutes: int = 0
     alerted: frozenset[int] = frozenset()
-    exists: bool = False  # stored already (the write's condition depends on it)
 
 
 @dataclass(frozen=True)
@@ -65,7 +74,8 @@ class BudgetUse:
 @dataclass(frozen=True)
 class BudgetMove:
     """What one change does to one month's counter: `delta` minutes (negative: given back)
-    and the alerts it triggers (thresholds crossed upwards, not yet sent this month)."""
+    and the alerts it triggers (thresholds reached, not yet sent this month). `before` is the
+    counter as read: the alerts are conditional on their flags still being unset."""
 
     before: Consumption
     delta: int
@@ -95,17 +105,19 @@ def overage(included: int | None, consumed: int) -> int | None:
 
 
 def crossed(included: int | None, before: Consumption, delta: int) -> tuple[int, ...]:
-    """The thresholds a change of `delta` minutes crosses upwards and that have not been
-    alerted this month (none without a budget, none when minutes are given back)."""
-    if included is None or delta <= 0:
+    """The thresholds reached once `delta` minutes are added and not alerted this month yet
+    (none without a budget, none when minutes are given back)."""
+    if delta <= 0:
         return ()
-    after = before.minutes + delta
+    return due_alerts(included, replace(before, minutes=before.minutes + delta))
+
+
+def due_alerts(included: int | None, counter: Consumption) -> tuple[int, ...]:
+    """The thresholds the counter has reached and not alerted yet."""
+    if included is None:
+        return ()
     return tuple(
-        t
-        for t in THRESHOLDS
-        if t not in before.alerted
-        and not reached(included, before.minutes, t)
-        and reached(included, after, t)
+        t for t in THRESHOLDS if t not in counter.alerted and reached(included, counter.minutes, t)
     )
 
 

@@ -505,4 +505,4 @@ def consumption_from_item(org_id: str, month: str, item: Item | None) -> Consump
     if item is None:
         return Consumption(org_id, month)
     alerted = frozenset(t for t, name in BUDGET_ALERT_ATTRIBUTES.items() if item.get(name))
-    return Consumption(org_id, month, int(item.get("minutes", 0)), alerted, exists=True)
+    return Consumption(org_id, month, int(item.get("minutes", 0)), alerted)

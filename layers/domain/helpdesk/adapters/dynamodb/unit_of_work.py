@@ -465,40 +465,33 @@ class DynamoUnitOfWork:
             yield Planned(operation, taken)
 
     def _budget_consumed(self, change: BudgetConsumed) -> Planned:
-        """The month counter moves and records its alerts, on condition that it is still what
-        the decision read: each alert flag is set once, by the one entry that crossed."""
+        """The month counter moves (ADD: concurrent entries never conflict) and records its
+        alerts, each on condition that its flag is still unset: an alert is sent once."""
         move = change.move
-        before = move.before
-        names = {"#minutes": "minutes"}
+        counter = move.before
+        names = {"#minutes": "minutes", "#month": "month"}
         values: dict[str, Any] = {
             ":entity": "budget",
-            ":org": before.org_id,
-            ":month": before.month,
+            ":org": counter.org_id,
+            ":month": counter.month,
             ":delta": move.delta,
         }
         sets = ["entity = :entity", "org_id = :org", "#month = :month"]
-        names["#month"] = "month"
+        unset: list[str] = []
         for threshold in move.alerts:
             attribute = it.BUDGET_ALERT_ATTRIBUTES[threshold]
-            sets.append(f"{attribute} = :alert_at")
-            values[":alert_at"] = move.before.month
-        if before.exists:
-            condition = "#minutes = :before"
-            values[":before"] = before.minutes
-        else:
-            condition = "attribute_not_exists(pk)"
-        for threshold, attribute in it.BUDGET_ALERT_ATTRIBUTES.items():
-            if threshold in before.alerted:
-                condition += f" AND attribute_exists({attribute})"
-            else:
-                condition += f" AND attribute_not_exists({attribute})"
+            sets.append(f"{attribute} = :alerted")
+            values[":alerted"] = True
+            unset.append(f"attribute_not_exists({attribute})")
         operation = self.table.update(
-            keys.budget_key(before.org_id, before.month),
+            keys.budget_key(counter.org_id, counter.month),
             f"SET {', '.join(sets)} ADD #minutes :delta",
-            condition=condition,
+            condition=" AND ".join(unset) or None,
             names=names,
             values=values,
         )
-        changed: Failure = lambda _r: BudgetChanged(before.org_id, before.month)  # noqa: E731
+        if not unset:
+            return Planned(operation, None)
+        changed: Failure = lambda _r: BudgetChanged(counter.org_id, counter.month)  # noqa: E731
         # Below every other condition: a refused entry says why, not "try again".
         return Planned(operation, changed, priority=0)
