@@ -23,7 +23,6 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-import boto3
 import openpyxl
 import pytest
 
@@ -33,25 +32,14 @@ from helpdesk.domain.billing import sha256_hex
 from helpdesk.domain.client_report import render_report
 from helpdesk.domain.model import ClosureReason, QuoteOutcome, Status
 from helpdesk.service import HelpdeskService
-from tests.conftest import FINANCE, MANAGER, REGION
-from tests.integration.billing_support import (
-    BUCKET,
-    World,
-    create_bucket,
-    csv_rows,
-    exporter_over,
-    quote,
-)
+from tests.conftest import FINANCE, MANAGER
+from tests.integration.billing_support import BUCKET, World, csv_rows, exporter_over, quote
+from tests.integration.test_billing_export import s3
+
+__all__ = ["s3"]  # the exports bucket fixture of the billing export tests
 
 MONTH = "2026-10"
 AFTER = datetime(2026, 11, 1, 1, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def s3(dynamodb: Any) -> Any:
-    client = boto3.client("s3", region_name=REGION)
-    create_bucket(client)
-    return client
 
 
 @pytest.fixture

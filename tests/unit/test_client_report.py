@@ -91,8 +91,9 @@ def test_reports_count_per_organisation_type_and_priority(
     critical = acme.counts(Priority.CRITICAL, "take")
     assert (critical.met, critical.missed) == (0, 1)
     assert [(t.ticket_number, t.minutes) for t in acme.time] == [(1, 90), (3, 5)]
-    assert (acme.consumed_minutes, acme.remaining_minutes, acme.overage_minutes) == (95, 505, 0)
-    assert (globex.opened, globex.time, globex.overage_minutes) == ({}, [], None)
+    assert (acme.consumed_minutes, acme.budget.remaining_minutes, acme.budget.overage_minutes) == (
+        95, 505, 0)
+    assert (globex.opened, globex.time, globex.budget.overage_minutes) == ({}, [], None)
 
 
 def test_a_ticket_without_clocks_counts_in_no_service_level() -> None:

@@ -28,7 +28,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from helpdesk.domain import french
-from helpdesk.domain.budget import overage
+from helpdesk.domain.budget import BudgetUse
 from helpdesk.domain.business_time import BusinessCalendar
 from helpdesk.domain.calendar import french_month_label, iso, month_bounds
 from helpdesk.domain.contract import DEFAULT_CONTRACT
@@ -84,14 +84,8 @@ class ClientReport:
     monthly_fee: Decimal | None = None
 
     @property
-    def remaining_minutes(self) -> int | None:
-        if self.included_minutes is None:
-            return None
-        return self.included_minutes - self.consumed_minutes
-
-    @property
-    def overage_minutes(self) -> int | None:
-        return overage(self.included_minutes, self.consumed_minutes)
+    def budget(self) -> BudgetUse:
+        return BudgetUse(self.month, self.included_minutes, self.consumed_minutes)
 
     def counts(self, priority: Priority, clock: str) -> ClockCounts:
         return self.levels.setdefault((priority, clock), ClockCounts())
@@ -233,11 +227,11 @@ def render_report(report: ClientReport, generated_at: datetime) -> bytes:
     rows: list[tuple[str, object]] = [
         ("Minutes incluses", report.included_minutes),
         ("Minutes consommées", report.consumed_minutes),
-        ("Minutes restantes", report.remaining_minutes),
-        ("Minutes de dépassement", report.overage_minutes),
+        ("Minutes restantes", report.budget.remaining_minutes),
+        ("Minutes de dépassement", report.budget.overage_minutes),
         ("Heures incluses", _hours_or_none(report.included_minutes)),
         ("Heures consommées", hours(report.consumed_minutes)),
-        ("Heures de dépassement", _hours_or_none(report.overage_minutes)),
+        ("Heures de dépassement", _hours_or_none(report.budget.overage_minutes)),
         ("Redevance mensuelle", report.monthly_fee),
         ("Devise", report.currency),
     ]
