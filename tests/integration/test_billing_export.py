@@ -44,6 +44,8 @@ from tests.support.functions import load_function
 MONTH = "2026-10"
 AFTER = datetime(2026, 11, 1, 1, 0, tzinfo=UTC)  # 02:00 in Paris on the 1st
 RATES = {"acme": Decimal("90.00"), "initech": Decimal("72.50"), "globex": None}
+# The monthly client reports (§10): one per organisation, rewritten identically by a rerun.
+REPORTS = ("report-acme.xlsx", "report-globex.xlsx", "report-initech.xlsx")
 
 
 def _orgs(service: HelpdeskService) -> None:
@@ -299,7 +301,7 @@ def test_rerun_of_an_exported_month_is_byte_identical_and_writes_nothing(
     _month_of_work(service, table)
     first = exporter.export(SYSTEM, MONTH, AFTER)
     files = {n: _object(s3, n) for n in (f"billing-{MONTH}.csv", f"billing-{MONTH}.xlsx",
-                                           "manifest.json")}
+                                           "manifest.json", *REPORTS)}
     versions = _versions(s3)
     again = exporter.export(FINANCE, MONTH, AFTER + timedelta(days=3))
     assert not again.created
@@ -360,7 +362,7 @@ def test_a_crash_mid_export_is_completed_by_the_rerun(
     )
     csv_after = _object(s3, f"billing-{MONTH}.csv")
     assert csv_after == csv_before  # same bytes; the objects were not written again
-    for name in (f"billing-{MONTH}.csv", f"billing-{MONTH}.xlsx", "manifest.json"):
+    for name in (f"billing-{MONTH}.csv", f"billing-{MONTH}.xlsx", "manifest.json", *REPORTS):
         prefix = f"exports/2026/10/{name}"
         assert len(s3.list_object_versions(Bucket=BUCKET, Prefix=prefix)["Versions"]) == 1
     rows = csv_rows(csv_after)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import openpyxl
@@ -185,3 +185,32 @@ def test_the_monthly_report_of_each_organisation_reads_back_and_rebuilds_identic
         name = f"report-{client.org_id}.xlsx"
         assert sha256_hex(render_report(client, generated_at)) == files[name]["sha256"]
     assert json.loads(result.manifest)["files"] == result.document["files"]
+
+
+def test_a_forfait_export_that_crashed_is_completed_with_the_same_bytes(
+    service: HelpdeskService, table: Table, exporter: BillingExporter, s3: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _october(table)
+    real_put = exporter.exports.put
+
+    def put(key: str, body: bytes, **kwargs: Any) -> Any:
+        if key.endswith("manifest.json"):
+            raise RuntimeError("Lambda timed out")
+        return real_put(key, body, **kwargs)
+
+    monkeypatch.setattr(exporter.exports, "put", put)
+    with pytest.raises(RuntimeError):
+        exporter.export(FINANCE, MONTH, AFTER)
+    names = (f"billing-{MONTH}.csv", f"billing-{MONTH}.xlsx", "report-acme.xlsx",
+             "report-globex.xlsx", "report-initech.xlsx")
+    written = {name: _object(s3, name) for name in names}
+    monkeypatch.setattr(exporter.exports, "put", real_put)
+    rerun = exporter_over(table, s3).export(FINANCE, MONTH, AFTER + timedelta(hours=2))
+    assert rerun.created and rerun.document["totals"]["amount"] == "4925.96"
+    for name in names:
+        assert _object(s3, name) == written[name]
+        versions = s3.list_object_versions(Bucket=BUCKET, Prefix=f"exports/2026/10/{name}")
+        assert len(versions["Versions"]) == 1  # the rerun found the same bytes there
+    by_name = {f["name"]: f["sha256"] for f in rerun.document["files"]}
+    assert all(by_name[name] == sha256_hex(written[name]) for name in names)
