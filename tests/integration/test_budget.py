@@ -16,9 +16,13 @@ from helpdesk.domain.errors import MonthLocked
 from helpdesk.domain.model import TicketType
 from helpdesk.domain.timekeeping import TimeKind
 from helpdesk.domain.workflow import Action, ActionInput
+from helpdesk.notifier import Notifier
 from helpdesk.service import HelpdeskService
 from tests.conftest import CLIENT, L1, L1B, L2, MANAGER, Clock
 from tests.integration.store_support import outbox_items, own_service, raw_item
+from tests.integration.test_notifier import notifier, sent_mail, ses, stored_outbox
+
+__all__ = ["notifier", "ses"]  # the notifier's fixtures
 
 NOW = datetime(2026, 11, 20, 9, tzinfo=UTC)
 CONTRACT = {"included_minutes": 600, "monthly_fee": "1500.00", "alert_emails": ["dsi@acme.example"]}
@@ -158,3 +162,21 @@ def test_entries_racing_past_the_thresholds_alert_once_each(
         "budget_alert_100_2026-11_0", "budget_alert_80_2026-11_0",
         "staff_budget_alert_100_2026-11", "staff_budget_alert_80_2026-11",
     ]
+
+
+def test_the_alerts_reach_the_alert_emails_and_the_active_managers(
+    budgeted: HelpdeskService, table: Table, notifier: Notifier
+) -> None:
+    budgeted.put_consultant(MANAGER, "boss-2", name="Gone", email="gone@consult.example",
+                            level=None, role="manager", active=False)
+    number = _taken(budgeted)
+    budgeted.log_time(L1, number, minutes=480, kind=TimeKind.ANALYSIS)
+    before = len(sent_mail())
+    for item in stored_outbox(table, number):
+        if "budget" in str(item["kind"]):
+            assert notifier.deliver(item["pk"], item["sk"]).outcome == "sent"
+    mails = sent_mail()[before:]
+    assert sorted(str(m["To"]) for m in mails) == ["boss@consult.example", "dsi@acme.example"]
+    assert {str(m["Subject"]) for m in mails} == {
+        "Forfait d'heures atteint à 80 % : Acme, Novembre 2026"
+    }
