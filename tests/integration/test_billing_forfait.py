@@ -28,9 +28,11 @@ import pytest
 
 from helpdesk.adapters.dynamodb.toolkit import Table
 from helpdesk.billing_export import BillingExporter
+from helpdesk.domain import client_report
 from helpdesk.domain.billing import sha256_hex
 from helpdesk.domain.client_report import render_report
-from helpdesk.domain.model import ClosureReason, QuoteOutcome, Status
+from helpdesk.domain.model import ClosureReason, Priority, QuoteOutcome, Status, Ticket
+from helpdesk.domain.sla import ClockState, SlaClock, SlaClocks
 from helpdesk.service import HelpdeskService
 from tests.conftest import FINANCE, MANAGER
 from tests.integration.billing_support import BUCKET, World, csv_rows, exporter_over, quote
@@ -214,3 +216,27 @@ def test_a_forfait_export_that_crashed_is_completed_with_the_same_bytes(
         assert len(versions["Versions"]) == 1  # the rerun found the same bytes there
     by_name = {f["name"]: f["sha256"] for f in rerun.document["files"]}
     assert all(by_name[name] == sha256_hex(written[name]) for name in names)
+
+
+def test_a_clock_missed_in_the_month_on_an_untouched_open_ticket_counts(
+    service: HelpdeskService, table: Table, exporter: BillingExporter, s3: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = _october(table)
+    # Opened September 30th, never changed since, still open: its take clock (critical, 60
+    # business minutes from Wednesday September 30th 10:00 Paris) was due at 11:00, its
+    # answer clock (240 minutes) on Thursday October 1st at 10:00: missed in October.
+    since = _at(9, 30, 8)
+    late = world.ticket("incident", "acme", created_at=since, updated_at=since,
+                        priority=Priority.CRITICAL)
+    take = SlaClock(60, ClockState.RUNNING, timedelta(0), since, _at(9, 30, 9))
+    answer = SlaClock(240, ClockState.RUNNING, timedelta(0), since, _at(10, 1, 8))
+
+    def clocks(ticket: Ticket) -> SlaClocks | None:
+        return SlaClocks(take, answer) if ticket.number == late.number else None
+
+    monkeypatch.setattr(client_report, "ticket_clocks", clocks)
+    exporter.export(FINANCE, MONTH, AFTER)
+    book = openpyxl.load_workbook(io.BytesIO(_object(s3, "report-acme.xlsx")))
+    # take: missed in September (not this month's); answer: missed in October.
+    assert _sheet(book, "Niveaux de service")[3] == ("critique", 0, 0, 0, 1)

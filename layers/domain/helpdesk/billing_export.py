@@ -16,7 +16,8 @@ directory). Who may do what is checked here first: finance and managers read and
 3. The month's items are read (the `by_month` index: Query, 1 MB pages, never a Scan) and
    streamed into the aggregator (memory ~ lines, not entries).
 4. The CSV, the workbook, each organisation's monthly report (`report-<org_id>.xlsx`, §10),
-   then `manifest.json` are written under `exports/YYYY/MM/`.
+   then `manifest.json` are written under `exports/YYYY/MM/`. The reports read the tickets
+   updated since the month began (index `all_updated`) and those not closed (`queue`).
 5. The lock becomes `exported`, with the manifest's key, version and SHA-256, the files'
    versions, the count and digest of the month's entries.
 
@@ -38,9 +39,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
 from helpdesk.domain.billing import (
@@ -174,8 +176,20 @@ class BillingExporter:
             for org in self.directory.list_orgs()
         }
         start, _end = month_bounds(month)
-        tickets = self.billing.touched_tickets(start)
-        return build_reports(month, terms, tickets, report.ticket_time, report.consumed)
+        return build_reports(
+            month, terms, self._report_tickets(start), report.ticket_time, report.consumed
+        )
+
+    def _report_tickets(self, start: datetime) -> Iterator[Ticket]:
+        """Each ticket that may count in a month starting at `start`, once: those updated
+        since (opened, closed or answered in it) and those not closed (a clock may have run
+        past its due time in the month without any change to the ticket)."""
+        seen: set[int] = set()
+        reads = _Reads()
+        for ticket in chain(self.billing.touched_tickets(start), self.tickets.not_closed(reads)):
+            if ticket.number not in seen:
+                seen.add(ticket.number)
+                yield ticket
 
     def aggregate(self, month: str) -> BillingReport:
         aggregator = BillingAggregator(month, self.organisations())
@@ -393,6 +407,11 @@ class BillingExporter:
             raise Conflict(f"The lock of {month} changed meanwhile; try again.")
         return {"month": month, "status": "unlocked", "unlocked_by": caller.id, "reason": reason,
                 "at": iso(now), "previous_export_id": lock.export_id}
+
+
+@dataclass
+class _Reads:
+    items_read: int = 0
 
 
 def _feed_quote(aggregator: BillingAggregator, key: str, ticket: Ticket) -> None:
