@@ -34,6 +34,7 @@ from tests.conftest import CLIENT, FINANCE, L1, MANAGER, REGION, TABLE_NAME
 from tests.integration.billing_support import (
     BUCKET,
     World,
+    crash_at_manifest,
     create_bucket,
     csv_rows,
     exporter_over,
@@ -340,14 +341,7 @@ def test_a_crash_mid_export_is_completed_by_the_rerun(
     _orgs(service)
     _month_of_work(service, table)
     crashing = exporter_over(table, s3)
-    real_put = crashing.exports.put
-
-    def put(key: str, body: bytes, **kwargs: Any) -> Any:
-        if key.endswith("manifest.json"):
-            raise RuntimeError("Lambda timed out")
-        return real_put(key, body, **kwargs)
-
-    monkeypatch.setattr(crashing.exports, "put", put)
+    crash_at_manifest(monkeypatch, crashing)
     with pytest.raises(RuntimeError):
         crashing.export(SYSTEM, MONTH, AFTER)
     lock = crashing.billing.lock(MONTH)

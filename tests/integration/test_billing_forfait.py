@@ -35,7 +35,14 @@ from helpdesk.domain.model import ClosureReason, Priority, QuoteOutcome, Status,
 from helpdesk.domain.sla import ClockState, SlaClock, SlaClocks
 from helpdesk.service import HelpdeskService
 from tests.conftest import FINANCE, MANAGER
-from tests.integration.billing_support import BUCKET, World, csv_rows, exporter_over, quote
+from tests.integration.billing_support import (
+    BUCKET,
+    World,
+    crash_at_manifest,
+    csv_rows,
+    exporter_over,
+    quote,
+)
 from tests.integration.test_billing_export import s3
 
 __all__ = ["s3"]  # the exports bucket fixture of the billing export tests
@@ -194,20 +201,12 @@ def test_a_forfait_export_that_crashed_is_completed_with_the_same_bytes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _october(table)
-    real_put = exporter.exports.put
-
-    def put(key: str, body: bytes, **kwargs: Any) -> Any:
-        if key.endswith("manifest.json"):
-            raise RuntimeError("Lambda timed out")
-        return real_put(key, body, **kwargs)
-
-    monkeypatch.setattr(exporter.exports, "put", put)
+    crash_at_manifest(monkeypatch, exporter)
     with pytest.raises(RuntimeError):
         exporter.export(FINANCE, MONTH, AFTER)
     names = (f"billing-{MONTH}.csv", f"billing-{MONTH}.xlsx", "report-acme.xlsx",
              "report-globex.xlsx", "report-initech.xlsx")
     written = {name: _object(s3, name) for name in names}
-    monkeypatch.setattr(exporter.exports, "put", real_put)
     rerun = exporter_over(table, s3).export(FINANCE, MONTH, AFTER + timedelta(hours=2))
     assert rerun.created and rerun.document["totals"]["amount"] == "4925.96"
     for name in names:
