@@ -19,6 +19,7 @@ from helpdesk import side_effects
 from helpdesk.domain.budget import (
     BudgetMove,
     BudgetUse,
+    Consumption,
     budget_move,
     consumption_month,
     due_alerts,
@@ -541,11 +542,12 @@ class HelpdeskService:
         )
         title = task_title(ticket.number, ticket.title, entry.month)
         for _attempt in range(MAX_BUDGET_ATTEMPTS):
+            budget, org = self._budget(ticket, None, entry)
             try:
-                self._commit([TimeLogged(entry, ticket, title), *self._budget(ticket, None, entry)])
+                self._commit([TimeLogged(entry, ticket, title), *budget])
             except BudgetChanged:
                 continue  # another entry sent the alert this one would: decide again
-            self._budget_caught_up(ticket, None, entry)
+            self._budget_caught_up(org, ticket, None, entry)
             return entry
         raise Conflict(f"The hour budget of {ticket.org_id} keeps changing; try again.")
 
@@ -629,45 +631,61 @@ class HelpdeskService:
         bumped, event = time_event(ticket, caller, action, details, self.clock())
         month = after.month if after is not None else before.month
         title = task_title(ticket.number, ticket.title, month)
+        budget, org = self._budget(bumped, before, after)
         try:
             self._commit(
                 [
                     TimeEntryChanged(before, after, ticket, bumped, title),
                     EventRecorded(ticket.number, event),
-                    *self._budget(bumped, before, after),
+                    *budget,
                 ]
             )
         except (TicketChanged, BudgetChanged):
             return False
-        self._budget_caught_up(bumped, before, after)
+        self._budget_caught_up(org, bumped, before, after)
         return True
 
     # ---------- hour budgets (§10) ----------
 
     def _budget(
         self, ticket: Ticket, before: TimeEntry | None, after: TimeEntry | None
-    ) -> list[Change]:
-        """The organisation's month counters that `before` becoming `after` moves, read now
-        (the commit is conditional on them), and the alerts the move crosses."""
+    ) -> tuple[list[Change], Organisation | None]:
+        """The organisation's month counters that `before` becoming `after` moves and the
+        alerts the move reaches (its counters read only when it has a budget), with the
+        organisation read (None when nothing consumes)."""
         moves = entry_moves(before, after)
         if not moves:
-            return []
+            return [], None
+        if all(delta < 0 for delta in moves.values()):  # minutes given back never alert
+            given_back = [BudgetMove(Consumption(ticket.org_id, m), d) for m, d in moves.items()]
+            return side_effects.of_budget(
+                Organisation(ticket.org_id, ""), ticket, given_back, self.clock()
+            ), None
         org = self.uow.directory.get_org(ticket.org_id) or Organisation(ticket.org_id, "")
         included = org.contract.included_minutes
         budget_moves = [
-            budget_move(included, self.uow.directory.consumption(org.org_id, month), delta)
+            budget_move(
+                included,
+                Consumption(org.org_id, month)
+                if included is None
+                else self.uow.directory.consumption(org.org_id, month),
+                delta,
+            )
             for month, delta in sorted(moves.items())
         ]
-        return side_effects.of_budget(org, ticket, budget_moves, self.clock())
+        return side_effects.of_budget(org, ticket, budget_moves, self.clock()), org
 
     def _budget_caught_up(
-        self, ticket: Ticket, before: TimeEntry | None, after: TimeEntry | None
+        self,
+        org: Organisation | None,
+        ticket: Ticket,
+        before: TimeEntry | None,
+        after: TimeEntry | None,
     ) -> None:
         """After a commit that added minutes: a threshold that concurrent entries passed, each
         reading the counter from before the others, is alerted now, in its own transaction
         (the same flags: once per month each)."""
         months = [m for m, delta in entry_moves(before, after).items() if delta > 0]
-        org = self.uow.directory.get_org(ticket.org_id) if months else None
         if org is None or org.contract.included_minutes is None:
             return
         for month in months:

@@ -196,8 +196,13 @@ def render_report(report: ClientReport, generated_at: datetime) -> bytes:
     asked.append([])
     asked.append(["Type", "Ouvertes", "Fermées"])
     for ticket_type in TYPE_ORDER:
-        asked.append([french.ticket_type(ticket_type), report.opened.get(ticket_type, 0),
-                      report.closed.get(ticket_type, 0)])
+        asked.append(
+            [
+                french.ticket_type(ticket_type),
+                report.opened.get(ticket_type, 0),
+                report.closed.get(ticket_type, 0),
+            ]
+        )
     asked.append(["Total", sum(report.opened.values()), sum(report.closed.values())])
 
     spent = book.create_sheet("Temps")
@@ -206,20 +211,34 @@ def render_report(report: ClientReport, generated_at: datetime) -> bytes:
     spent.append(["Ticket", "Titre", "Type", "Minutes", "Heures", "Compté au forfait"])
     for row in report.time:
         counted = "non" if row.type == TicketType.EVOLUTION.value else "oui"
-        spent.append([row.ticket_number, row.title or None, _type_label(row.type), row.minutes,
-                      hours(row.minutes), counted])
+        spent.append(
+            [
+                row.ticket_number,
+                row.title or None,
+                _type_label(row.type),
+                row.minutes,
+                hours(row.minutes),
+                counted,
+            ]
+        )
     total = sum(row.minutes for row in report.time)
     spent.append(["Total", None, None, total, hours(total), None])
 
     levels = book.create_sheet("Niveaux de service")
     levels.append([f"Niveaux de service — {label} (heures ouvrées)"])
     levels.append([])
-    levels.append(["Priorité", "Prise en charge respectée", "Prise en charge manquée",
-                   "Réponse respectée", "Réponse manquée"])
+    levels.append(
+        [
+            "Priorité",
+            "Prise en charge respectée",
+            "Prise en charge manquée",
+            "Réponse respectée",
+            "Réponse manquée",
+        ]
+    )
     for priority in PRIORITY_ORDER:
         take, answer = report.counts(priority, "take"), report.counts(priority, "answer")
-        levels.append([french.priority(priority), take.met, take.missed, answer.met,
-                       answer.missed])
+        levels.append([french.priority(priority), take.met, take.missed, answer.met, answer.missed])
 
     budget = book.create_sheet("Forfait")
     budget.append([f"Forfait d'heures — {label}"])
