@@ -125,7 +125,8 @@ deploy-web: web-build
 
 # ------------------------------------------------------------ operations
 # Run again what a dead-letter queue holds (docs/operations.md): QUEUE is the queue's logical id
-# (JobsDeadLetterQueue, NotifierDeadLetterQueue, MailIngestDeadLetterQueue); each message is
+# (JobsDeadLetterQueue, NotifierDeadLetterQueue, MailIngestDeadLetterQueue,
+# AttachmentCheckDeadLetterQueue); each message is
 # invoked again on the function that failed it and deleted once that run succeeds.
 # DRY_RUN=1 only shows the events. Needs AWS credentials for the stack's account.
 STACK ?= helpdesk-$(ENV)

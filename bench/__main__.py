@@ -6,7 +6,8 @@
     python -m bench --output other.md      # elsewhere
     python -m bench billing 2000 8000      # the billing export benchmark alone, other sizes
 
-Sections: calls (AWS requests per route), overhead (warm handler), cold (cold start), batch
+Sections: calls (AWS requests per route), attachments (the upload check: requests per
+event, peak memory on 10 MiB), overhead (warm handler), cold (cold start), batch
 (batch scaling), listing (`GET /tickets` reads at growing tables), billing (monthly export),
 cost (the month of 10,000 tickets: uses the calls, overhead and, when it ran, the cold start
 figures of this run). `bench.cold_start`, `bench.batch_scaling` and `bench.listing_reads` are
@@ -31,7 +32,7 @@ from typing import Any
 
 from bench import billing_export
 
-SECTIONS = ("calls", "overhead", "cold", "batch", "listing", "billing", "cost")
+SECTIONS = ("calls", "attachments", "overhead", "cold", "batch", "listing", "billing", "cost")
 RESULTS = Path(__file__).resolve().parent / "results.md"
 SMOKE_BILLING_SIZES = ("1000", "4000")
 
@@ -83,6 +84,11 @@ class Run:
         return "\n\n".join(
             [calls_per_route.report(self.rows), calls_per_route.deliveries_report(self.deliveries)]
         )
+
+    def attachments(self) -> str:
+        from bench import attachments
+
+        return attachments.section(self.smoke)
 
     def overhead(self) -> str:
         from bench import warm_overhead

@@ -46,6 +46,7 @@ TABLE = "helpdesk-bench"
 IDEMPOTENCY_TABLE = "helpdesk-bench-idempotency"
 BUCKET = "helpdesk-bench-exports"
 INBOUND_BUCKET = "helpdesk-bench-inbound"
+ATTACHMENTS_BUCKET = "helpdesk-bench-attachments"
 MAIL_DOMAIN = "helpdesk.example"
 EXPORT_MONTH = "2026-10"
 
@@ -96,6 +97,16 @@ EXPLAINED: dict[str, str] = {
         "`quote_validity_days` (DESIGN §8; the organisation is known once the ticket is read, "
         "and a copy on the ticket would go stale, as send-answer's `auto_close_days`). A body "
         "naming `validity_days` stays at the floor."
+    ),
+    "GET /tickets/{number}/attachments": (
+        "+1 GetItem: the ticket decides who may see it (404 across organisations), as for "
+        "comments; `ATTACHMENT#` items sort before the comments, events and `TICKET`, so one "
+        "Query for both would read all of those. The download links are presigned: no request."
+    ),
+    "GET /tickets/{number}/attachments/{attachment_id}": (
+        "+1 GetItem of the attachment after the ticket's (who may see it first: a client "
+        "never learns whether another organisation's ticket has such a file). Both could be "
+        "one BatchGetItem (1 request fewer, the same read units)."
     ),
     "POST /tickets (consultant, org_id)": (
         "+1 GetItem: a consultant names the organisation, which must exist; a client's is "
@@ -423,6 +434,7 @@ def bench_environment() -> None:
         "TABLE_NAME": TABLE,
         "IDEMPOTENCY_TABLE_NAME": IDEMPOTENCY_TABLE,
         "EXPORTS_BUCKET": BUCKET,
+        "ATTACHMENTS_BUCKET": ATTACHMENTS_BUCKET,
         "POWERTOOLS_SERVICE_NAME": "helpdesk",
         "POWERTOOLS_METRICS_NAMESPACE": "Helpdesk",
         "POWERTOOLS_TRACE_DISABLED": "true",
@@ -452,10 +464,12 @@ def api_over_moto() -> Iterator[tuple[ApiHarness, CallCounter]]:
     from moto import mock_aws
 
     from helpdesk import bootstrap_mail
+    from helpdesk.adapters.attachments import S3AttachmentFiles
     from helpdesk.adapters.dynamodb.toolkit import Table
     from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
     from helpdesk.adapters.exports_store import ExportsStore
     from helpdesk.adapters.raw_mail import S3RawMailStore
+    from helpdesk.bootstrap_attachments import attachment_service_over
     from helpdesk.service import HelpdeskService
     from helpdesk.settings import get_settings
     from infra.cfn_template import create_table_from_template, load_template
@@ -487,6 +501,19 @@ def api_over_moto() -> Iterator[tuple[ApiHarness, CallCounter]]:
                 Table(client, TABLE), S3RawMailStore(s3, presign), BENCH_CLOCK
             )
         )
+        s3.create_bucket(
+            Bucket=ATTACHMENTS_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
+        s3.put_bucket_versioning(
+            Bucket=ATTACHMENTS_BUCKET, VersioningConfiguration={"Status": "Enabled"}
+        )
+        module.attachments.set_attachments(
+            attachment_service_over(
+                Table(client, TABLE),
+                S3AttachmentFiles(s3, ATTACHMENTS_BUCKET, presign),
+                module.get_service().get_ticket,
+            )
+        )
         harness = ApiHarness(module, client)
         _seed_directory(harness)
         counter.take()
@@ -496,6 +523,7 @@ def api_over_moto() -> Iterator[tuple[ApiHarness, CallCounter]]:
             counter.enabled = False
             counter.take()
             module.billing.set_exports(None)
+            module.attachments.set_attachments(None)
             bootstrap_mail.use_quarantine(None)
             module.set_service(None)
             module.reset_idempotency()
@@ -574,13 +602,16 @@ class RouteCount:
 
     @property
     def operations(self) -> str:
-        names: dict[str, int] = {}
-        for call in self.calls:
-            name = (
-                call.operation if call.service == "dynamodb" else f"{call.service}:{call.operation}"
-            )
-            names[name] = names.get(name, 0) + 1
-        return ", ".join(f"{n}×{name}" if n > 1 else name for name, n in names.items())
+        return operations_of(self.calls)
+
+
+def operations_of(calls: Sequence[Call]) -> str:
+    """`2×GetItem, s3:GetObject, TransactWriteItems`: the requests made, in order, counted."""
+    names: dict[str, int] = {}
+    for call in calls:
+        name = call.operation if call.service == "dynamodb" else f"{call.service}:{call.operation}"
+        names[name] = names.get(name, 0) + 1
+    return ", ".join(f"{n}×{name}" if n > 1 else name for name, n in names.items())
 
 
 class Measurer:
@@ -627,6 +658,7 @@ def measure_routes() -> list[RouteCount]:
         number = _ticket_routes(m)
         _conversation_routes(m, number)
         _mail_routes(m, number)
+        _attachment_routes(m, number)
         _actions(m)
         _link_routes(m)
         _billing_routes(m, number)
@@ -878,6 +910,34 @@ def _mail_routes(m: Measurer, number: int) -> None:
     m.measure(
         "POST /mail/quarantine/{id}/release (as a comment)",
         lambda: api.call("POST", f"/mail/quarantine/{as_comment}/release", "manager", comment),
+    )
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(1024)
+
+
+def _attachment_routes(m: Measurer, number: int) -> None:
+    """Announce a file (the upload form), then, once it is uploaded and checked (not counted
+    here: the check function's requests are its own, bench/attachments.py), list and read."""
+    api = m.api
+    path = f"/tickets/{number}/attachments"
+    body = {"filename": "screen.png", "content_type": "image/png", "size": len(PNG)}
+    created = m.measure(
+        "POST /tickets/{number}/attachments",
+        lambda: api.call("POST", path, "client", body),
+        201,
+    )
+    key = created.body["upload"]["fields"]["key"]
+    import boto3
+
+    boto3.client("s3", region_name=REGION).put_object(
+        Bucket=ATTACHMENTS_BUCKET, Key=key, Body=PNG, ContentType="image/png"
+    )
+    assert api.module.attachments.get_attachments().check(key).status.value == "available"
+    m.measure("GET /tickets/{number}/attachments", lambda: api.call("GET", path, "client"))
+    m.measure(
+        "GET /tickets/{number}/attachments/{attachment_id}",
+        lambda: api.call("GET", f"{path}/{created.body['id']}", "client"),
     )
 
 

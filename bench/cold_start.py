@@ -67,6 +67,7 @@ RESOURCE_NAMES = {  # what a `!Ref` to these resources resolves to here
     "ExportsBucket": "helpdesk-cold-exports",
     "InboundMailBucket": "helpdesk-cold-inbound",
     "AttachmentsBucket": "helpdesk-cold-attachments",
+    "MailConfigurationSet": "helpdesk-cold-mail",
     "QuoteApprovalStateMachine": f"arn:aws:states:{REGION}:123456789012:stateMachine:quote",
 }
 RESULT_MARK = "@@cold-start@@"

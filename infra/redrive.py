@@ -9,10 +9,13 @@ nothing. Which function a queue belongs to is read from template.yaml (the funct
 failure configuration names the queue); the physical names come from the deployed stack.
 
 Messages, by who sent them:
-- a Lambda asynchronous-invocation failure destination (JobsFunction, MailIngestFunction):
+- a Lambda asynchronous-invocation failure destination (JobsFunction, MailIngestFunction,
+  AttachmentCheckFunction):
   `{"requestContext": ..., "requestPayload": <the event>, "responsePayload": ...}`;
 - an EventBridge Scheduler dead-letter queue (the schedules of JobsFunction): the body is the
   schedule's input itself, `{"job": ..., "at": ...}`;
+- an EventBridge rule's dead-letter queue (the S3 events of AttachmentCheckFunction): the body
+  is the event itself, `{"detail-type": "Object Created", "detail": ...}`;
 - a DynamoDB stream mapping's OnFailure destination (NotifierFunction): `{"DDBStreamBatchInfo":
   {"streamArn", "shardId", "startSequenceNumber", "endSequenceNumber", ...}}`, only where the
   records are: they are read back from the stream (kept 24 hours) and handed to the notifier.
@@ -91,6 +94,8 @@ def event_of(body: Mapping[str, Any], streams: Any) -> dict[str, Any]:
             raise NotRedrivable("its records have left the stream (kept 24 hours)")
         return {"Records": records}
     if "job" in body and "at" in body:  # a schedule's input (Scheduler's dead-letter queue)
+        return dict(body)
+    if "detail-type" in body and "detail" in body:  # an EventBridge rule's dead-letter queue
         return dict(body)
     raise NotRedrivable(f"unknown message: {json.dumps(body)[:300]}")
 

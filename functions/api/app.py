@@ -18,7 +18,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from helpdesk.domain.errors import DomainError
-from helpdesk.entrypoints.http import actions, billing, conversation, directory, errors, tickets
+from helpdesk.entrypoints.http import (
+    actions,
+    attachments,
+    billing,
+    conversation,
+    directory,
+    errors,
+    tickets,
+)
 from helpdesk.entrypoints.http import links as link_routes
 from helpdesk.entrypoints.http import quarantine as quarantine_routes
 from helpdesk.entrypoints.http import time as time_routes
@@ -38,6 +46,7 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Help
 app = APIGatewayHttpResolver(enable_validation=True)
 for _module in (tickets, actions, conversation, time_routes, directory, billing, quarantine_routes):
     app.include_router(_module.router)
+app.include_router(attachments.router)
 app.include_router(link_routes.router)
 errors.register(app)
 # Every route: a query parameter its handler does not declare is 422 (Powertools ignores it).

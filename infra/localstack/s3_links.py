@@ -1,4 +1,4 @@
-"""`GET /_local/s3/{bucket}/{key+}`: presigned export links, served from this machine.
+"""`GET /_local/s3/{bucket}/{key+}`: presigned links (exports, attachments), served here.
 
 In AWS a presigned GET goes to S3. Locally the API signs its links against
 `EXPORTS_PUBLIC_ENDPOINT` (`http://127.0.0.1:<port>/_local/s3`, path-style), so a link handed
@@ -49,7 +49,13 @@ def s3_link_helper(
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             return problem(404, f"No such object ({code}).")
-        headers = [("Content-Type", reply.get("ContentType") or "application/octet-stream")]
+        # The link's `response-content-type` and `response-content-disposition` override the
+        # stored ones, as S3 does (attachments download as files, with their checked type).
+        content_type = query.get("response-content-type") or reply.get("ContentType")
+        headers = [("Content-Type", content_type or "application/octet-stream")]
+        if query.get("response-content-disposition"):
+            headers.append(("Content-Disposition", query["response-content-disposition"]))
+        headers.append(("X-Content-Type-Options", "nosniff"))
         if reply.get("VersionId"):
             headers.append(("x-amz-version-id", reply["VersionId"]))
         return HttpReply(200, headers, reply["Body"].read())

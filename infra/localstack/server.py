@@ -18,6 +18,9 @@ from infra.localstack.apigw import (
 from infra.localstack.auth import InvalidToken, TokenIssuer, bearer_token, gateway_claims
 from infra.localstack.helpers import PREFIX, LocalRoutes
 from infra.localstack.problems import problem, unauthorized
+from infra.localstack.s3_uploads import MAX_UPLOAD_BYTES
+
+UPLOADS_PATH = "/_local/s3/"
 
 log = logging.getLogger("localstack.http")
 
@@ -92,8 +95,11 @@ class RequestHandler(BaseHTTPRequestHandler):
         if not length_header.isdigit():
             return problem(400, "Content-Length is not a number.")
         length = int(length_header)
-        if length > MAX_BODY_BYTES:
-            return problem(413, f"The body exceeds {MAX_BODY_BYTES} bytes.")
+        # S3's browser uploads (/_local/s3/<bucket>, infra/localstack/s3_uploads.py) take a
+        # 10 MiB file; everything else is bound by Lambda's payload limit.
+        limit = MAX_UPLOAD_BYTES if self.path.startswith(UPLOADS_PATH) else MAX_BODY_BYTES
+        if length > limit:
+            return problem(413, f"The body exceeds {limit} bytes.")
         return self.rfile.read(length) if length else b""
 
     def _handle(self) -> None:

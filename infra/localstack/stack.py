@@ -25,6 +25,7 @@ from infra.localstack.metrics import metrics_helper
 from infra.localstack.quotes import executions_helper
 from infra.localstack.resources import QUOTE_FUNCTION_NAME, aws_environment, create_resources
 from infra.localstack.s3_links import s3_link_helper
+from infra.localstack.s3_uploads import s3_upload_helper
 from infra.localstack.schedules import LocalScheduler, Schedule, schedule_helper, schedules_of
 from infra.localstack.seed import DEMO_USERS, seed
 from infra.localstack.server import Gateway, LocalHttpServer
@@ -162,6 +163,16 @@ class LocalStack:
         )
         routes.add("GET", "/_local/outbox", outbox_helper(self.config.region))
         routes.add("GET", "/_local/s3/{bucket}/{key+}", s3_link_helper(self.config.region))
+        # Attachments (§11): the presigned POSTs the API hands out, checked as S3 does; the
+        # bucket's Object Created event goes to the check function as EventBridge delivers it.
+        routes.add(
+            "POST",
+            "/_local/s3/{bucket}",
+            s3_upload_helper(
+                self.config.region,
+                lambda event: self.function("AttachmentCheckFunction").invoke(event),
+            ),
+        )
         routes.add("GET", "/_local/executions", executions_helper(self.config.region))
         routes.add("GET", "/_local/metrics", metrics_helper(self.metrics))
         return routes

@@ -18,6 +18,11 @@ from tests.infra.alarm_checks import dead_letter_queues
 REGION = "eu-west-1"
 SCHEDULE_INPUT = {"job": "auto-close", "at": "2026-11-30T10:00:00Z"}
 SES_EVENT = {"Records": [{"ses": {"mail": {"messageId": "m-1"}}}]}
+UPLOAD_EVENT = {
+    "source": "aws.s3",
+    "detail-type": "Object Created",
+    "detail": {"bucket": {"name": "b"}, "object": {"key": "tickets/7/attachments/a1"}},
+}
 STREAM = "arn:aws:dynamodb:eu-west-1:1:table/t/stream/2026"
 
 
@@ -27,6 +32,7 @@ def test_every_dead_letter_queue_has_the_function_that_redrives_it() -> None:
         "JobsDeadLetterQueue": "JobsFunction",
         "NotifierDeadLetterQueue": "NotifierFunction",
         "MailIngestDeadLetterQueue": "MailIngestFunction",
+        "AttachmentCheckDeadLetterQueue": "AttachmentCheckFunction",
     }
     with pytest.raises(NotRedrivable):
         function_of_queue(template, "TicketsTable")
@@ -70,8 +76,9 @@ def test_a_stream_batch_is_read_back_from_its_first_to_its_last_record() -> None
     [
         ({"requestContext": {}, "requestPayload": SES_EVENT, "responsePayload": {}}, SES_EVENT),
         (SCHEDULE_INPUT, SCHEDULE_INPUT),
+        (UPLOAD_EVENT, UPLOAD_EVENT),
     ],
-    ids=["lambda destination record", "scheduler dead letter"],
+    ids=["lambda destination record", "scheduler dead letter", "eventbridge rule dead letter"],
 )
 def test_the_event_of_each_kind_of_message(body: dict[str, Any], event: dict[str, Any]) -> None:
     assert event_of(body, None) == event

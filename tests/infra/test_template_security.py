@@ -32,8 +32,13 @@ from tests.reliability.template_checks import (
 )
 
 # The functions whose failures would otherwise be lost: scheduled jobs, the outbox stream,
-# inbound mail (SES invokes it with InvocationType Event).
-EXPECTED_ASYNC = {"JobsFunction", "NotifierFunction", "MailIngestFunction"}
+# inbound mail (SES invokes it with InvocationType Event), the attachment check (EventBridge).
+EXPECTED_ASYNC = {
+    "JobsFunction",
+    "NotifierFunction",
+    "MailIngestFunction",
+    "AttachmentCheckFunction",
+}
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +190,7 @@ def test_a_function_without_failure_destination_is_reported(template: dict[str, 
     assert any(p.startswith("Uploads:") for p in problems)
     assert any("OnFailure destination" in p for p in problems if p.startswith("NotifierFunction"))
     assert any("MaximumRecordAgeInSeconds" in p for p in problems)
-    assert functions_with_failure_handling(broken) == {"JobsFunction"}
+    assert functions_with_failure_handling(broken) == {"JobsFunction", "AttachmentCheckFunction"}
 
 
 # ------------------------------------------------------------------ timeouts

@@ -19,6 +19,7 @@ import pytest
 
 from helpdesk import side_effects
 from helpdesk.domain import notifications
+from helpdesk.domain.attachments import AttachmentRecord, AttachmentStatus
 from helpdesk.domain.comments import Comment, new_comment
 from helpdesk.domain.model import Caller, Priority, Role, Source, Ticket, TicketType
 from helpdesk.domain.notifications import LinkRequest, Notification, NotificationKind
@@ -708,6 +709,21 @@ def every_message() -> list[tuple[str, Notification]]:
         for m in (notifications.quote_reminder(awaiting, 1), notifications.reminder(ticket))
         if m is not None
     ]
+    # Attachments (§11): a client's file to staff, a staff file to the client, by name.
+    upload = AttachmentRecord(
+        id="1764230400000-abcdef123456",
+        ticket_number=ticket.number,
+        filename="écran.png",
+        content_type="image/png",
+        size=2048,
+        internal=False,
+        source=Source.API,
+        uploaded_by=CLIENT.id,
+        at=NOW,
+        status=AttachmentStatus.AVAILABLE,
+    )
+    found += notifications.for_attachment(ticket, upload)
+    found += notifications.for_attachment(ticket, replace(upload, by_staff=True))
     return [(m.key, m) for m in found]
 
 

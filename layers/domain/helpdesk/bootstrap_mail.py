@@ -15,7 +15,7 @@ from helpdesk.settings import Settings, get_settings
 if TYPE_CHECKING:
     from helpdesk.adapters.dynamodb.toolkit import Table
     from helpdesk.mail_ingest import MailIngestion
-    from helpdesk.ports_mail import RawMailStore
+    from helpdesk.ports_mail import MailAttachments, RawMailStore
     from helpdesk.quarantine import Quarantine
 
 
@@ -27,13 +27,14 @@ def s3_client(settings: Settings | None = None) -> Any:
 
 def mail_ingestion(settings: Settings | None = None, s3: Any | None = None) -> MailIngestion:
     """The ingestion: a unit of work per message over the table, the mail records, the
-    attachments bucket (none: attachments are listed on the ticket, not stored), and the one
-    classification of transient AWS errors (aws_clients.is_transient)."""
+    attachments of tickets in their bucket (none: the files are only named on the ticket), and
+    the one classification of transient AWS errors (aws_clients.is_transient)."""
     from helpdesk.adapters import aws_clients
-    from helpdesk.adapters.attachments import S3AttachmentStore
+    from helpdesk.adapters.attachments import S3AttachmentFiles
     from helpdesk.adapters.dynamodb.mail import DynamoMailRepository
     from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
     from helpdesk.bootstrap import table
+    from helpdesk.bootstrap_attachments import attachment_service_over
     from helpdesk.domain.mail import MailRouting
     from helpdesk.mail_ingest import MailConfig, MailIngestion
 
@@ -47,7 +48,11 @@ def mail_ingestion(settings: Settings | None = None, s3: Any | None = None) -> M
     attachments = None
     if settings.attachments_bucket:
         client = s3 if s3 is not None else s3_client(settings)
-        attachments = S3AttachmentStore(client, settings.attachments_bucket)
+        attachments = attachment_service_over(
+            dynamodb,
+            S3AttachmentFiles(client, settings.attachments_bucket),
+            scanning=settings.malware_scanning,
+        )
     return MailIngestion(
         lambda: DynamoUnitOfWork(dynamodb),
         DynamoMailRepository(dynamodb),
@@ -58,15 +63,23 @@ def mail_ingestion(settings: Settings | None = None, s3: Any | None = None) -> M
 
 
 def quarantine_over(
-    table: Table, raw: RawMailStore, clock: Callable[[], datetime] | None = None
+    table: Table,
+    raw: RawMailStore,
+    clock: Callable[[], datetime] | None = None,
+    attachments: MailAttachments | None = None,
 ) -> Quarantine:
-    """The quarantine over this table and this inbound bucket (tests, the local stack)."""
+    """The quarantine over this table and this inbound bucket (tests, the local stack); a
+    released mail's files go to `attachments` (None: only named on the ticket)."""
     from helpdesk.adapters.dynamodb.mail import DynamoMailRepository
     from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
     from helpdesk.quarantine import Quarantine, utc_now
 
     return Quarantine(
-        lambda: DynamoUnitOfWork(table), DynamoMailRepository(table), raw, clock=clock or utc_now
+        lambda: DynamoUnitOfWork(table),
+        DynamoMailRepository(table),
+        raw,
+        clock=clock or utc_now,
+        attachments=attachments,
     )
 
 
@@ -76,13 +89,26 @@ _quarantine: Quarantine | None = None
 def quarantine() -> Quarantine:
     """The environment's quarantine (the API's `/mail/quarantine` routes), built on first
     use: the table of the settings, the inbound bucket through S3 (links signed for
-    `EXPORTS_PUBLIC_ENDPOINT` when set)."""
+    `EXPORTS_PUBLIC_ENDPOINT` when set), and, with ATTACHMENTS_BUCKET, a released mail's
+    files made attachments of its ticket."""
     global _quarantine
     if _quarantine is None:
         from helpdesk.adapters.raw_mail import S3RawMailStore
         from helpdesk.bootstrap import table
 
-        _quarantine = quarantine_over(table(), S3RawMailStore.from_settings())
+        settings = get_settings()
+        attachments = None
+        if settings.attachments_bucket:
+            from helpdesk.adapters.attachments import S3AttachmentFiles
+            from helpdesk.bootstrap_attachments import attachment_service_over
+
+            files = S3AttachmentFiles(s3_client(settings), settings.attachments_bucket)
+            attachments = attachment_service_over(
+                table(settings), files, scanning=settings.malware_scanning
+            )
+        _quarantine = quarantine_over(
+            table(), S3RawMailStore.from_settings(), attachments=attachments
+        )
     return _quarantine
 
 

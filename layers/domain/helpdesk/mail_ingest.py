@@ -43,9 +43,12 @@ Exactly once, even across crashes and concurrent deliveries
      bytes) race on those conditions: one transaction wins, the other is cancelled whole
      (AlreadyRecorded) and records `duplicate` (or finds the final record).
    Outcomes without an effect are the same unit of work with no effect in it.
-4. Attachments go to S3 after the commit (their key needs the ticket number); the record keeps
-   `attachments_pending` until they are stored, and any later delivery of the bytes resumes it.
-   S3 puts of the same key are idempotent.
+4. Attachments become attachments of the ticket, or of the comment the mail made (DESIGN.md
+   §11, source `email`), after the commit (their key needs the ticket number): each is
+   recorded, stored at `tickets/<n>/attachments/<id>` and checked like an upload
+   (helpdesk.attachments.AttachmentService.from_mail). The mail record keeps
+   `attachments_pending` until that is done, and any later delivery of the bytes resumes it;
+   the ids derive from the mail and the file's rank, so a resumed step adds nothing twice.
 The sender's hourly counter is the one write outside this scheme: a crash between counting and
 the commit counts that message twice (its own rank is kept on the record and reused).
 """
@@ -76,7 +79,7 @@ from helpdesk.domain.model import Caller, Role, Source, Status, Ticket, TicketTy
 from helpdesk.domain.text import clean_text, clean_title
 from helpdesk.domain.tickets import MAX_DESCRIPTION, MAX_TITLE
 from helpdesk.ports import AlreadyRecorded, Change, MailHandled, UnitOfWork
-from helpdesk.ports_mail import AttachmentStore, MailRecord, MailRepository
+from helpdesk.ports_mail import MailAttachments, MailRecord, MailRepository
 from helpdesk.service import HelpdeskService, new_id
 
 log = logging.getLogger(__name__)
@@ -165,8 +168,8 @@ class MailIngestion:
     """Inbound mail into tickets and comments, through ports only.
 
     `unit_of_work` gives a fresh unit of work for each message (the ticket or comment and the
-    outcome commit in it); `mail` keeps the mail records; `attachments` stores attachments
-    (None: they are listed on the ticket, not stored). `transient` tells which errors of the
+    outcome commit in it); `mail` keeps the mail records; `attachments` makes the files
+    attachments of the ticket (None: they are only named on the ticket, not stored). `transient` tells which errors of the
     adapters a later attempt may get past (helpdesk.adapters.aws_clients.is_transient, given
     by the composition root); a concurrent change (Conflict, StaleVersion) always is.
     """
@@ -176,7 +179,7 @@ class MailIngestion:
         unit_of_work: Callable[[], UnitOfWork],
         mail: MailRepository,
         config: MailConfig,
-        attachments: AttachmentStore | None = None,
+        attachments: MailAttachments | None = None,
         clock: Callable[[], datetime] = utc_now,
         transient: TransientCheck = no_other_transient_error,
     ) -> None:
@@ -475,17 +478,23 @@ class MailIngestion:
         return bool(mail.attachments) and self.attachments is not None
 
     def _resume_attachments(self, record: MailRecord, raw: bytes) -> None:
-        """Store the attachments of a handled message, if that is still to do."""
+        """Make the files of a handled message attachments of its ticket, if still to do."""
+        from helpdesk.attachments import MailFile
+        from helpdesk.domain.calendar import parse_instant
+
         store = self.attachments
         if not record.attachments_pending or record.ticket_number is None or store is None:
             return
-        for attachment in parse_mail(raw).attachments:
-            store.put(
-                attachment_key(record.ticket_number, attachment),
-                attachment.content,
-                attachment.content_type,
-                {"mail-sha256": record.sha256},
-            )
+        mail = parse_mail(raw)
+        received = parse_instant(record.received_at) if record.received_at else self.clock()
+        store.from_mail(
+            record.ticket_number,
+            record.sha256,
+            mail.sender,
+            received,
+            [MailFile(a.filename, a.content_type, a.content) for a in mail.attachments],
+            comment_id=record.comment_id,
+        )
         self.mail.attachments_stored(record.sha256)
 
 
@@ -507,7 +516,3 @@ def comment_body(mail: ParsedMail, sha: str) -> str:
     parts = [strip_quoted(mail.text), _attachment_line(mail.attachments)]
     body = clean_text("\n\n".join(p for p in parts if p)).strip() or "(message sans texte)"
     return _clip(body, MAX_BODY, f"\n\n[… message tronqué ; conservé : {sha}]")
-
-
-def attachment_key(ticket_number: int, attachment: Attachment) -> str:
-    return f"attachments/{ticket_number}/{attachment.sha256}/{attachment.filename}"

@@ -3,15 +3,18 @@
 The ingestion (helpdesk.mail_ingest) writes tickets and comments through the unit of work
 (helpdesk.ports), and its outcome with them (`MailHandled`); what it reads and writes about
 the received messages themselves goes through `MailRepository` (implemented over the table
-by helpdesk.adapters.dynamodb.mail), attachments through `AttachmentStore` (S3:
-helpdesk.adapters.attachments).
+by helpdesk.adapters.dynamodb.mail), attachments through `MailAttachments`
+(helpdesk.attachments).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from helpdesk.attachments import MailFile
 
 
 class MailRecord(Protocol):
@@ -46,6 +49,11 @@ class MailRecord(Protocol):
 
     @property
     def rate_count(self) -> int | None: ...
+
+    @property
+    def received_at(self) -> str | None:
+        """When the message was first seen (ISO 8601), if recorded."""
+        ...
 
     @property
     def defects(self) -> str | None:
@@ -87,9 +95,19 @@ class MailRepository(Protocol):
         ...
 
 
-class AttachmentStore(Protocol):
-    def put(self, key: str, data: bytes, content_type: str, metadata: Mapping[str, str]) -> None:
-        """Store the attachment under `key` (writing the same key again is harmless)."""
+class MailAttachments(Protocol):
+    """The files of a mail become attachments of its ticket (helpdesk.attachments)."""
+
+    def from_mail(
+        self,
+        ticket_number: int,
+        mail_sha256: str,
+        sender: str,
+        received_at: datetime,
+        files: Sequence[MailFile],
+        comment_id: str | None = None,
+    ) -> Sequence[object]:
+        """Record, store and check each file once (a repeated call adds nothing)."""
         ...
 
 

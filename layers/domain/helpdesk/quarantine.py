@@ -32,7 +32,12 @@ from helpdesk.domain.mail import MailOutcomeKind, MalformedMail, ParsedMail, par
 from helpdesk.domain.model import Caller, Source, Ticket, TicketType
 from helpdesk.mail_ingest import comment_body, mail_caller, ticket_description, ticket_title
 from helpdesk.ports import Change, ConditionNotMet, MailReleased, UnitOfWork
-from helpdesk.ports_mail import QuarantinedMail, QuarantineRepository, RawMailStore
+from helpdesk.ports_mail import (
+    MailAttachments,
+    QuarantinedMail,
+    QuarantineRepository,
+    RawMailStore,
+)
 from helpdesk.service import HelpdeskService, new_id, require_manager
 
 AS_TICKET = "ticket"
@@ -67,12 +72,14 @@ class Quarantine:
         raw: RawMailStore,
         clock: Callable[[], datetime] = utc_now,
         ids: Callable[[], str] = new_id,
+        attachments: MailAttachments | None = None,
     ) -> None:
         self.unit_of_work = unit_of_work
         self.mail = mail
         self.raw = raw
         self.clock = clock
         self.ids = ids
+        self.attachments = attachments  # the released mail's files become attachments (§11)
 
     # ---------- reading ----------
 
@@ -122,6 +129,7 @@ class Quarantine:
             )
         except ConditionNotMet as exc:
             raise self._released_meanwhile(sha256) from exc
+        self._attach(mail, released[0])
         return self._release(released[0])
 
     def release_as_comment(self, caller: Caller, sha256: str, number: int) -> Release:
@@ -147,7 +155,24 @@ class Quarantine:
             )
         except ConditionNotMet as exc:
             raise self._released_meanwhile(sha256) from exc
+        self._attach(mail, change)
         return self._release(change)
+
+    def _attach(self, mail: ParsedMail, change: MailReleased) -> None:
+        """The released mail's files, as attachments of its ticket or comment (after the
+        commit, as the ingestion does; checked at once)."""
+        if self.attachments is None or not mail.attachments:
+            return
+        from helpdesk.attachments import MailFile
+
+        self.attachments.from_mail(
+            change.ticket_number,
+            change.sha256,
+            mail.sender,
+            change.at,
+            [MailFile(a.filename, a.content_type, a.content) for a in mail.attachments],
+            comment_id=change.comment_id,
+        )
 
     def _quarantined(self, sha256: str) -> tuple[QuarantinedMail, ParsedMail]:
         """The quarantined record and its message, parsed; 404 for a message that was never

@@ -43,6 +43,9 @@ class Settings:
     inbound_bucket: str = ""  # INBOUND_BUCKET
     inbound_prefix: str = "inbound/"  # INBOUND_PREFIX
     attachments_bucket: str = ""  # ATTACHMENTS_BUCKET
+    # Attachments (§11): with GuardDuty Malware Protection for S3 on the bucket (template
+    # parameter MalwareScanning), only a file its scan tags clean becomes available.
+    malware_scanning: bool = False  # MALWARE_SCANNING: enabled or disabled
     mail_mailboxes: str = ""  # MAIL_MAILBOXES
     mail_max_bytes: int = 10 * 1024 * 1024  # MAIL_MAX_BYTES
     mail_rate_limit: int = 20  # MAIL_RATE_LIMIT
@@ -65,6 +68,9 @@ class Settings:
         retry_mode = str(values.get("AWS_RETRY_MODE", "standard"))
         if retry_mode not in RETRY_MODES:
             raise ValueError(f"AWS_RETRY_MODE must be one of {RETRY_MODES}, not {retry_mode!r}")
+        scanning = str(values.get("MALWARE_SCANNING", "disabled"))
+        if scanning not in ("enabled", "disabled"):
+            raise ValueError(f"MALWARE_SCANNING must be enabled or disabled, not {scanning!r}")
         return cls(
             table_name=table_name,
             idempotency_table_name=str(values.get("IDEMPOTENCY_TABLE_NAME", "")),
@@ -82,6 +88,7 @@ class Settings:
             inbound_bucket=str(values.get("INBOUND_BUCKET", "")),
             inbound_prefix=str(values.get("INBOUND_PREFIX", "inbound/")),
             attachments_bucket=str(values.get("ATTACHMENTS_BUCKET", "")),
+            malware_scanning=scanning == "enabled",
             mail_mailboxes=str(values.get("MAIL_MAILBOXES", "")),
             mail_max_bytes=_int_between(values, "MAIL_MAX_BYTES", 10 * 1024 * 1024, 1, 2**40),
             mail_rate_limit=_int_between(values, "MAIL_RATE_LIMIT", 20, 1, 10**9),

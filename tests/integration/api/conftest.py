@@ -10,6 +10,9 @@ import boto3
 import pytest
 
 from helpdesk import bootstrap_mail
+from helpdesk.adapters.attachments import S3AttachmentFiles
+from helpdesk.adapters.dynamodb.toolkit import Table
+from helpdesk.bootstrap_attachments import attachment_service_over
 from helpdesk.service import HelpdeskService
 from helpdesk.settings import get_settings
 from infra.cfn_template import create_table_from_template
@@ -78,7 +81,10 @@ def idempotency_table(dynamodb: Any, template: dict[str, Any]) -> str:
 
 @pytest.fixture
 def api(
-    service: HelpdeskService, idempotency_table: str, monkeypatch: pytest.MonkeyPatch
+    service: HelpdeskService,
+    idempotency_table: str,
+    table: Table,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Api]:
     """The handler, using the seeded service of tests/conftest.py (its clock included)."""
     monkeypatch.setenv("TABLE_NAME", TABLE_NAME)
@@ -93,10 +99,20 @@ def api(
     module.reset_idempotency()
     s3 = boto3.client("s3", region_name=REGION)
     module.billing.set_exports(exports_store(s3, create_bucket(s3)))
+    # Attachments (§11) to a bucket of their own; tests/integration/attachments sets its own.
+    attachments_bucket = create_bucket(s3, "helpdesk-api-test-attachments")
+    module.attachments.set_attachments(
+        attachment_service_over(
+            table,
+            S3AttachmentFiles(s3, attachments_bucket, exports_store(s3).presign_client),
+            service.get_ticket,
+        )
+    )
     bootstrap_mail.use_quarantine(None)  # built again, over this test's table
     yield Api(module)
     bootstrap_mail.use_quarantine(None)
     module.billing.set_exports(None)
+    module.attachments.set_attachments(None)
     module.set_service(None)
     module.reset_idempotency()
     get_settings.cache_clear()

@@ -82,6 +82,15 @@ ROWS = [
     ),
     _row("GET", "/tickets/1/comments", (200, 404, 200, 200, 200, 200, 403, 401)),
     _row("GET", "/tickets/1/quotes", (200, 404, 200, 200, 200, 200, 403, 401)),
+    # DESIGN §11: whoever reads the ticket attaches files (internal ones: staff only).
+    _row(
+        "POST",
+        "/tickets/1/attachments",
+        (201, 404, 201, 201, 201, 201, 403, 401),
+        body={"filename": "a.png", "content_type": "image/png", "size": 10},
+    ),
+    _row("GET", "/tickets/1/attachments", (200, 404, 200, 200, 200, 200, 403, 401)),
+    _row("GET", "/tickets/1/attachments/unknown", (404, 404, 404, 404, 404, 404, 403, 401)),
     _row(
         "POST",
         "/tickets/1/time-entries",

@@ -199,7 +199,7 @@ def test_each_builder_constructs_its_model(
 
 
 def test_a_ticket_reply_has_exactly_the_declared_fields() -> None:
-    built = schemas.ticket_out(TICKET, ["reopen"])
+    built = schemas.ticket_out(TICKET, ["reopen"], 2)
     assert type(built) is schemas.TicketOut
     dumped = built.model_dump(mode="json")
     assert list(dumped) == list(schemas.TicketOut.model_fields)
@@ -208,6 +208,7 @@ def test_a_ticket_reply_has_exactly_the_declared_fields() -> None:
     assert dumped["closure_reason"] == "confirmed"
     assert dumped["auto_close_at"] is None
     assert dumped["allowed_actions"] == ["reopen"]
+    assert dumped["attachments_count"] == 2
 
 
 def test_an_undeclared_field_is_never_sent_and_a_missing_one_is_refused() -> None:

@@ -11,11 +11,12 @@ import boto3
 import pytest
 
 from helpdesk.adapters import aws_clients
-from helpdesk.adapters.attachments import S3AttachmentStore
+from helpdesk.adapters.attachments import S3AttachmentFiles
 from helpdesk.adapters.dynamodb import keys
 from helpdesk.adapters.dynamodb.mail import DynamoMailRepository, MailRecord
 from helpdesk.adapters.dynamodb.toolkit import Table
 from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
+from helpdesk.bootstrap_attachments import attachment_service_over
 from helpdesk.domain.mail import MailRouting
 from helpdesk.mail_ingest import IngestResult, MailConfig, MailIngestion, MailSource
 from helpdesk.service import HelpdeskService
@@ -57,7 +58,11 @@ def mail_ingestion(
     """The ingestion over the table as the function builds it (helpdesk.bootstrap_mail): a
     unit of work per message, the one transient-error classification; attachments to
     `attachments_bucket`, or not stored when it is None."""
-    store = S3AttachmentStore(s3, attachments_bucket) if attachments_bucket else None
+    store = (
+        attachment_service_over(table, S3AttachmentFiles(s3, attachments_bucket))
+        if attachments_bucket
+        else None
+    )
     return MailIngestion(
         lambda: DynamoUnitOfWork(table),
         DynamoMailRepository(table),

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from helpdesk.adapters.dynamodb import keys
+from helpdesk.adapters.dynamodb.attachments import DynamoAttachmentRecords
 from helpdesk.adapters.dynamodb.toolkit import Table
+from helpdesk.domain.attachments import Rejection
 from helpdesk.domain.listing import TicketQuery
 from helpdesk.domain.model import Caller, Role, Source, Status, Ticket, TicketType
 from helpdesk.domain.workflow import Action, ActionInput
@@ -67,21 +71,35 @@ def test_html_only_mail_becomes_readable_text_and_incident_opens_an_incident(
     assert "<" not in ticket.description and "alert" not in ticket.description
 
 
-def test_attachments_are_stored_in_s3_and_listed_on_the_ticket(
-    mailbox: Mailbox, service: HelpdeskService, s3: Any
+def test_attachments_become_checked_attachments_of_the_ticket(
+    mailbox: Mailbox, service: HelpdeskService, s3: Any, table: Table
 ) -> None:
     ticket = opened(mailbox, service, "attachments.eml")
     assert ticket.type is TicketType.EVOLUTION
     assert ticket.attachments == ("cahier des charges.pdf", "capture écran.png")
     assert ticket.description.startswith("Nous souhaitons un export trimestriel")
-    listed = s3.list_objects_v2(Bucket=ATTACHMENTS_BUCKET, Prefix=f"attachments/{ticket.number}/")
-    keys = sorted(o["Key"] for o in listed["Contents"])
-    assert len(keys) == 2
-    assert all(k.split("/")[2].isalnum() and len(k.split("/")[2]) == 64 for k in keys)
-    pdf = s3.get_object(Bucket=ATTACHMENTS_BUCKET, Key=keys[0] if "pdf" in keys[0] else keys[1])
+    records = DynamoAttachmentRecords(table).page(ticket.number, False, None, 10).items
+    assert [(r.filename, r.content_type, r.status.value, r.source.value) for r in records] == [
+        ("cahier des charges.pdf", "application/pdf", "available", "email"),
+        ("capture écran.png", "image/png", "available", "email"),
+    ]
+    assert {r.uploaded_by for r in records} == {"fabrice@acme.example"}
+    assert all(r.comment_id is None and not r.internal for r in records)
+    assert service.uow.tickets.get(ticket.number).attachments_available == 2
+    listed = s3.list_objects_v2(
+        Bucket=ATTACHMENTS_BUCKET, Prefix=f"tickets/{ticket.number}/attachments/"
+    )
+    keys_ = sorted(o["Key"] for o in listed["Contents"])
+    assert keys_ == sorted(f"tickets/{ticket.number}/attachments/{r.id}" for r in records)
+    pdf = s3.get_object(Bucket=ATTACHMENTS_BUCKET, Key=records[0].key)
     assert pdf["ContentType"] == "application/pdf"
-    assert pdf["Body"].read().startswith(b"%PDF-1.4")
-    assert not mailbox.record(mailbox.deliver(corpus("attachments.eml"))).attachments_pending
+    body = pdf["Body"].read()
+    assert body.startswith(b"%PDF-1.4")
+    assert records[0].sha256 == hashlib.sha256(body).hexdigest()
+    again = mailbox.record(mailbox.deliver(corpus("attachments.eml")))
+    assert not again.attachments_pending
+    assert len(DynamoAttachmentRecords(table).page(ticket.number, False, None, 10).items) == 2
+    assert service.uow.tickets.get(ticket.number).attachments_available == 2
 
 
 def test_attachments_are_listed_even_without_a_bucket(
@@ -300,3 +318,33 @@ def test_a_duplicate_reply_adds_one_comment(mailbox: Mailbox, service: HelpdeskS
     outcomes = [mailbox.deliver(raw).outcome, mailbox.deliver(b"X-Relay: 2\r\n" + raw).outcome]
     assert outcomes == ["comment_added", "duplicate"]
     assert len(service.comments(MANAGER, ticket.number)) == 1
+
+
+def test_files_of_a_reply_become_attachments_of_its_comment_checked_alike(
+    mailbox: Mailbox, service: HelpdeskService, table: Table
+) -> None:
+    ticket = opened(mailbox, service, "plain.eml")
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 30).decode()
+    exe = base64.b64encode(b"MZ\x90\x00" + b"\x00" * 30).decode()
+    raw = (
+        "From: fabrice@acme.example\r\nTo: support@helpdesk.localhost\r\n"
+        f"Subject: RE: [#{ticket.number}] capture\r\nMessage-ID: <reply-files@acme.example>\r\n"
+        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nVoici la capture.\r\n"
+        "--b\r\nContent-Type: application/octet-stream\r\n"
+        'Content-Disposition: attachment; filename="../écran.png"\r\n'
+        f"Content-Transfer-Encoding: base64\r\n\r\n{png}\r\n"
+        "--b\r\nContent-Type: image/png\r\n"
+        'Content-Disposition: attachment; filename="photo.png"\r\n'
+        f"Content-Transfer-Encoding: base64\r\n\r\n{exe}\r\n--b--\r\n"
+    ).encode()
+    result = mailbox.deliver(raw)
+    assert result.outcome == "comment_added"
+    records = DynamoAttachmentRecords(table).page(ticket.number, False, None, 10).items
+    assert [(r.filename, r.content_type, r.status.value, r.reason) for r in records] == [
+        ("écran.png", "image/png", "available", None),  # octet-stream: its name says png
+        ("photo.png", "image/png", "rejected", Rejection.TYPE_MISMATCH),
+    ]
+    assert {r.comment_id for r in records} == {result.comment_id}
+    assert {r.source for r in records} == {Source.EMAIL}
+    assert service.uow.tickets.get(ticket.number).attachments_available == 1

@@ -116,7 +116,7 @@ def test_an_s3_event_with_an_url_encoded_key(
     replies = [invoke(function, event) for _ in range(3)]
     assert {r["results"][0]["ticket_number"] for r in replies} == {1}
     assert count(service) == 1
-    stored = s3.list_objects_v2(Bucket=ATTACHMENTS_BUCKET, Prefix="attachments/1/")
+    stored = s3.list_objects_v2(Bucket=ATTACHMENTS_BUCKET, Prefix="tickets/1/attachments/")
     assert stored["KeyCount"] == 2
 
 
@@ -215,16 +215,17 @@ def test_the_log_lines_carry_the_message_as_correlation_id(
 ) -> None:
     """The SES message id, or for an S3 notification without a request id, the object key."""
     s3.put_object(Bucket=INBOUND_BUCKET, Key="inbound/ses-0003", Body=corpus("plain.eml"))
-    # Stream and level were set when the module was loaded (the corpus run loads it quiet).
+    # Stream and level were set when the module was loaded (the corpus run loads it quiet; a
+    # test that loaded it under capsys leaves a closed stream, which setStream would flush).
     logger, handler = function.logger, function.logger.registered_handler
     logged, level = io.StringIO(), logger.log_level
-    previous = handler.setStream(logged)
+    previous, handler.stream = handler.stream, logged
     logger.setLevel("INFO")
     try:
         invoke(function, ses_event("ses-0003", ["support@helpdesk.localhost"]))
         invoke(function, s3_put_event(INBOUND_BUCKET, "inbound/ses-0003"))
     finally:
-        handler.setStream(previous)
+        handler.stream = previous
         logger.setLevel(level)
     lines = [json.loads(line) for line in logged.getvalue().splitlines() if line]
     handled = [line for line in lines if line.get("message") == "mail handled"]

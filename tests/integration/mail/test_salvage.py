@@ -169,7 +169,7 @@ def test_a_broken_but_readable_message_becomes_its_ticket(
     assert ticket.attachments == attachments
     if attachments:
         listed = s3.list_objects_v2(
-            Bucket=ATTACHMENTS_BUCKET, Prefix=f"attachments/{ticket.number}/"
+            Bucket=ATTACHMENTS_BUCKET, Prefix=f"tickets/{ticket.number}/attachments/"
         )
         stored = [
             s3.get_object(Bucket=ATTACHMENTS_BUCKET, Key=o["Key"]) for o in listed["Contents"]

@@ -260,6 +260,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tickets/{number}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ticket's attachments (a client: the public ones) */
+        get: operations["listAttachments"];
+        put?: never;
+        /**
+         * Announce a file and get its upload form (internal: staff only)
+         * @description Answers an S3 presigned POST: send `upload.fields` then the file as `file` (multipart/form-data) to `upload.url` before `expires_at`; S3 accepts exactly `size` bytes of `content_type`. The file is then checked (size, type sniffed from its content, SHA-256) and becomes `available` or `rejected`. `internal: true` by a client is 422. The same `Idempotency-Key` and body give the same attachment; another body is 422.
+         */
+        post: operations["addAttachment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tickets/{number}/attachments/{attachment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One attachment, with its download link when available */
+        get: operations["getAttachment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tickets/{number}/comments": {
         parameters: {
             query?: never;
@@ -409,6 +447,91 @@ export interface components {
             type?: components["schemas"]["TicketType"] | null;
             /** Validity Days */
             validity_days?: number | null;
+        };
+        /** AttachmentCreated */
+        AttachmentCreated: {
+            /** Expires At */
+            expires_at: string;
+            /** Id */
+            id: string;
+            upload: components["schemas"]["UploadOut"];
+        };
+        /** AttachmentIn */
+        AttachmentIn: {
+            /**
+             * Content Type
+             * @description one of: application/msword, application/pdf, application/rtf, application/vnd.ms-excel, application/vnd.ms-powerpoint, application/vnd.oasis.opendocument.presentation, application/vnd.oasis.opendocument.spreadsheet, application/vnd.oasis.opendocument.text, application/vnd.openxmlformats-officedocument.presentationml.presentation, application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, application/vnd.openxmlformats-officedocument.wordprocessingml.document, application/zip, image/gif, image/jpeg, image/png, image/tiff, image/webp, message/rfc822, text/csv, text/plain
+             */
+            content_type: string;
+            /**
+             * Filename
+             * @description shown and offered on download, sanitised (the last path component, no control characters); never the storage key
+             */
+            filename: string;
+            /**
+             * Internal
+             * @description staff only: clients never see it
+             * @default false
+             */
+            internal: boolean;
+            /**
+             * Size
+             * @description bytes, at most 10 MiB
+             */
+            size: number;
+        };
+        /** AttachmentList */
+        AttachmentList: {
+            /** Items */
+            items: components["schemas"]["AttachmentOut"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** AttachmentOut */
+        AttachmentOut: {
+            /** At */
+            at: string;
+            /**
+             * Comment Id
+             * @description the comment the mail that brought it made
+             */
+            comment_id: string | null;
+            /** Content Type */
+            content_type: string;
+            /** Detail */
+            detail: string | null;
+            /** Filename */
+            filename: string;
+            /** Id */
+            id: string;
+            /** Internal */
+            internal: boolean;
+            /**
+             * Reason
+             * @description why it was rejected: empty, size_mismatch, too_large, type_not_allowed, type_mismatch, malware
+             */
+            reason: string | null;
+            /** Sha256 */
+            sha256: string | null;
+            /** Size */
+            size: number;
+            /**
+             * Source
+             * @description api or email
+             */
+            source: string;
+            /**
+             * Status
+             * @description pending, available or rejected
+             */
+            status: string;
+            /** Uploaded By */
+            uploaded_by: string;
+            /**
+             * Url
+             * @description a 5-minute download link, only when available
+             */
+            url: string | null;
         };
         /** BusinessHoursIn */
         BusinessHoursIn: {
@@ -1077,6 +1200,11 @@ export interface components {
             assignee: string | null;
             /** Attachments */
             attachments: string[];
+            /**
+             * Attachments Count
+             * @description available attachments this caller may see (a client: the public ones)
+             */
+            attachments_count: number;
             /** Auto Close At */
             auto_close_at: string | null;
             /** Closed At */
@@ -1218,6 +1346,15 @@ export interface components {
             status: string;
             /** Unlocked By */
             unlocked_by: string;
+        };
+        /** UploadOut */
+        UploadOut: {
+            /** Fields */
+            fields: {
+                [key: string]: string;
+            };
+            /** Url */
+            url: string;
         };
         /** ValidationError */
         ValidationError: {
@@ -2406,6 +2543,214 @@ export interface operations {
             };
             /** @description The body is not declared application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (field, errors) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAttachments: {
+        parameters: {
+            query?: {
+                /** @description items a page (1-100) */
+                limit?: number;
+                /** @description the `next_cursor` of the page before */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description the ticket number (#88 → 88) */
+                number: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentList"];
+                };
+            };
+            /** @description No or a bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role never does this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or another organisation's ticket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (field, errors) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    addAttachment: {
+        parameters: {
+            query?: never;
+            header?: {
+                "idempotency-key"?: string | null;
+            };
+            path: {
+                /** @description the ticket number (#88 → 88) */
+                number: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttachmentIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentCreated"];
+                };
+            };
+            /** @description No or a bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role never does this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or another organisation's ticket */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused action (allowed_actions), locked month, conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not declared application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (field, errors) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAttachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the ticket number (#88 → 88) */
+                number: number;
+                /** @description the attachment's id */
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentOut"];
+                };
+            };
+            /** @description No or a bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role never does this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or another organisation's ticket */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -17,6 +17,7 @@ import {
 } from "../api/client";
 import type { operations } from "../api/schema";
 import { ACTION_FIELDS, ActionDialog } from "../components/ActionDialog";
+import { Attachments } from "../components/Attachments";
 import { Dialog } from "../components/Dialog";
 import { Field } from "../components/Field";
 import {
@@ -431,6 +432,8 @@ export default function TicketPage() {
           </form>
         )}
       </section>
+
+      <Attachments number={number} staff={staff} open={ticket.status !== "closed"} />
 
       {staff && (
         <section aria-labelledby="h-time">

@@ -190,6 +190,10 @@ class Ticket:
     linked_ticket: int | None = None
     attachments: tuple[str, ...] = field(default=())
     mail_thread: str = ""  # the Message-ID of the mail that created the ticket, if any
+    # Available attachments (§11), counted on the ticket item as they become available (not
+    # workflow fields: no action writes them): all of them, and those clients see.
+    attachments_available: int = 0
+    attachments_public: int = 0
 
     @property
     def status_label(self) -> str:

@@ -23,6 +23,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from helpdesk.domain import french
+from helpdesk.domain.attachments import AttachmentRecord, AttachmentStatus, human_size
 from helpdesk.domain.comments import Comment
 from helpdesk.domain.model import (
     Caller,
@@ -54,6 +55,7 @@ class NotificationKind(StrEnum):
     AUTO_CLOSE_REMINDER = "auto_close_reminder"
     REOPENED = "reopened"
     CLOSED = "closed"
+    ATTACHMENT = "attachment"  # a file staff attached, not internal (keyed by the attachment)
     # To staff: a consultant, or the active consultants of a level
     STAFF_NEW_TICKET = "staff_new_ticket"
     STAFF_ASSIGNED = "staff_assigned"
@@ -66,6 +68,7 @@ class NotificationKind(StrEnum):
     STAFF_REOPENED = "staff_reopened"
     STAFF_AUTO_CLOSED = "staff_auto_closed"
     STAFF_MAIL_BOUNCED = "staff_mail_bounced"  # a mail to the client could not be delivered
+    STAFF_CLIENT_ATTACHMENT = "staff_client_attachment"  # keyed by the attachment
     # Hour budgets (§10): keyed by threshold, month and recipient (helpdesk.domain.budget_mail)
     BUDGET_ALERT = "budget_alert"  # to an address of the contract's `alert_emails`
     STAFF_BUDGET_ALERT = "staff_budget_alert"  # to the managers
@@ -1053,6 +1056,44 @@ def _client_comment(ticket: Ticket, comment: Comment, caller: Caller, names: Nam
         _holder(ticket),
         ref=comment.id,
     )
+
+
+# ------------------------------------------------------------------ attachments (§11)
+
+
+def for_attachment(ticket: Ticket, record: AttachmentRecord) -> list[Notification]:
+    """A file that became available, by name: a client's goes to the assignee (or the level's
+    consultants), a staff file that is not internal to the client. Files that came with a mail
+    are named in the mail's own comment or ticket; internal files tell nobody. Keyed by the
+    attachment: it leaves the ticket's version unchanged."""
+    if record.status is not AttachmentStatus.AVAILABLE or record.source is Source.EMAIL:
+        return []
+    if record.internal:
+        return []
+    described = f"« {typed(record.filename)} » ({human_size(record.size)})"
+    if record.by_staff:
+        blocks: list[_Block] = [
+            _Para(f"Le support a joint un fichier à votre demande #{ticket.number} : {described}."),
+            _Para("Vous le trouverez dans l'application, avec la demande."),
+        ]
+        message = _client(
+            ticket, NotificationKind.ATTACHMENT, "Nouvelle pièce jointe", blocks, ref=record.id
+        )
+        return [message] if message is not None else []
+    blocks = [
+        _Para(f"Le client a joint un fichier à la demande #{ticket.number} : {described}."),
+        _staff_facts(ticket, {}),
+    ]
+    return [
+        _staff(
+            ticket,
+            NotificationKind.STAFF_CLIENT_ATTACHMENT,
+            "Pièce jointe du client",
+            blocks,
+            _holder(ticket),
+            ref=record.id,
+        )
+    ]
 
 
 # ------------------------------------------------------------------ reminders

@@ -259,6 +259,8 @@ def ticket_from_item(item: Item) -> Ticket:
         linked_ticket=int(item["linked_ticket"]) if item.get("linked_ticket") else None,
         attachments=tuple(item.get("attachments", [])),
         mail_thread=str(item.get("mail_thread") or ""),
+        attachments_available=int(item.get("attachments_available", 0)),
+        attachments_public=int(item.get("attachments_public", 0)),
     )
 
 

@@ -85,6 +85,14 @@ def comment_sk(at: str, comment_id: str) -> str:
     return f"COMMENT#{at}#{comment_id}"
 
 
+ATTACHMENT_PREFIX = "ATTACHMENT#"
+
+
+def attachment_key(ticket_number: int, attachment_id: str) -> dict[str, str]:
+    """An attachment of the ticket (§11), in the ticket's partition; ids sort by time."""
+    return {"pk": ticket_pk(ticket_number), "sk": f"{ATTACHMENT_PREFIX}{attachment_id}"}
+
+
 def org_key(org_id: str) -> dict[str, str]:
     return {"pk": ORGS_PK, "sk": f"ORG#{org_id}"}
 

@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.metrics import MetricUnit
 
+from helpdesk.domain.attachments import attachments_count
 from helpdesk.domain.listing import MAX_LIMIT
 from helpdesk.domain.model import Caller, Status, Ticket
 from helpdesk.service import HelpdeskService
@@ -73,7 +74,8 @@ def ticket_response(
     ticket: Ticket, caller: Caller, status_code: int = 200, headers: dict[str, str] | None = None
 ) -> Response[TicketOut]:
     """A ticket with what this caller may do now, and its version as the ETag."""
-    body = ticket_out(ticket, get_service().allowed(ticket, caller))
+    allowed = get_service().allowed(ticket, caller)
+    body = ticket_out(ticket, allowed, attachments_count(ticket, caller))
     all_headers = {"ETag": f'"{ticket.version}"', **(headers or {})}
     return ok(body, status_code, all_headers)
 

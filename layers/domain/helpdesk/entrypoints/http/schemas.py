@@ -286,6 +286,9 @@ class TicketOut(Model):
     closed_at: str | None
     linked_ticket: int | None
     attachments: list[str]
+    attachments_count: int = Field(
+        description="available attachments this caller may see (a client: the public ones)"
+    )
     allowed_actions: list[str]
 
 
@@ -500,7 +503,7 @@ def quote_out(quote: Quote) -> QuoteOut:
     )
 
 
-def ticket_out(ticket: Ticket, allowed_actions: list[str]) -> TicketOut:
+def ticket_out(ticket: Ticket, allowed_actions: list[str], attachments_count: int) -> TicketOut:
     latest = ticket.quote
     return TicketOut(
         number=ticket.number,
@@ -526,6 +529,7 @@ def ticket_out(ticket: Ticket, allowed_actions: list[str]) -> TicketOut:
         closed_at=_opt_iso(ticket.closed_at),
         linked_ticket=ticket.linked_ticket,
         attachments=list(ticket.attachments),
+        attachments_count=attachments_count,
         allowed_actions=allowed_actions,
     )
 

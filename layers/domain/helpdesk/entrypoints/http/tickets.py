@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
+from helpdesk.domain.attachments import attachments_count
 from helpdesk.domain.editing import TicketChanges
 from helpdesk.domain.listing import (
     DEFAULT_LIMIT,
@@ -127,7 +128,9 @@ def list_tickets(
         sort=Sort.parse(sort),
     )
     tickets, next_cursor = service.list_tickets(caller, query, cursor, limit)
-    items = [ticket_out(t, service.allowed(t, caller)) for t in tickets]
+    items = [
+        ticket_out(t, service.allowed(t, caller), attachments_count(t, caller)) for t in tickets
+    ]
     return ok(TicketList(items=items, next_cursor=next_cursor))
 
 
