@@ -141,6 +141,22 @@ EXPLAINED: dict[str, str] = {
         "lines, S3 writes (CSV, workbook, manifest), lock update. Scales with the month, see "
         "the billing export section."
     ),
+    "GET /orgs/{org_id}/consumption": (
+        "+1 GetItem: the organisation (its `included_minutes`, and 404 when it does not "
+        "exist) and the month's hour-budget counter (DESIGN §10) are two items of two "
+        "partitions; one BatchGetItem could carry both (one request fewer, the same units)."
+    ),
+    "POST /tickets/{number}/time-entries": (
+        "+1 GetItem: the organisation, whose `included_minutes` decides whether the entry "
+        "reaches an hour-budget alert (§10); the counter itself is an ADD in the entry's "
+        "transaction. With a budget, +1 GetItem of the month's counter before (the alerts the "
+        "entry reaches) and +1 after the commit (an alert that entries racing past a "
+        "threshold left unsent). Evolution time consumes nothing: at the floor."
+    ),
+    "PATCH /tickets/{number}/time-entries/{entry_id}": (
+        "+1 GetItem: the organisation (its budget), as `POST .../time-entries`; with a budget "
+        "and more minutes, the counter reads of the POST."
+    ),
     "GET /billing/exports/{month}": (
         "Lock item + the manifest object from S3 (the presigned links cost no request)."
     ),
@@ -657,6 +673,10 @@ def _directory_routes(m: Measurer) -> None:
     m.measure("PUT /orgs/{org_id}", lambda: api.call("PUT", "/orgs/initech", "manager", org))
     m.measure("GET /orgs/{org_id}", lambda: api.call("GET", "/orgs/initech", "manager"))
     m.measure("GET /orgs", lambda: api.call("GET", "/orgs", "l1"))
+    m.measure(
+        "GET /orgs/{org_id}/consumption",
+        lambda: api.call("GET", "/orgs/initech/consumption", "manager"),
+    )
     person = {"name": "Zoe", "email": "zoe@consult.example", "level": 2}
     m.measure(
         "PUT /consultants/{id}", lambda: api.call("PUT", "/consultants/cons-zoe", "manager", person)

@@ -127,3 +127,16 @@ class World:
 def csv_rows(data: bytes) -> list[dict[str, str]]:
     assert data.endswith(b"\r\n")
     return list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
+
+
+def crash_at_manifest(monkeypatch: Any, exporter: BillingExporter) -> None:
+    """The exporter's run dies (a Lambda timeout) when it comes to write the manifest: the
+    other files are written, the lock stays `exporting`."""
+    real_put = exporter.exports.put
+
+    def put(key: str, body: bytes, **kwargs: Any) -> Any:
+        if key.endswith("manifest.json"):
+            raise RuntimeError("Lambda timed out")
+        return real_put(key, body, **kwargs)
+
+    monkeypatch.setattr(exporter.exports, "put", put)

@@ -34,6 +34,7 @@ from tests.conftest import CLIENT, FINANCE, L1, MANAGER, REGION, TABLE_NAME
 from tests.integration.billing_support import (
     BUCKET,
     World,
+    crash_at_manifest,
     create_bucket,
     csv_rows,
     exporter_over,
@@ -44,6 +45,8 @@ from tests.support.functions import load_function
 MONTH = "2026-10"
 AFTER = datetime(2026, 11, 1, 1, 0, tzinfo=UTC)  # 02:00 in Paris on the 1st
 RATES = {"acme": Decimal("90.00"), "initech": Decimal("72.50"), "globex": None}
+# The monthly client reports (§10): one per organisation, rewritten identically by a rerun.
+REPORTS = ("report-acme.xlsx", "report-globex.xlsx", "report-initech.xlsx")
 
 
 def _orgs(service: HelpdeskService) -> None:
@@ -250,7 +253,12 @@ def test_export_writes_the_three_files_and_locks_the_month(
     for entry in manifest["files"]:
         body = _object(s3, entry["name"])
         assert entry["size"] == len(body) and len(entry["sha256"]) == 64
-    assert manifest["row_counts"] == {"lines": 5, "time": 4, "quote": 1, "margin": 2}
+    assert [f["name"] for f in manifest["files"]] == [
+        "billing-2026-10.csv", "billing-2026-10.xlsx",
+        "report-acme.xlsx", "report-globex.xlsx", "report-initech.xlsx",
+    ]
+    assert manifest["row_counts"] == {"lines": 5, "time": 4, "quote": 1, "fee": 0, "overage": 0,
+                                      "margin": 2}
     assert manifest["entries"]["read"] == 8  # 7 October entries and the closed evolution
     assert _locked(table)
     # Which export billed an entry: the lock of its month names it.
@@ -294,7 +302,7 @@ def test_rerun_of_an_exported_month_is_byte_identical_and_writes_nothing(
     _month_of_work(service, table)
     first = exporter.export(SYSTEM, MONTH, AFTER)
     files = {n: _object(s3, n) for n in (f"billing-{MONTH}.csv", f"billing-{MONTH}.xlsx",
-                                           "manifest.json")}
+                                           "manifest.json", *REPORTS)}
     versions = _versions(s3)
     again = exporter.export(FINANCE, MONTH, AFTER + timedelta(days=3))
     assert not again.created
@@ -333,14 +341,7 @@ def test_a_crash_mid_export_is_completed_by_the_rerun(
     _orgs(service)
     _month_of_work(service, table)
     crashing = exporter_over(table, s3)
-    real_put = crashing.exports.put
-
-    def put(key: str, body: bytes, **kwargs: Any) -> Any:
-        if key.endswith("manifest.json"):
-            raise RuntimeError("Lambda timed out")
-        return real_put(key, body, **kwargs)
-
-    monkeypatch.setattr(crashing.exports, "put", put)
+    crash_at_manifest(monkeypatch, crashing)
     with pytest.raises(RuntimeError):
         crashing.export(SYSTEM, MONTH, AFTER)
     lock = crashing.billing.lock(MONTH)
@@ -355,7 +356,7 @@ def test_a_crash_mid_export_is_completed_by_the_rerun(
     )
     csv_after = _object(s3, f"billing-{MONTH}.csv")
     assert csv_after == csv_before  # same bytes; the objects were not written again
-    for name in (f"billing-{MONTH}.csv", f"billing-{MONTH}.xlsx", "manifest.json"):
+    for name in (f"billing-{MONTH}.csv", f"billing-{MONTH}.xlsx", "manifest.json", *REPORTS):
         prefix = f"exports/2026/10/{name}"
         assert len(s3.list_object_versions(Bucket=BUCKET, Prefix=prefix)["Versions"]) == 1
     rows = csv_rows(csv_after)
@@ -377,7 +378,9 @@ def test_unlock_records_who_and_why_and_regeneration_writes_new_versions(
     assert second.created and second.document["totals"]["minutes"] == 228 + 15
     assert second.document["export_id"] != first.document["export_id"]
     versions = s3.list_object_versions(Bucket=BUCKET, Prefix="exports/2026/10/")["Versions"]
-    assert len(versions) == 6  # each file twice: the first export kept as a prior version
+    # Each of the six files (CSV, workbook, manifest, the three organisations' reports) twice:
+    # the first export kept as a prior version.
+    assert len(versions) == 12
     old = s3.get_object(Bucket=BUCKET, Key="exports/2026/10/manifest.json",
                         VersionId=first.versions.get("manifest.json") or
                         next(v["VersionId"] for v in versions

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TypeVar
 
+from helpdesk.domain.budget import Consumption
 from helpdesk.domain.comments import Comment
 from helpdesk.domain.directory import Consultant, Organisation
 from helpdesk.domain.errors import Conflict, InvalidInput, MonthLocked, NotFound
@@ -36,6 +37,8 @@ from helpdesk.ports import (
     AlreadyRecorded,
     AutoCloseReminded,
     AwaitingQuote,
+    BudgetChanged,
+    BudgetConsumed,
     Change,
     CommandQueued,
     CommentAdded,
@@ -76,6 +79,7 @@ class InMemoryDirectory:
         self.domains: dict[str, str] = {}  # mail domain -> org_id
         self.consultants: dict[str, Consultant] = {}
         self.day_minutes: dict[tuple[str, str], int] = {}  # (consultant, yyyy-mm-dd) -> minutes
+        self.budgets: dict[tuple[str, str], Consumption] = {}  # (org_id, month) -> counter
 
     def get_org(self, org_id: str) -> Organisation | None:
         return self.orgs.get(org_id)
@@ -94,6 +98,9 @@ class InMemoryDirectory:
 
     def consultant_day_minutes(self, consultant_id: str, day: str) -> int:
         return self.day_minutes.get((consultant_id, day), 0)
+
+    def consumption(self, org_id: str, month: str) -> Consumption:
+        return self.budgets.get((org_id, month), Consumption(org_id, month))
 
 
 T = TypeVar("T")
@@ -386,6 +393,10 @@ class InMemoryUnitOfWork:
                 return failures
             case TimeEntryChanged():
                 return self._entry_change_failures(change)
+            case BudgetConsumed(move=move):
+                counter = move.before
+                if d.consumption(counter.org_id, counter.month).alerted & set(move.alerts):
+                    return [(0, lambda: BudgetChanged(counter.org_id, counter.month))]
             case OrgSaved(org=org, previous=previous):
                 old = set(previous.email_domains) if previous else set()
                 touched = old ^ set(org.email_domains)
@@ -489,6 +500,13 @@ class InMemoryUnitOfWork:
                 d.domains.update(dict.fromkeys(new - old, org.org_id))
             case ConsultantSaved(consultant=consultant):
                 d.consultants[consultant.id] = consultant
+            case BudgetConsumed(move=move):
+                now = d.consumption(move.before.org_id, move.before.month)
+                d.budgets[(now.org_id, now.month)] = replace(
+                    now,
+                    minutes=now.minutes + move.delta,  # ADD: whatever was read
+                    alerted=now.alerted | set(move.alerts),
+                )
             case TaskRenamed(ticket_number=number, month=month, title=title):
                 t.tasks[(number, month)] = replace(t.tasks[(number, month)], title=title)
             case TimeEntryChanged(before=before, after=after):
@@ -604,4 +622,6 @@ def _items(change: Change) -> list[tuple[object, ...]]:
             return [("org", org.org_id), *(("domain", x) for x in sorted(domains))]
         case ConsultantSaved(consultant=consultant):
             return [("consultant", consultant.id)]
+        case BudgetConsumed(move=move):
+            return [("budget", move.before.org_id, move.before.month)]
     raise AssertionError(f"unknown change {change!r}")  # pragma: no cover

@@ -30,7 +30,7 @@ from helpdesk.domain.billing import (
 )
 from helpdesk.domain.directory import new_organisation
 from helpdesk.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from helpdesk.domain.model import ClosureReason, QuoteOutcome, Status
+from helpdesk.domain.model import ClosureReason, QuoteOutcome, Status, Ticket
 from helpdesk.domain.timekeeping import TimeEntry, TimeKind
 from helpdesk.ports_billing import (
     LockAction,
@@ -125,6 +125,7 @@ def test_manifest_shape_and_keys() -> None:
     assert manifest["organisations"][0] == {
         "org_id": "acme", "name": "Acme", "currency": "EUR", "rows": 1, "minutes": 45,
         "hours": "0.75", "time_amount": "67.50", "quote_amount": "0.00", "amount": "67.50",
+        "included_minutes": None, "overage_minutes": None, "monthly_fee": None,
     }
     assert manifest["totals"]["amount"] == "67.50" and manifest["generated_at"].endswith("Z")
     assert render_manifest(manifest) == render_manifest(dict(manifest))
@@ -198,6 +199,7 @@ class InMemoryBilling:
         self.events: list[LockEvent] = []
         self.items: dict[str, list[MonthItem]] = {}
         self.tasks: dict[tuple[int, str], int] = {}  # (ticket, month) -> minutes
+        self.tickets: list[Ticket] = []  # what `touched_tickets` reads
 
     def lock(self, month: str) -> MonthLock | None:
         return self.locks.get(month)
@@ -235,6 +237,9 @@ class InMemoryBilling:
 
     def history(self, month: str) -> list[LockEvent]:
         return [e for e in self.events if e.month == month]
+
+    def touched_tickets(self, since: datetime) -> Iterator[Ticket]:
+        return iter([t for t in self.tickets if t.updated_at >= since])
 
 
 @dataclass(frozen=True)

@@ -732,11 +732,23 @@ def every_message() -> list[tuple[str, Notification]]:
     return [(m.key, m) for m in found]
 
 
+def _budget_alerts() -> list[Notification]:
+    """Both hour-budget alerts (§10), crossed by one entry: to the alert address and managers."""
+    from helpdesk.domain.budget import Consumption, budget_move
+    from helpdesk.domain.budget_mail import budget_alerts
+    from helpdesk.domain.directory import new_organisation
+
+    contract = {"included_minutes": 600, "alert_emails": ["dsi@acme.example"]}
+    org = new_organisation("acme", "Acme", ["acme.example"], contract=contract)
+    move = budget_move(600, Consumption("acme", "2026-11", 400), 210)
+    return budget_alerts(org, base_ticket(), move)
+
+
 EVERY_MESSAGE = every_message()
 
 
 def test_every_row_of_the_table_is_composed() -> None:
-    kinds = {m.kind for _key, m in EVERY_MESSAGE}
+    kinds = {m.kind for _key, m in EVERY_MESSAGE} | {m.kind for m in _budget_alerts()}
     assert kinds == set(NotificationKind)
 
 

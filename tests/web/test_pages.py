@@ -148,7 +148,8 @@ def test_client_contract_page(web: Browsing) -> None:
     fabrice = web.page("fabrice")
     fabrice.get_by_role("link", name="Contrat").click()
     expect(fabrice.get_by_text("Organisation : acme")).to_be_visible()
-    expect(fabrice.locator(".notice")).to_contain_text("pas encore disponible")
+    expect(fabrice.get_by_role("heading", name="Niveaux de service")).to_be_visible()
+    expect(fabrice.get_by_role("row", name="critique")).to_contain_text("1,00 h ouvrées")
     assert web.axe(fabrice, "contract (client)") == []
 
 

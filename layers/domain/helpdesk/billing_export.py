@@ -15,7 +15,9 @@ directory). Who may do what is checked here first: finance and managers read and
    next is final.
 3. The month's items are read (the `by_month` index: Query, 1 MB pages, never a Scan) and
    streamed into the aggregator (memory ~ lines, not entries).
-4. The CSV, the workbook, then `manifest.json` are written under `exports/YYYY/MM/`.
+4. The CSV, the workbook, each organisation's monthly report (`report-<org_id>.xlsx`, §10),
+   then `manifest.json` are written under `exports/YYYY/MM/`. The reports read the tickets
+   updated since the month began (index `all_updated`) and those not closed (`queue`).
 5. The lock becomes `exported`, with the manifest's key, version and SHA-256, the files'
    versions, the count and digest of the month's entries.
 
@@ -37,9 +39,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
 from helpdesk.domain.billing import (
@@ -52,6 +55,7 @@ from helpdesk.domain.billing import (
     render_csv,
     render_manifest,
     render_xlsx,
+    report_key,
     sha256_hex,
 )
 from helpdesk.domain.calendar import (
@@ -61,6 +65,13 @@ from helpdesk.domain.calendar import (
     paris_month,
     parse_month,
     previous_month,
+)
+from helpdesk.domain.client_report import (
+    ClientReport,
+    ReportTerms,
+    build_reports,
+    render_report,
+    report_name,
 )
 from helpdesk.domain.errors import Conflict, InvalidInput, NotFound
 from helpdesk.domain.model import SYSTEM, Caller, Ticket
@@ -139,9 +150,46 @@ class BillingExporter:
     # ------------------------------------------------------------------ reading
     def organisations(self) -> dict[str, OrgTerms]:
         return {
-            org.org_id: OrgTerms(org.org_id, org.name, org.hourly_rate, org.currency)
+            org.org_id: OrgTerms(
+                org.org_id,
+                org.name,
+                org.hourly_rate,
+                org.currency,
+                org.contract.included_minutes,
+                org.contract.monthly_fee,
+            )
             for org in self.directory.list_orgs()
         }
+
+    def client_reports(self, month: str, report: BillingReport) -> list[ClientReport]:
+        """The month's report of every organisation (§10), from the tickets updated since the
+        month began (those opened, closed or answered in it among them)."""
+        terms = {
+            org.org_id: ReportTerms(
+                org.org_id,
+                org.name,
+                org.currency,
+                org.contract.included_minutes,
+                org.contract.monthly_fee,
+                org.contract.calendar,
+            )
+            for org in self.directory.list_orgs()
+        }
+        start, _end = month_bounds(month)
+        return build_reports(
+            month, terms, self._report_tickets(start), report.ticket_time, report.consumed
+        )
+
+    def _report_tickets(self, start: datetime) -> Iterator[Ticket]:
+        """Each ticket that may count in a month starting at `start`, once: those updated
+        since (opened, closed or answered in it) and those not closed (a clock may have run
+        past its due time in the month without any change to the ticket)."""
+        seen: set[int] = set()
+        reads = _Reads()
+        for ticket in chain(self.billing.touched_tickets(start), self.tickets.not_closed(reads)):
+            if ticket.number not in seen:
+                seen.add(ticket.number)
+                yield ticket
 
     def aggregate(self, month: str) -> BillingReport:
         aggregator = BillingAggregator(month, self.organisations())
@@ -259,6 +307,11 @@ class BillingExporter:
             file_entry(csv_name, names["csv"], csv_data, CSV_TYPE, len(report.lines)),
             file_entry(xlsx_name, names["xlsx"], xlsx_data, XLSX_TYPE, len(report.lines)),
         ]
+        for client in self.client_reports(month, report):
+            key, name = report_key(month, client.org_id), report_name(client.org_id)
+            data = render_report(client, generated_at)
+            versions[name] = self._put(key, data, XLSX_TYPE, export_id)
+            files.append(file_entry(name, key, data, XLSX_TYPE, len(client.time)))
         manifest = render_manifest(
             build_manifest(report, generated_at=generated_at, export_id=export_id, files=files)
         )
@@ -354,6 +407,11 @@ class BillingExporter:
             raise Conflict(f"The lock of {month} changed meanwhile; try again.")
         return {"month": month, "status": "unlocked", "unlocked_by": caller.id, "reason": reason,
                 "at": iso(now), "previous_export_id": lock.export_id}
+
+
+@dataclass
+class _Reads:
+    items_read: int = 0
 
 
 def _feed_quote(aggregator: BillingAggregator, key: str, ticket: Ticket) -> None:

@@ -8,7 +8,8 @@ expires after the function's timeout, so the retry can claim it again.
 
 At send time, after the claim (DESIGN.md §8):
 - the recipients: the stored address, a consultant's from the roster (`to_consultant`), or every
-  active consultant of a level (`to_level`, one mail with all of them in To);
+  active consultant of a level (`to_level`, one mail with all of them in To), or every active
+  manager (`to_managers`);
 - the action links: one token issued per link the mail asks for (ActionLinks.issue, 30 days),
   `{{link:<action>}}` replaced by `<APP_URL>/app/l/<token>` and `{{app}}` by APP_URL. Tokens
   exist only in the mail: a retry after a failed send issues new ones (the old ones were never
@@ -183,6 +184,9 @@ class Notifier:
                 if active_here and consultant.email and consultant.email not in found:
                     found.append(consultant.email)
             return found
+        if claimed.get("to_managers"):
+            managers = active_managers(self.directory.list_consultants())
+            return list(dict.fromkeys(m.email for m in managers if m.email))
         return []
 
     # ------------------------------------------------------------------ placeholders

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
+from helpdesk.domain.budget import BudgetMove, Consumption
 from helpdesk.domain.comments import Comment
 from helpdesk.domain.directory import Consultant, Organisation
 from helpdesk.domain.listing import TicketQuery
@@ -122,6 +123,11 @@ class DirectoryRepository(Protocol):
     def list_consultants(self) -> list[Consultant]: ...
 
     def consultant_day_minutes(self, consultant_id: str, day: str) -> int: ...
+
+    def consumption(self, org_id: str, month: str) -> Consumption:
+        """The organisation's hour-budget counter of the month, read consistently (zero
+        minutes and no alert when it has none yet)."""
+        ...
 
 
 # ---------------------------------------------------------------- writing: the changes
@@ -307,6 +313,16 @@ class LinkUsed:
     at: datetime
 
 
+@dataclass(frozen=True)
+class BudgetConsumed:
+    """An organisation's month counter moves by `move.delta` minutes and records the alerts
+    of `move.alerts`, on condition that it is still `move.before` (same minutes, same alerts):
+    BudgetChanged otherwise (read it again, decide again). Committed with the time entry (or
+    edit) that consumes, and the alert mails, in one transaction."""
+
+    move: BudgetMove
+
+
 Change = (
     TicketCreated
     | TicketUpdated
@@ -326,6 +342,7 @@ Change = (
     | MailReleased
     | LinkUsed
     | SlaMarked
+    | BudgetConsumed
 )
 
 
@@ -363,6 +380,13 @@ class ConditionNotMet(CommitFailed):
     def __init__(self, change: object) -> None:
         super().__init__(f"condition not met: {type(change).__name__}")
         self.change = change
+
+
+class BudgetChanged(CommitFailed):
+    """An hour-budget counter is not the one the change was decided on."""
+
+    def __init__(self, org_id: str, month: str) -> None:
+        super().__init__(f"the hour budget of {org_id} for {month} changed")
 
 
 class AlreadyRecorded(CommitFailed):

@@ -16,6 +16,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 
+from helpdesk.domain.model import Ticket
+
 
 class LockStatus(StrEnum):
     EXPORTING = "exporting"  # the lock is taken; the files are being written
@@ -132,6 +134,12 @@ class BillingRepository(Protocol):
 
     def history(self, month: str) -> list[LockEvent]:
         """The month's lock history, oldest first."""
+        ...
+
+    def touched_tickets(self, since: datetime) -> Iterator[Ticket]:
+        """Every ticket updated at or after `since` (so every ticket opened, closed or
+        answered since then), read page by page from an index ordered by update time;
+        reads grow with those tickets, never with the table."""
         ...
 
 

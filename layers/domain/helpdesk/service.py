@@ -6,6 +6,7 @@ nothing else decides a role (DESIGN.md §4: 401/403/404 in that order).
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -15,6 +16,15 @@ from decimal import Decimal
 from typing import Any
 
 from helpdesk import side_effects
+from helpdesk.domain.budget import (
+    BudgetMove,
+    BudgetUse,
+    Consumption,
+    budget_move,
+    consumption_month,
+    due_alerts,
+    entry_moves,
+)
 from helpdesk.domain.calendar import DEFAULT_AUTO_CLOSE_DAYS, task_title
 from helpdesk.domain.comments import Comment, new_comment, visible_to
 from helpdesk.domain.contract import DEFAULT_CONTRACT
@@ -69,6 +79,7 @@ from helpdesk.domain.workflow import (
 )
 from helpdesk.ports import (
     AlreadyExists,
+    BudgetChanged,
     Change,
     CommentAdded,
     ConsultantSaved,
@@ -85,6 +96,7 @@ from helpdesk.ports import (
 )
 
 MAX_RETRIES_ON_CHANGE = 3
+MAX_BUDGET_ATTEMPTS = 5  # an entry re-decided when another one moved the month's budget
 MAX_NUMBER_ATTEMPTS = 200
 
 # Changes a caller adds to a use case's own commit (mail ingestion's outcome record).
@@ -538,8 +550,15 @@ class HelpdeskService:
             day=day,
         )
         title = task_title(ticket.number, ticket.title, entry.month)
-        self._commit([TimeLogged(entry, ticket, title)])
-        return entry
+        for _attempt in range(MAX_BUDGET_ATTEMPTS):
+            budget, org = self._budget(ticket, None, entry)
+            try:
+                self._commit([TimeLogged(entry, ticket, title), *budget])
+            except BudgetChanged:
+                continue  # another entry sent the alert this one would: decide again
+            self._budget_caught_up(org, ticket, None, entry)
+            return entry
+        raise Conflict(f"The hour budget of {ticket.org_id} keeps changing; try again.")
 
     def _entry(self, number: int, entry_id: str) -> tuple[Ticket, TimeEntry]:
         ticket, entries = self.uow.tickets.with_time_entries(number)
@@ -621,16 +640,89 @@ class HelpdeskService:
         bumped, event = time_event(ticket, caller, action, details, self.clock())
         month = after.month if after is not None else before.month
         title = task_title(ticket.number, ticket.title, month)
+        budget, org = self._budget(bumped, before, after)
         try:
             self._commit(
                 [
                     TimeEntryChanged(before, after, ticket, bumped, title),
                     EventRecorded(ticket.number, event),
+                    *budget,
                 ]
             )
-        except TicketChanged:
+        except (TicketChanged, BudgetChanged):
             return False
+        self._budget_caught_up(org, bumped, before, after)
         return True
+
+    # ---------- hour budgets (§10) ----------
+
+    def _budget(
+        self, ticket: Ticket, before: TimeEntry | None, after: TimeEntry | None
+    ) -> tuple[list[Change], Organisation | None]:
+        """The organisation's month counters that `before` becoming `after` moves and the
+        alerts the move reaches (its counters read only when it has a budget), with the
+        organisation read (None when nothing consumes)."""
+        moves = entry_moves(before, after)
+        if not moves:
+            return [], None
+        if all(delta < 0 for delta in moves.values()):  # minutes given back never alert
+            given_back = [BudgetMove(Consumption(ticket.org_id, m), d) for m, d in moves.items()]
+            return side_effects.of_budget(
+                Organisation(ticket.org_id, ""), ticket, given_back, self.clock()
+            ), None
+        org = self.uow.directory.get_org(ticket.org_id) or Organisation(ticket.org_id, "")
+        included = org.contract.included_minutes
+        budget_moves = [
+            budget_move(
+                included,
+                Consumption(org.org_id, month)
+                if included is None
+                else self.uow.directory.consumption(org.org_id, month),
+                delta,
+            )
+            for month, delta in sorted(moves.items())
+        ]
+        return side_effects.of_budget(org, ticket, budget_moves, self.clock()), org
+
+    def _budget_caught_up(
+        self,
+        org: Organisation | None,
+        ticket: Ticket,
+        before: TimeEntry | None,
+        after: TimeEntry | None,
+    ) -> None:
+        """After a commit that added minutes: a threshold that concurrent entries passed, each
+        reading the counter from before the others, is alerted now, in its own transaction
+        (the same flags: once per month each)."""
+        months = [m for m, delta in entry_moves(before, after).items() if delta > 0]
+        if org is None or org.contract.included_minutes is None:
+            return
+        for month in months:
+            counter = self.uow.directory.consumption(org.org_id, month)
+            alerts = due_alerts(org.contract.included_minutes, counter)
+            if not alerts:
+                continue
+            move = BudgetMove(counter, 0, alerts)
+            with contextlib.suppress(BudgetChanged, AlreadyExists):  # another one alerted
+                self._commit(side_effects.of_budget(org, ticket, [move], self.clock()))
+
+    def consumption(
+        self, caller: Caller, org_id: str, month: str | None
+    ) -> tuple[Organisation, BudgetUse]:
+        """The organisation's hour budget of a month (default: this month, Paris): managers,
+        finance and the organisation's own clients; another organisation is 404 to a
+        client, as its tickets are."""
+        if caller.role is Role.CLIENT:
+            if caller.org_id != org_id:
+                raise NotFound(f"Organisation '{org_id}' does not exist.")
+        elif caller.role not in (Role.MANAGER, Role.FINANCE):
+            raise Forbidden("Only managers, finance and the organisation's clients do this.")
+        wanted = consumption_month(month, self.clock())
+        org = self.uow.directory.get_org(org_id)
+        if org is None:
+            raise NotFound(f"Organisation '{org_id}' does not exist.")
+        used = self.uow.directory.consumption(org_id, wanted)
+        return org, BudgetUse(wanted, org.contract.included_minutes, used.minutes)
 
     def time_entries(self, caller: Caller, number: int) -> list[TimeEntry]:
         self._staff_ticket(caller, number)

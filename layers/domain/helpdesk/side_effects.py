@@ -12,8 +12,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from helpdesk.domain import notifications
+from helpdesk.domain.budget import BudgetMove
+from helpdesk.domain.budget_mail import budget_alerts
 from helpdesk.domain.calendar import task_title
 from helpdesk.domain.comments import Comment
+from helpdesk.domain.directory import Organisation
 from helpdesk.domain.events import QuoteDecided, QuoteSubmitted, TaskNeeded
 from helpdesk.domain.model import Caller, HistoryEvent, QuoteOutcome, Ticket
 from helpdesk.domain.notifications import Names, Notification
@@ -24,6 +27,7 @@ from helpdesk.domain.workflow import Transition
 from helpdesk.ports import (
     AutoCloseReminded,
     AwaitingQuote,
+    BudgetConsumed,
     Change,
     CommandQueued,
     EventRecorded,
@@ -149,3 +153,19 @@ def of_sla_marks(
         for alert in alerts
     ]
     return changes + _mails(mails, ticket.version, at)
+
+
+# ---------------------------------------------------------------- hour budgets (§10)
+
+
+def of_budget(
+    org: Organisation, ticket: Ticket, moves: Sequence[BudgetMove], at: datetime
+) -> list[Change]:
+    """Time that consumes an organisation's hour budget: each month counter's move, and the
+    alert mails of the thresholds it crosses, committed with the time entry (or its edit).
+    The mails are keyed on the ticket's version as the entry's transaction leaves it."""
+    changes: list[Change] = []
+    for move in moves:
+        changes.append(BudgetConsumed(move))
+        changes += _mails(budget_alerts(org, ticket, move), ticket.version, at)
+    return changes

@@ -134,6 +134,8 @@ ROWS = [
         body={"name": "Initech", "email_domains": ["initech.example"]},
     ),
     _row("GET", "/orgs/acme", (403, 403, 403, 403, 403, 200, 403, 401)),
+    # DESIGN §10: the hour budget: managers, finance, the organisation's own clients.
+    _row("GET", "/orgs/acme/consumption", (200, 404, 403, 403, 403, 200, 200, 401)),
     # DESIGN §7: staff list the organisations.
     _row("GET", "/orgs", (403, 403, 200, 200, 200, 200, 403, 401)),
     _row(

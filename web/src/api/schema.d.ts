@@ -175,6 +175,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/orgs/{org_id}/consumption": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An organisation's hour budget of a month
+         * @description Managers, finance and the organisation's clients (DESIGN.md §10): the assistance and incident minutes of the month against the contract's `included_minutes`. `month` (yyyy-mm) defaults to the current month in Europe/Paris.
+         */
+        get: operations["getConsumption"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tickets": {
         parameters: {
             query?: never;
@@ -620,6 +640,42 @@ export interface components {
             role: components["schemas"]["RosterRole"];
         };
         /**
+         * ConsumptionOut
+         * @description An organisation's hour budget of one month (DESIGN.md §10), with its contract.
+         */
+        ConsumptionOut: {
+            /**
+             * Consumed Minutes
+             * @description assistance and incident minutes of the month
+             */
+            consumed_minutes: number;
+            contract: components["schemas"]["ContractOut"];
+            /**
+             * Included Minutes
+             * @description the budget; null: none
+             */
+            included_minutes: number | null;
+            /**
+             * Month
+             * @description yyyy-mm, Europe/Paris
+             */
+            month: string;
+            /** Monthly Fee */
+            monthly_fee: string | null;
+            /** Org Id */
+            org_id: string;
+            /**
+             * Overage Minutes
+             * @description minutes over the budget; null: no budget
+             */
+            overage_minutes: number | null;
+            /**
+             * Remaining Minutes
+             * @description negative when over; null: no budget
+             */
+            remaining_minutes: number | null;
+        };
+        /**
          * ContractIn
          * @description DESIGN.md §10: every field optional; left out (or null), the default.
          */
@@ -693,12 +749,18 @@ export interface components {
             currency: string;
             /** Hours */
             hours: string;
+            /** Included Minutes */
+            included_minutes?: number | null;
             /** Minutes */
             minutes: number;
+            /** Monthly Fee */
+            monthly_fee?: string | null;
             /** Name */
             name: string;
             /** Org Id */
             org_id: string;
+            /** Overage Minutes */
+            overage_minutes?: number | null;
             /** Quote Amount */
             quote_amount: string;
             /** Rows */
@@ -2065,6 +2127,67 @@ export interface operations {
             };
             /** @description The body is not declared application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (field, errors) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getConsumption: {
+        parameters: {
+            query?: {
+                /** @description yyyy-mm; default: this month (Paris) */
+                month?: string | null;
+            };
+            header?: never;
+            path: {
+                org_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsumptionOut"];
+                };
+            };
+            /** @description No or a bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role never does this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or another organisation's ticket */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

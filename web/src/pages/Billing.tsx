@@ -116,6 +116,9 @@ export default function Billing() {
                         <li key={org.org_id}>
                           {org.org_id} : {formatMoney(org.amount)} ({org.minutes} min de temps, {formatMoney(org.time_amount)} ;
                           chiffrages {formatMoney(org.quote_amount)})
+                          {org.included_minutes !== null && org.included_minutes !== undefined
+                            ? ` · forfait ${org.included_minutes} min inclus, redevance ${formatMoney(org.monthly_fee)}, dépassement ${org.overage_minutes ?? 0} min`
+                            : ""}
                         </li>
                       ))}
                     </ul>

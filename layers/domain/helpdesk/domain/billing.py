@@ -30,6 +30,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from helpdesk.domain.budget import overage
 from helpdesk.domain.calendar import french_month_label, iso, paris_date, paris_month, parse_month
 from helpdesk.domain.timekeeping import amount_for, hours
 
@@ -58,6 +59,9 @@ class Basis(StrEnum):
 
     TIME = "time"
     QUOTE = "quote"
+    # An organisation on a forfait (§10): its monthly fee, and the time over its budget.
+    FEE = "fee"
+    OVERAGE = "overage"
 
 
 # The closures that bill an evolution's approved quote (an abandoned or cancelled one bills
@@ -78,6 +82,11 @@ def export_keys(month: str) -> dict[str, str]:
     }
 
 
+def report_key(month: str, org_id: str) -> str:
+    """The object key of an organisation's monthly report (§10), beside the month's files."""
+    return export_keys(month)["manifest"].rsplit("/", 1)[0] + f"/report-{org_id}.xlsx"
+
+
 @dataclass(frozen=True)
 class OrgTerms:
     """What billing needs of an organisation."""
@@ -86,13 +95,20 @@ class OrgTerms:
     name: str = ""
     hourly_rate: Decimal | None = None
     currency: str = "EUR"
+    included_minutes: int | None = None  # the monthly hour budget (§10); None: no forfait
+    monthly_fee: Decimal | None = None
+
+    @property
+    def forfait(self) -> bool:
+        """Time is billed as the fee plus the overage, not line by line."""
+        return self.included_minutes is not None
 
 
 @dataclass(frozen=True)
 class BillingLine:
     month: str
     org_id: str
-    ticket_number: int
+    ticket_number: int | None  # None: a line of the organisation (fee, overage)
     type: str
     basis: Basis
     consultant: str
@@ -107,7 +123,7 @@ class BillingLine:
         return [
             self.month,
             self.org_id,
-            str(self.ticket_number),
+            "" if self.ticket_number is None else str(self.ticket_number),
             self.type,
             self.basis.value,
             self.consultant,
@@ -154,6 +170,9 @@ class OrgTotals:
     time_amount: Decimal
     quote_amount: Decimal
     rows: int
+    included_minutes: int | None = None
+    overage_minutes: int | None = None
+    monthly_fee: Decimal | None = None
 
     @property
     def amount(self) -> Decimal:
@@ -170,6 +189,9 @@ class OrgTotals:
             "time_amount": money(self.time_amount),
             "quote_amount": money(self.quote_amount),
             "amount": money(self.amount),
+            "included_minutes": self.included_minutes,
+            "overage_minutes": self.overage_minutes,
+            "monthly_fee": None if self.monthly_fee is None else money(self.monthly_fee),
         }
 
 
@@ -191,8 +213,11 @@ class BillingAggregator:
     _types: dict[int, str] = field(default_factory=dict)
     _evolution_minutes: dict[tuple[str, int], int] = field(default_factory=dict)
     _quotes: dict[int, _Quote] = field(default_factory=dict)
+    org_minutes: dict[str, int] = field(default_factory=dict)  # billable, per organisation
     # Every minute read per ticket, billable or not: checked against the tickets' month tasks.
     ticket_minutes: dict[int, int] = field(default_factory=dict)
+    # (org, ticket) -> (type, every minute of the month): the client reports' time per ticket.
+    ticket_time: dict[tuple[str, int], tuple[str, int]] = field(default_factory=dict)
     _digest: Any = field(default_factory=hashlib.sha256)
     items_read: int = 0
     billed_entries: int = 0
@@ -219,9 +244,12 @@ class BillingAggregator:
         """A time entry of the month (`key`: its index sort key, for the entries digest)."""
         self._seen(key, minutes)
         self.ticket_minutes[ticket_number] = self.ticket_minutes.get(ticket_number, 0) + minutes
+        _type, so_far = self.ticket_time.get((org_id, ticket_number), (ticket_type, 0))
+        self.ticket_time[(org_id, ticket_number)] = (ticket_type, so_far + minutes)
         if billable and ticket_type != "evolution":
             line = (org_id, ticket_number, consultant)
             self._time[line] = self._time.get(line, 0) + minutes
+            self.org_minutes[org_id] = self.org_minutes.get(org_id, 0) + minutes
             self._types[ticket_number] = ticket_type
             self.billed_entries += 1
             return
@@ -259,6 +287,9 @@ class BillingAggregator:
         result: list[BillingLine] = []
         for (org_id, number, consultant), minutes in self._time.items():
             terms = self.terms(org_id)
+            # On a forfait the time lines say what was consumed; the fee and the overage
+            # lines carry the amounts.
+            rate = None if terms.forfait else terms.hourly_rate
             result.append(
                 BillingLine(
                     month=self.month,
@@ -269,11 +300,12 @@ class BillingAggregator:
                     consultant=consultant,
                     minutes=minutes,
                     hours=hours(minutes),
-                    rate=terms.hourly_rate,
-                    amount=amount_for(minutes, terms.hourly_rate),
+                    rate=rate,
+                    amount=amount_for(minutes, rate),
                     currency=terms.currency,
                 )
             )
+        result += self._forfait_lines()
         for number, quote in self._quotes.items():
             result.append(
                 BillingLine(
@@ -291,8 +323,47 @@ class BillingAggregator:
                     closed_on=quote.closed_on,
                 )
             )
-        result.sort(key=lambda x: (x.org_id, x.ticket_number, x.basis, x.consultant))
+        result.sort(key=_line_order)
         return result
+
+    def consumed(self, org_id: str) -> int:
+        """The organisation's assistance and incident minutes of the month (its budget's)."""
+        return self.org_minutes.get(org_id, 0)
+
+    def overage(self, org_id: str) -> int | None:
+        return overage(self.terms(org_id).included_minutes, self.consumed(org_id))
+
+    def _forfait_lines(self) -> list[BillingLine]:
+        """Per organisation with a monthly fee, its `fee` line (every month, with or without
+        activity); per organisation on a forfait that went over, its `overage` line."""
+        result: list[BillingLine] = []
+        for org_id in sorted(self.orgs):
+            terms = self.orgs[org_id]
+            if terms.monthly_fee is not None:
+                result.append(self._org_line(terms, Basis.FEE, 0, None, terms.monthly_fee))
+            extra = self.overage(org_id)
+            if extra:
+                amount = amount_for(extra, terms.hourly_rate)
+                result.append(self._org_line(terms, Basis.OVERAGE, extra, terms.hourly_rate, amount))
+        return result
+
+    def _org_line(
+        self, terms: OrgTerms, basis: Basis, minutes: int, rate: Decimal | None,
+        amount: Decimal | None,
+    ) -> BillingLine:
+        return BillingLine(
+            month=self.month,
+            org_id=terms.org_id,
+            ticket_number=None,
+            type="",
+            basis=basis,
+            consultant="",
+            minutes=minutes,
+            hours=hours(minutes) if minutes else None,
+            rate=rate,
+            amount=amount,
+            currency=terms.currency,
+        )
 
     def margin(self) -> list[MarginLine]:
         tickets = {(q.org_id, n) for n, q in self._quotes.items()} | set(self._evolution_minutes)
@@ -326,6 +397,8 @@ class BillingReport:
     unbilled_entries: int
     entries_digest: str
     ticket_minutes: dict[int, int]
+    ticket_time: dict[tuple[str, int], tuple[str, int]] = field(default_factory=dict)
+    consumed: dict[str, int] = field(default_factory=dict)  # budget minutes per organisation
 
     @classmethod
     def of(
@@ -343,14 +416,18 @@ class BillingReport:
                     org_id=org_id,
                     name=terms.name,
                     currency=terms.currency,
-                    minutes=sum(x.minutes for x in own),
+                    # The time logged; the overage line counts some of it again.
+                    minutes=sum(x.minutes for x in own if x.basis is Basis.TIME),
                     time_amount=sum(
-                        (x.amount or ZERO for x in own if x.basis is Basis.TIME), ZERO
+                        (x.amount or ZERO for x in own if x.basis is not Basis.QUOTE), ZERO
                     ),
                     quote_amount=sum(
                         (x.amount or ZERO for x in own if x.basis is Basis.QUOTE), ZERO
                     ),
                     rows=len(own),
+                    included_minutes=terms.included_minutes,
+                    overage_minutes=agg.overage(org_id),
+                    monthly_fee=terms.monthly_fee,
                 )
             )
         return cls(
@@ -363,6 +440,8 @@ class BillingReport:
             unbilled_entries=agg.unbilled_entries,
             entries_digest=agg.entries_digest,
             ticket_minutes=dict(agg.ticket_minutes),
+            ticket_time=dict(agg.ticket_time),
+            consumed=dict(agg.org_minutes),
         )
 
     @property
@@ -380,6 +459,12 @@ class BillingReport:
     @property
     def amount(self) -> Decimal:
         return self.time_amount + self.quote_amount
+
+
+def _line_order(line: BillingLine) -> tuple[str, bool, int, str, str]:
+    """Per organisation: its tickets' lines by number, then its own lines (fee, overage)."""
+    own = line.ticket_number is None
+    return (line.org_id, own, line.ticket_number or 0, line.basis.value, line.consultant)
 
 
 # ------------------------------------------------------------------------ the files
@@ -416,7 +501,7 @@ def build_manifest(
     files: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """DESIGN.md §4: month, generated_at, schema_version, files, organisations, totals."""
-    time_rows = sum(1 for x in report.lines if x.basis is Basis.TIME)
+    counts = {basis: sum(1 for x in report.lines if x.basis is basis) for basis in Basis}
     return {
         "month": report.month,
         "generated_at": iso(generated_at),
@@ -425,8 +510,10 @@ def build_manifest(
         "files": files,
         "row_counts": {
             "lines": len(report.lines),
-            "time": time_rows,
-            "quote": len(report.lines) - time_rows,
+            "time": counts[Basis.TIME],
+            "quote": counts[Basis.QUOTE],
+            "fee": counts[Basis.FEE],
+            "overage": counts[Basis.OVERAGE],
             "margin": len(report.margin),
         },
         "organisations": [o.as_json() for o in report.organisations],
@@ -459,15 +546,8 @@ def render_xlsx(report: BillingReport, generated_at: datetime) -> bytes:
     """The workbook for people: a summary sheet, one sheet per organisation (with its totals),
     and the internal margin sheet; numbers are numbers. Deterministic for a given report and
     `generated_at` (fixed document properties and zip entry times)."""
-    from openpyxl import Workbook  # imported here: only exports need it
-
     label = french_month_label(report.month)
-    stamp = generated_at.replace(tzinfo=None, microsecond=0)
-    book = Workbook()
-    book.properties.created = stamp
-    book.properties.modified = stamp
-    book.properties.creator = "helpdesk"
-    book.properties.title = f"Facturation {label}"
+    book = new_workbook(f"Facturation {label}", generated_at)
 
     summary = book.active
     summary.title = "Synthèse"
@@ -508,6 +588,24 @@ def render_xlsx(report: BillingReport, generated_at: datetime) -> bytes:
                        hours(row.total_minutes) if row.total_minutes is not None else None,
                        row.time_value, row.margin])
 
+    return save_workbook(book, generated_at)
+
+
+def new_workbook(title: str, generated_at: datetime) -> Any:
+    """An openpyxl workbook whose document properties are fixed by `generated_at`."""
+    from openpyxl import Workbook  # imported here: only exports need it
+
+    stamp = generated_at.replace(tzinfo=None, microsecond=0)
+    book = Workbook()
+    book.properties.created = stamp
+    book.properties.modified = stamp
+    book.properties.creator = "helpdesk"
+    book.properties.title = title
+    return book
+
+
+def save_workbook(book: Any, generated_at: datetime) -> bytes:
+    """The workbook's bytes, numbers and dates formatted, identical for identical content."""
     for sheet in book.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
@@ -518,7 +616,7 @@ def render_xlsx(report: BillingReport, generated_at: datetime) -> bytes:
 
     raw = io.BytesIO()
     book.save(raw)
-    return _normalised_zip(raw.getvalue(), stamp)
+    return _normalised_zip(raw.getvalue(), generated_at.replace(tzinfo=None, microsecond=0))
 
 
 def _sheet_title(org_id: str, used: set[str]) -> str:

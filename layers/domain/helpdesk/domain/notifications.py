@@ -72,6 +72,9 @@ class NotificationKind(StrEnum):
     # Service levels (§10): the assignee (or the level) and the managers; keyed by the clock
     STAFF_SLA_AT_RISK = "staff_sla_at_risk"
     STAFF_SLA_MISSED = "staff_sla_missed"
+    # Hour budgets (§10): keyed by threshold, month and recipient (helpdesk.domain.budget_mail)
+    BUDGET_ALERT = "budget_alert"  # to an address of the contract's `alert_emails`
+    STAFF_BUDGET_ALERT = "staff_budget_alert"  # to the managers
 
 
 # The client's decisions a mail offers as links.
@@ -107,7 +110,7 @@ class Notification:
     links: tuple[LinkRequest, ...] = ()
     thread: str = ""  # the Message-ID of the mail that created the ticket, or ""
     thread_seed: str = ""  # the thread root's local part when `thread` is ""
-    to_managers: bool = False  # the active managers too, at send time (§8's service levels)
+    to_managers: bool = False  # every active manager of the roster too, at send time (§8)
 
     @property
     def key(self) -> str:

@@ -18,11 +18,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from helpdesk.adapters.dynamodb import items as it
 from helpdesk.adapters.dynamodb import keys
 from helpdesk.adapters.dynamodb.toolkit import (
     CONDITION_FAILED,
@@ -30,8 +32,10 @@ from helpdesk.adapters.dynamodb.toolkit import (
     Operation,
     Table,
     cancellation_codes,
+    marshal,
 )
 from helpdesk.domain.calendar import iso, parse_instant
+from helpdesk.domain.model import Ticket
 from helpdesk.ports_billing import (
     ExportRecord,
     LockAction,
@@ -168,6 +172,9 @@ class DynamoBillingRepository:
             for raw in reply.get("Items", []):
                 yield month_item(raw)
 
+    def touched_tickets(self, since: datetime) -> Iterator[Ticket]:
+        return _touched(self.table, since)
+
     def task_minutes(self, ticket_numbers: Sequence[int], month: str) -> dict[int, int]:
         minutes: dict[int, int] = {}
         for start in range(0, len(ticket_numbers), BATCH):
@@ -178,6 +185,16 @@ class DynamoBillingRepository:
                 task = found.get((key["pk"], key["sk"]))
                 minutes[number] = int(task.get("minutes", 0)) if task else 0
         return minutes
+
+
+def _touched(table: Table, since: datetime) -> Iterator[Ticket]:
+    """The `all_updated` index from `since` on (Query, 1 MB pages)."""
+    for item in table.query(
+        IndexName="all_updated",
+        KeyConditionExpression="upd_pk = :p AND upd_sk >= :since",
+        ExpressionAttributeValues=marshal({":p": keys.ALL_TICKETS_PK, ":since": iso(since)}),
+    ):
+        yield it.ticket_from_item(item)
 
 
 def month_item(raw: dict[str, Any]) -> MonthItem:

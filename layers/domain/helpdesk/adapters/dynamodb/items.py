@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from helpdesk.adapters.dynamodb import keys
+from helpdesk.domain.budget import Consumption
 from helpdesk.domain.calendar import iso, parse_instant
 from helpdesk.domain.comments import Comment
 from helpdesk.domain.contract import DEFAULT_CONTRACT, contract_json, parse_contract
@@ -510,3 +511,15 @@ def command_to_item(command: WorkflowCommand, version: int, created_at: datetime
         "created_at": iso(created_at),
         "delivery": Delivery.PENDING.value,
     }
+
+
+# ---------------------------------------------------------------- hour budgets (§10)
+BUDGET_ALERT_ATTRIBUTES = {80: "alerted_80", 100: "alerted_100"}
+
+
+def consumption_from_item(org_id: str, month: str, item: Item | None) -> Consumption:
+    """The month counter as stored (zero, no alert, when absent)."""
+    if item is None:
+        return Consumption(org_id, month)
+    alerted = frozenset(t for t, name in BUDGET_ALERT_ATTRIBUTES.items() if item.get(name))
+    return Consumption(org_id, month, int(item.get("minutes", 0)), alerted)

@@ -152,3 +152,8 @@ def word_index_pk(word: str, org_id: str | None = None) -> str:
 def link_key(token_hash: str) -> dict[str, str]:
     """An action link (DESIGN.md §8), by the SHA-256 of its token: the token is never stored."""
     return {"pk": f"LINK#{token_hash}", "sk": "LINK"}
+
+
+def budget_key(org_id: str, month: str) -> dict[str, str]:
+    """An organisation's hour-budget counter of one month (DESIGN.md §10)."""
+    return {"pk": f"BUDGET#{org_id}", "sk": f"MONTH#{month}"}

@@ -11,6 +11,7 @@ from helpdesk.adapters.dynamodb import keys
 from helpdesk.adapters.dynamodb.listing import TicketFinder
 from helpdesk.adapters.dynamodb.toolkit import Item, Table, marshal, unmarshal
 from helpdesk.adapters.dynamodb.toolkit import Page as ToolkitPage
+from helpdesk.domain.budget import Consumption
 from helpdesk.domain.calendar import iso
 from helpdesk.domain.comments import Comment
 from helpdesk.domain.directory import Consultant, Organisation
@@ -229,3 +230,7 @@ class DynamoDirectoryRepository:
     def consultant_day_minutes(self, consultant_id: str, day: str) -> int:
         item = self.table.get(keys.consultant_day_key(consultant_id, day))
         return int(item["minutes"]) if item else 0
+
+    def consumption(self, org_id: str, month: str) -> Consumption:
+        item = self.table.get(keys.budget_key(org_id, month))
+        return it.consumption_from_item(org_id, month, item)

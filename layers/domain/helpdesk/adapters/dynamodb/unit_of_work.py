@@ -39,6 +39,8 @@ from helpdesk.ports import (
     AlreadyExists,
     AutoCloseReminded,
     AwaitingQuote,
+    BudgetChanged,
+    BudgetConsumed,
     Change,
     CommandQueued,
     CommentAdded,
@@ -187,6 +189,8 @@ class DynamoUnitOfWork:
                 # the loser learns that the link was used.
                 operation = link_used_operation(self.table, change)
                 yield Planned(operation, self._unmet(change), priority=3)
+            case BudgetConsumed():
+                yield self._budget_consumed(change)
 
     @staticmethod
     def _exists(change: Change) -> Failure:
@@ -489,3 +493,35 @@ class DynamoUnitOfWork:
                 keys.domain_key(domain), condition=ours, values={":org": org.org_id}
             )
             yield Planned(operation, taken)
+
+    def _budget_consumed(self, change: BudgetConsumed) -> Planned:
+        """The month counter moves (ADD: concurrent entries never conflict) and records its
+        alerts, each on condition that its flag is still unset: an alert is sent once."""
+        move = change.move
+        counter = move.before
+        names = {"#minutes": "minutes", "#month": "month"}
+        values: dict[str, Any] = {
+            ":entity": "budget",
+            ":org": counter.org_id,
+            ":month": counter.month,
+            ":delta": move.delta,
+        }
+        sets = ["entity = :entity", "org_id = :org", "#month = :month"]
+        unset: list[str] = []
+        for threshold in move.alerts:
+            attribute = it.BUDGET_ALERT_ATTRIBUTES[threshold]
+            sets.append(f"{attribute} = :alerted")
+            values[":alerted"] = True
+            unset.append(f"attribute_not_exists({attribute})")
+        operation = self.table.update(
+            keys.budget_key(counter.org_id, counter.month),
+            f"SET {', '.join(sets)} ADD #minutes :delta",
+            condition=" AND ".join(unset) or None,
+            names=names,
+            values=values,
+        )
+        if not unset:
+            return Planned(operation, None)
+        changed: Failure = lambda _r: BudgetChanged(counter.org_id, counter.month)  # noqa: E731
+        # Below every other condition: a refused entry says why, not "try again".
+        return Planned(operation, changed, priority=0)

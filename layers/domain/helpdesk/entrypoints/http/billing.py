@@ -78,6 +78,10 @@ class ExportOrgOut(Model):
     currency: str
     rows: int
     hours: str
+    # An organisation on a forfait (§10); null otherwise (and in manifests written before).
+    included_minutes: int | None = None
+    overage_minutes: int | None = None
+    monthly_fee: str | None = None
 
 
 class ExportTotalsOut(Model):

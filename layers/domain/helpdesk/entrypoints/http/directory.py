@@ -15,10 +15,12 @@ from .schemas import (
     ConsultantIn,
     ConsultantList,
     ConsultantOut,
+    ConsumptionOut,
     OrgIn,
     OrgList,
     OrgOut,
     consultant_out,
+    consumption_out,
     org_out,
     responses,
 )
@@ -75,6 +77,29 @@ def put_org(org_id: Identifier, body: OrgIn) -> Response[OrgOut]:
 def get_org(org_id: Identifier) -> Response[OrgOut]:
     caller = current_caller(router)
     return ok(org_out(get_service().get_org(caller, org_id)))
+
+
+@router.get(
+    "/orgs/<org_id>/consumption",
+    operation_id="getConsumption",
+    summary="An organisation's hour budget of a month",
+    description=(
+        "Managers, finance and the organisation's clients (DESIGN.md §10): the assistance and "
+        "incident minutes of the month against the contract's `included_minutes`. `month` "
+        "(yyyy-mm) defaults to the current month in Europe/Paris."
+    ),
+    tags=["directory"],
+    responses=responses(200, ConsumptionOut, 404),
+)
+def get_consumption(
+    org_id: Identifier,
+    month: Annotated[
+        str | None, Query(max_length=7, description="yyyy-mm; default: this month (Paris)")
+    ] = None,
+) -> Response[ConsumptionOut]:
+    caller = current_caller(router)
+    org, use = get_service().consumption(caller, org_id, month)
+    return ok(consumption_out(org, use))
 
 
 @router.put(

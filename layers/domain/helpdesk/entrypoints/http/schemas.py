@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from helpdesk.domain.budget import BudgetUse
 from helpdesk.domain.calendar import iso
 from helpdesk.domain.comments import MAX_BODY, Comment
 from helpdesk.domain.contract import contract_json
@@ -666,3 +667,32 @@ def responses(success: int, model: type[BaseModel], *problems: int) -> dict[int,
             "content": {"application/problem+json": {"model": Problem}},
         }
     return documented
+
+
+# ---------------------------------------------------------------- hour budgets (§10)
+
+
+class ConsumptionOut(Model):
+    """An organisation's hour budget of one month (DESIGN.md §10), with its contract."""
+
+    month: str = Field(description="yyyy-mm, Europe/Paris")
+    org_id: str
+    included_minutes: int | None = Field(description="the budget; null: none")
+    consumed_minutes: int = Field(description="assistance and incident minutes of the month")
+    remaining_minutes: int | None = Field(description="negative when over; null: no budget")
+    overage_minutes: int | None = Field(description="minutes over the budget; null: no budget")
+    monthly_fee: str | None
+    contract: ContractOut
+
+
+def consumption_out(org: Organisation, use: BudgetUse) -> ConsumptionOut:
+    return ConsumptionOut(
+        month=use.month,
+        org_id=org.org_id,
+        included_minutes=use.included_minutes,
+        consumed_minutes=use.consumed_minutes,
+        remaining_minutes=use.remaining_minutes,
+        overage_minutes=use.overage_minutes,
+        monthly_fee=money(org.contract.monthly_fee),
+        contract=ContractOut.model_validate(contract_json(org.contract)),
+    )
