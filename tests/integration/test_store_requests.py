@@ -93,4 +93,6 @@ def test_creating_a_ticket_and_logging_time_cost_a_read_and_a_transaction(
     service.perform(L1, n, Action.TAKE, ActionInput())
     with counting_requests(dynamodb) as calls:
         service.log_time(L1, n, minutes=10, kind=TimeKind.ANALYSIS)
-    assert calls == ["GetItem", "TransactWriteItems"]
+    # The ticket, then its organisation (whether a budget counts these minutes, §10), then
+    # one transaction (the entry, the task, the month's consumption counter).
+    assert calls == ["GetItem", "GetItem", "TransactWriteItems"]
