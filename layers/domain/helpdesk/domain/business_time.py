@@ -41,24 +41,47 @@ class HolidayCalendar(StrEnum):
     FR_ALSACE_MOSELLE = "FR-ALSACE-MOSELLE"
 
 
-# The subdivision of the holidays library for each calendar: none for metropolitan France;
-# Moselle ("57", the same list as Alsace's "6AE") for Alsace-Moselle.
-_SUBDIVISIONS: dict[HolidayCalendar, str | None] = {
-    HolidayCalendar.FR: None,
-    HolidayCalendar.FR_ALSACE_MOSELLE: "57",
-}
+# Fixed-date public holidays of metropolitan France (Code du travail, L3133-1): 1 January,
+# 1 May, 8 May, 14 July, 15 August, 1 November, 11 November, 25 December.
+_FIXED_FR = ((1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25))
+# Easter Monday, Ascension Thursday and Whit Monday, in days after Easter Sunday.
+_EASTER_OFFSETS_FR = (1, 39, 50)
+# Alsace-Moselle adds Good Friday (Easter - 2) and Saint Stephen's day, 26 December (L3134-13).
+_EASTER_OFFSETS_ALSACE_MOSELLE = (-2,)
+_FIXED_ALSACE_MOSELLE = ((12, 26),)
+
+
+def easter_sunday(year: int) -> date:
+    """Gregorian Easter Sunday (the anonymous algorithm, Meeus/Jones/Butcher)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    weekday_shift = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 19 * weekday_shift) // 433
+    month, day = divmod(h + weekday_shift - 7 * m + 114, 31)
+    return date(year, month, day + 1)
 
 
 @lru_cache(maxsize=256)
 def public_holidays(calendar: HolidayCalendar, year: int) -> frozenset[date]:
-    """The public holidays of `calendar` in `year`, from the holidays library (cached per
-    calendar and year).
+    """The public holidays of `calendar` in `year` (cached per calendar and year).
 
-    Imported here, lazily: importing the library loads every country it knows (about 0.2 s),
-    which a cold start that never computes business time should not pay."""
-    from holidays.countries.france import France
-
-    return frozenset(France(years=year, subdiv=_SUBDIVISIONS[calendar]).keys())
+    Computed, not looked up: eight fixed dates and three (or, in Alsace-Moselle, four) that
+    follow Easter. tests/unit/test_business_time_holidays.py checks them day for day against
+    the holidays library for 2008-2100; the library itself is not shipped, as importing it
+    loads every country it knows (about 0.25 s of a cold start, 8.7 MB of the layer)."""
+    fixed = list(_FIXED_FR)
+    offsets = list(_EASTER_OFFSETS_FR)
+    if calendar is HolidayCalendar.FR_ALSACE_MOSELLE:
+        fixed += _FIXED_ALSACE_MOSELLE
+        offsets += _EASTER_OFFSETS_ALSACE_MOSELLE
+    easter = easter_sunday(year)
+    return frozenset(
+        [date(year, month, day) for month, day in fixed]
+        + [easter + timedelta(days=offset) for offset in offsets]
+    )
 
 
 @dataclass(frozen=True)
