@@ -82,9 +82,12 @@ lint: venv venv-sam venv-checkov
 
 # Offline build (no Docker): pip fetches arm64 wheels for the layer from the
 # package registry; sam needs python3.13 on PATH.
-build: venv-sam
+# sam build writes no bytecode, and Lambda's code directories are read-only: without the
+# .pyc that infra.bytecode writes, every cold start compiles every module it imports.
+build: venv venv-sam
 	PATH="$(PYTHON_BIN_DIR):$$PATH" $(SAM_ENV) $(SAM) build \
 	  --template-file $(TEMPLATE) --build-dir $(BUILD_DIR)
+	$(VENV)/bin/python -m infra.bytecode $(BUILD_DIR)
 
 # --------------------------------------------------------------- web app
 # web/ (DESIGN §9): Node 20.19+ and npm. `npm ci` when node_modules is missing or the lock

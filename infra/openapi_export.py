@@ -25,9 +25,9 @@ def render() -> str:
     """The document as it must be stored: sorted keys, indent 2, trailing newline."""
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-    from functions.api.app import app
+    from functions.api.app import include_all_routes
 
-    schema = app.get_openapi_json_schema(
+    schema = include_all_routes().get_openapi_json_schema(
         title="Helpdesk API",
         version="1.0.0",
         description=DESCRIPTION,

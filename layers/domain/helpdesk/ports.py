@@ -12,17 +12,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from helpdesk.domain.budget import BudgetMove, Consumption
 from helpdesk.domain.comments import Comment
 from helpdesk.domain.directory import Consultant, Organisation
 from helpdesk.domain.listing import TicketQuery
-from helpdesk.domain.mail import MailOutcome
 from helpdesk.domain.model import HistoryEvent, Ticket
 from helpdesk.domain.notifications import Notification
 from helpdesk.domain.outbox import Delivery, WorkflowCommand
 from helpdesk.domain.timekeeping import Task, TimeEntry
+
+if TYPE_CHECKING:  # the API never handles mail: it does not import the mail parser
+    from helpdesk.domain.mail import MailOutcome
 
 T = TypeVar("T")
 

@@ -61,3 +61,71 @@ print(json.dumps({
     assert seen["path_unchanged"] is True
     assert seen["top_level"] == []
     assert "helpdesk.entrypoints.http.errors" in seen["http"]
+
+
+ROUTE_MODULES_SCRIPT = """
+import json, sys
+import functions.api.app as handler
+loaded = lambda: sorted(m.rsplit(".", 1)[1] for m in sys.modules
+                        if m.startswith("helpdesk.entrypoints.http.")
+                        and m.rsplit(".", 1)[1] in set(handler.ROUTER_OF_SEGMENT.values()))
+seen = {"at_import": loaded()}
+for path in sys.argv[1:]:
+    handler.include_routes_for(path)
+    seen[path] = loaded()
+print(json.dumps(seen))
+"""
+
+
+def _route_modules_after(*paths: str) -> dict[str, list[str]]:
+    env = {
+        "PYTHONPATH": f"{REPO_ROOT}:{REPO_ROOT / 'layers' / 'domain'}",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "PATH": "/usr/bin:/bin",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", ROUTE_MODULES_SCRIPT, *paths],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    seen: dict[str, list[str]] = json.loads(result.stdout.strip().splitlines()[-1])
+    return seen
+
+
+def test_a_cold_start_imports_the_router_of_its_route_only() -> None:
+    """#21: a ticket read imports the tickets router; billing then adds billing; a path of no
+    group includes every router (its 404 is then the one it always was)."""
+    seen = _route_modules_after("/tickets/12", "/billing/exports/2026-10", "/nowhere")
+    assert seen["at_import"] == []
+    assert seen["/tickets/12"] == ["tickets"]
+    assert seen["/billing/exports/2026-10"] == ["billing", "tickets"]
+    assert seen["/nowhere"] == [
+        "actions",
+        "attachments",
+        "billing",
+        "conversation",
+        "directory",
+        "links",
+        "quarantine",
+        "tickets",
+        "time",
+    ]
+
+
+def test_each_route_is_included_by_the_segment_that_names_it() -> None:
+    """Every route of the API (all routers included) is served by the router module its path's
+    segment maps to: a new router or path must be added to ROUTER_OF_SEGMENT."""
+    from functions.api import app as handler
+
+    resolver = handler.include_all_routes()
+    for route in resolver._static_routes + resolver._dynamic_routes:
+        parts = route.path.strip("/").split("/")
+        segment = parts[2] if parts[0] == "tickets" and len(parts) > 2 else parts[0]
+        module = route.func.__module__.rsplit(".", 1)[1]
+        assert handler.ROUTER_OF_SEGMENT.get(segment) == module, (route.method, route.path)

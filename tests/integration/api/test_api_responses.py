@@ -227,7 +227,8 @@ def test_every_route_answers_with_a_response_model() -> None:
     content: `DELETE` of a time entry) answers `Response[None]`."""
     from functions.api import app as app_module
 
-    routes = app_module.app._static_routes + app_module.app._dynamic_routes
+    resolver = app_module.include_all_routes()
+    routes = resolver._static_routes + resolver._dynamic_routes
     assert routes
     without_body = {("DELETE", "/tickets/<number>/time-entries/<entry_id>")}
     for route in routes:
