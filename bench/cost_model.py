@@ -50,6 +50,27 @@ SCHEDULER_PER_MILLION = 1.00
 SES_PER_THOUSAND_MESSAGES = 0.10  # sent or received
 SES_PER_THOUSAND_INBOUND_CHUNKS = 0.09  # 256 KB chunks of received mail
 
+# SnapStart on the API (template parameter SnapStart, issue #21). The Lambda pricing page's
+# rate tables are not in the reference text available here; these are its us-east-1 figures as
+# transcribed by third parties (no eu-west-1 figure found): a cache charge per GB-second of the
+# function's memory for as long as a published version with SnapStart exists (3 hours at
+# least), and a restore charge per GB of memory each time an environment is restored.
+SNAPSTART_PRICES_AS_OF = (
+    "us-east-1 list prices (no eu-west-1 figure found; Lambda duration and request prices are "
+    "the same in both regions)"
+)
+SNAPSTART_CACHE_PER_GB_SECOND = 0.0000015046
+SNAPSTART_RESTORE_PER_GB = 0.0001397998
+SNAPSTART_CACHE_MINIMUM_SECONDS = 3 * 3600
+SECONDS_PER_MONTH = 730 * 3600
+# One version is cached at a time: a deploy moves the alias and deletes the version it left
+# (template.yaml VersionDeletionPolicy: Delete), so a month costs one version's cache unless
+# deploys come more often than the 3-hour minimum.
+DEPLOYS_PER_MONTH = 8
+# A restored environment's billed restore time (runtime load + after-restore hook), assumed
+# until measured (the REPORT line's "Billed Restore Duration" on AWS).
+ASSUMED_RESTORE_SECONDS = 0.25
+
 # Assumed in-region latency added to the handler's own time, per AWS request (ms).
 LATENCY_MS = {"read": 5.0, "write": 10.0, "other": 20.0}
 COLD_START_SHARE = 0.02  # of API invocations (containers recycled after idle minutes)
@@ -145,10 +166,50 @@ def _invocation_ms(row: RouteCount, own_ms: float) -> float:
 
 
 @dataclass(frozen=True)
+class SnapStartEstimate:
+    """SnapStart on the API at the model's volume, beside the cold starts it would shorten."""
+
+    cold_starts: float  # a month: each one a restore with SnapStart
+    memory_gb: float
+    init_seconds: float  # the API's cold start without SnapStart (bench.cold_start or assumed)
+    restore_seconds: float = ASSUMED_RESTORE_SECONDS
+    deploys: int = DEPLOYS_PER_MONTH
+
+    @property
+    def cache_gb_seconds(self) -> float:
+        lifetime = SECONDS_PER_MONTH / max(self.deploys, 1)
+        versions = max(self.deploys, 1)
+        return versions * max(lifetime, SNAPSTART_CACHE_MINIMUM_SECONDS) * self.memory_gb
+
+    @property
+    def cache_usd(self) -> float:
+        return self.cache_gb_seconds * SNAPSTART_CACHE_PER_GB_SECOND
+
+    @property
+    def restore_usd(self) -> float:
+        return self.cold_starts * self.memory_gb * SNAPSTART_RESTORE_PER_GB
+
+    @property
+    def init_usd_saved(self) -> float:
+        """The INIT duration no longer billed, less the billed restore duration."""
+        seconds = self.cold_starts * (self.init_seconds - self.restore_seconds)
+        return seconds * self.memory_gb * LAMBDA_ARM_PER_GB_SECOND
+
+    @property
+    def extra_usd(self) -> float:
+        return self.cache_usd + self.restore_usd - self.init_usd_saved
+
+    @property
+    def user_seconds_saved(self) -> float:
+        return self.cold_starts * max(self.init_seconds - self.restore_seconds, 0.0)
+
+
+@dataclass(frozen=True)
 class Model:
     lines: list[Line]
     notes: list[str]
     mix: list[tuple[str, float, float, float, float]]  # label, per ticket, RRU, WRU, billed ms
+    snapstart: SnapStartEstimate | None = None
 
     @property
     def total_usd(self) -> float:
@@ -364,7 +425,12 @@ def build(
         + ". Lambda is a small share here: the duration lines scale with memory × time, and "
         "the API's time is mostly waiting on DynamoDB, which more memory does not shorten.",
     ]
-    return Model(lines, notes, mix)
+    snapstart = SnapStartEstimate(
+        cold_starts=api_requests * COLD_START_SHARE,
+        memory_gb=memory_gb["api"],
+        init_seconds=init_seconds,
+    )
+    return Model(lines, notes, mix, snapstart)
 
 
 def _top_writers(by_label: dict[str, RouteCount]) -> list[tuple[str, float]]:
@@ -419,7 +485,69 @@ def report(model: Model) -> str:
         "",
         *[f"- {note}" for note in model.notes],
     ]
+    if model.snapstart is not None:
+        lines += ["", snapstart_report(model.snapstart, model.total_usd)]
     return "\n".join(lines)
+
+
+def snapstart_report(estimate: SnapStartEstimate, total_usd: float) -> str:
+    """The SnapStart subsection: its charges for the API, the cold-start time it saves, the
+    decision. Figures computed from the estimate's inputs, all printed."""
+    e = estimate
+    gb = f"{e.memory_gb * 1024:.0f} MB"
+    with_snapstart = total_usd + e.extra_usd
+    per_minute = e.extra_usd / (e.user_seconds_saved / 60) if e.user_seconds_saved else math.inf
+    rows = [
+        ("cache: one version of the API", f"{e.cache_gb_seconds:,.0f} GB-s",
+         SNAPSTART_CACHE_PER_GB_SECOND, e.cache_usd),
+        ("restores: one a cold start", f"{e.cold_starts:,.0f} × {gb}",
+         SNAPSTART_RESTORE_PER_GB, e.restore_usd),
+        ("INIT no longer billed, less the restore duration",
+         f"{e.cold_starts:,.0f} × ({e.init_seconds:.2f} − {e.restore_seconds:.2f}) s",
+         LAMBDA_ARM_PER_GB_SECOND, -e.init_usd_saved),
+    ]  # fmt: skip
+    verdict = "under" if with_snapstart < TARGET_USD else "**over**"
+    reason = (
+        f"it would take the month over the ${TARGET_USD:.2f} target"
+        if with_snapstart >= TARGET_USD
+        else f"it adds {e.extra_usd / total_usd:.0%} to the month"
+    )
+    decision = (
+        f"**Decision: SnapStart stays disabled by default**: {reason}; its cache charge alone "
+        f"(${e.cache_usd:.2f}) is {e.cache_usd / total_usd:.1f}× the rest of the stack, for "
+        f"{e.cold_starts / 30:,.0f} cold starts a day, while importing less at init (the rest of "
+        "issue #21) shortens every cold start at no charge. Enable it "
+        "(`sam deploy --parameter-overrides SnapStart=enabled`) where the cold start measured on "
+        "AWS stays above what users accept, or where the traffic makes the cache a small share."
+    )
+    return "\n".join(
+        [
+            "### SnapStart on the API (template parameter `SnapStart`)",
+            "",
+            f"Prices: {SNAPSTART_PRICES_AS_OF}. Cold starts as above: {COLD_START_SHARE:.0%} of "
+            f"the API's invocations, {e.cold_starts:,.0f} a month, each a restore with SnapStart; "
+            f"{e.deploys} deploys a month, each caching a new version ({SNAPSTART_CACHE_MINIMUM_SECONDS // 3600} h "
+            f"at least) and deleting the one before; cold start {e.init_seconds:.2f} s "
+            f"(this run's `bench.cold_start` when it ran), restore {e.restore_seconds:.2f} s "
+            "(assumed until measured).",
+            "",
+            "| SnapStart | quantity | unit price (USD) | USD a month |",
+            "|---|---:|---:|---:|",
+            *[
+                f"| {what} | {quantity} | {price:.3g} | {usd:+.4f} |"
+                for what, quantity, price, usd in rows
+            ],
+            f"| **extra a month** | | | **{e.extra_usd:+.2f}** |",
+            "",
+            f"It would save {e.user_seconds_saved / 60:,.0f} minutes of waiting a month "
+            f"({e.cold_starts:,.0f} requests {e.init_seconds - e.restore_seconds:.2f} s sooner), "
+            f"at ${per_minute:.2f} a minute saved, and bring the month to ${with_snapstart:.2f}, "
+            f"{verdict} the ${TARGET_USD:.2f} target. The cache charge is paid for the time the "
+            "version exists, whatever the traffic: at this volume it is most of the cost.",
+            "",
+            decision,
+        ]
+    )
 
 
 def section(

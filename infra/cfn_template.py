@@ -428,6 +428,26 @@ def s3_code_locations(template: Mapping[str, Any]) -> set[tuple[str, str]]:
     return found
 
 
+def _alias_permissions_on_functions(cloudformation: Mapping[str, Any]) -> Template:
+    """moto has no AWS::Lambda::Alias (it skips it), and a Lambda::Permission naming one fails
+    its whole stack: give such a permission to the alias's function instead. (What names the
+    alias is checked on the translated template: tests/infra/test_template_snapstart.py.)"""
+    result: Template = copy.deepcopy(dict(cloudformation))
+    resources = result.get("Resources", {})
+    aliases = {
+        logical_id: r["Properties"]["FunctionName"]
+        for logical_id, r in resources.items()
+        if r.get("Type") == "AWS::Lambda::Alias"
+    }
+    for resource in resources.values():
+        props = resource.get("Properties", {})
+        target = props.get("FunctionName")
+        is_permission = resource.get("Type") == "AWS::Lambda::Permission"
+        if is_permission and isinstance(target, dict) and target.get("Ref") in aliases:
+            props["FunctionName"] = aliases[target["Ref"]]
+    return result
+
+
 def create_stack_in_moto(
     cloudformation: Mapping[str, Any], *, region: str = "eu-west-1", stack_name: str = "helpdesk"
 ) -> MotoStack:
@@ -442,6 +462,7 @@ def create_stack_in_moto(
 
     from infra.moto_lambda import placeholder_zip
 
+    cloudformation = _alias_permissions_on_functions(cloudformation)
     credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
     with mock_aws():
         s3 = boto3.client("s3", region_name=region, **credentials)

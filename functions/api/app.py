@@ -19,6 +19,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from helpdesk import snapstart
 from helpdesk.domain.errors import DomainError
 from helpdesk.entrypoints.http import errors
 from helpdesk.entrypoints.http.context import caller_from_event
@@ -143,3 +144,7 @@ def _resolve_public(event: dict[str, Any], context: LambdaContext) -> dict[str, 
     if body_problem is not None:
         return errors.as_lambda_response(body_problem)
     return app.resolve(event, context)
+
+
+# SnapStart (template parameter SnapStart): build the service before the snapshot.
+snapstart.register(get_service)
