@@ -146,5 +146,6 @@ def _resolve_public(event: dict[str, Any], context: LambdaContext) -> dict[str, 
     return app.resolve(event, context)
 
 
-# SnapStart (template parameter SnapStart): build the service before the snapshot.
-snapstart.register(get_service)
+# SnapStart (template parameter SnapStart): the snapshot holds the service and every router, so
+# no restored environment imports one on its first request.
+snapstart.register(get_service, include_all_routes)
