@@ -19,12 +19,12 @@ from helpdesk.domain.comments import Comment
 from helpdesk.domain.directory import Consultant, Organisation
 from helpdesk.domain.listing import TicketQuery
 from helpdesk.domain.model import HistoryEvent, Ticket
-from helpdesk.domain.notifications import Notification
 from helpdesk.domain.outbox import Delivery, WorkflowCommand
 from helpdesk.domain.timekeeping import Task, TimeEntry
 
-if TYPE_CHECKING:  # the API never handles mail: it does not import the mail parser
+if TYPE_CHECKING:  # types only: a cold start that reads needs neither the mail parser nor mails
     from helpdesk.domain.mail import MailOutcome
+    from helpdesk.domain.notifications import Notification
 
 T = TypeVar("T")
 

@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from helpdesk import side_effects
+# helpdesk.side_effects (mails, tasks, commands: notifications and their texts) is imported by
+# the methods that write, not here: a cold start that only reads never loads it (#21).
 from helpdesk.domain.budget import (
     BudgetMove,
     BudgetUse,
@@ -210,6 +211,8 @@ class HelpdeskService:
         `mail_thread`: the Message-ID of the mail that creates the ticket (its mails' thread).
         `acknowledge` False: the requester gets no acknowledgement (bulk or list mail, which
         RFC 3834 forbids answering automatically); the staff notice still goes."""
+        from helpdesk import side_effects
+
         draft = draft_ticket(
             caller,
             title=title,
@@ -277,6 +280,8 @@ class HelpdeskService:
         details; `extra`: changes committed in the same transaction (the link marked used);
         `loaded`: the ticket as the caller just read it (the commit stays conditional on its
         version), when the action names no assignee to read with it."""
+        from helpdesk import side_effects
+
         require_ticket_reader(caller)
         expected = accepted_versions(expected_version)
         if loaded is not None and loaded.number == number and params.assignee is None:
@@ -444,6 +449,8 @@ class HelpdeskService:
         ingestion): `mail-bounced` in the history, the assignee (or the level) told, and the
         auto-close countdown suspended until a consultant acts. No caller: the report is
         trusted because it names a Message-ID only we issued."""
+        from helpdesk import side_effects
+
         details = {"recipient": recipient, "status": status, "diagnostic": diagnostic}
         ticket = self.uow.tickets.get(number)
         for _attempt in range(MAX_RETRIES_ON_CHANGE):
@@ -470,6 +477,8 @@ class HelpdeskService:
     ) -> Comment:
         """Store a comment; a client's reply suspends the auto-close countdown, a consultant's
         public reply to it starts the countdown again."""
+        from helpdesk import side_effects
+
         ticket = self.get_ticket(caller, number)
         for _attempt in range(MAX_RETRIES_ON_CHANGE):
             now = self.clock()
@@ -662,6 +671,8 @@ class HelpdeskService:
         """The organisation's month counters that `before` becoming `after` moves and the
         alerts the move reaches (its counters read only when it has a budget), with the
         organisation read (None when nothing consumes)."""
+        from helpdesk import side_effects
+
         moves = entry_moves(before, after)
         if not moves:
             return [], None
@@ -694,6 +705,8 @@ class HelpdeskService:
         """After a commit that added minutes: a threshold that concurrent entries passed, each
         reading the counter from before the others, is alerted now, in its own transaction
         (the same flags: once per month each)."""
+        from helpdesk import side_effects
+
         months = [m for m, delta in entry_moves(before, after).items() if delta > 0]
         if org is None or org.contract.included_minutes is None:
             return
