@@ -6,8 +6,9 @@
     python -m bench --output other.md      # elsewhere
     python -m bench billing 2000 8000      # the billing export benchmark alone, other sizes
 
-Sections: calls (AWS requests per route), attachments (the upload check: requests per
-event, peak memory on 10 MiB), overhead (warm handler), cold (cold start), batch
+Sections: calls (AWS requests per route, per notifier mail, per inbound mail), attachments
+(the upload check: requests per event, peak memory on 10 MiB), overhead (warm handler), cold
+(cold start), batch
 (batch scaling), listing (`GET /tickets` reads at growing tables), billing (monthly export),
 cost (the month of 10,000 tickets: uses the calls, overhead and, when it ran, the cold start
 figures of this run). `bench.cold_start`, `bench.batch_scaling` and `bench.listing_reads` are
@@ -82,7 +83,11 @@ class Run:
         self.rows = calls_per_route.measure_routes()
         self.deliveries = calls_per_route.measure_notifier()
         return "\n\n".join(
-            [calls_per_route.report(self.rows), calls_per_route.deliveries_report(self.deliveries)]
+            [
+                calls_per_route.report(self.rows),
+                calls_per_route.deliveries_report(self.deliveries),
+                calls_per_route.ingest_report(calls_per_route.measure_mail_ingest()),
+            ]
         )
 
     def attachments(self) -> str:

@@ -949,6 +949,200 @@ def _billing_routes(m: Measurer, number: int) -> None:
     )
 
 
+# ----------------------------------------------------------------- inbound mail
+
+# The mail function's requests for each outcome of one received message (functions/mail_ingest,
+# as SES's S3 notification invokes it), the s3:GetObject of the raw message included. Every
+# delivery begins with the mail record (one conditional PutItem: seen once; a replay's fails
+# and returns the record) and, but for a replay, ends with one transaction (the record final,
+# the Message-ID handled, and the effect if any), after which the record is not read again
+# (mail_ingest.Recorded). A mail that names Message-IDs (In-Reply-To, References) adds one
+# BatchGetItem: are they ours (the thread)? Before issue 21 each also had an UpdateItem
+# describing the mail and a GetItem re-reading the record (a quarantine one more GetItem
+# for its index key, a duplicate one more GetItem and transaction): new ticket 10, comment 11,
+# quarantine 10, duplicate 8, rate-limited 8, auto-reply 6, bounce 10.
+INGEST_NOTES: dict[str, str] = {
+    "new ticket": (
+        "record, Message-ID look-up (handled already?), the sender's hourly count (the "
+        "counter's UpdateItem, then the record's: its rank and summary in one write), the "
+        "organisation of the sender's domain, then the creation's counter + organisation "
+        "read (BatchGetItem) and its transaction"
+    ),
+    "comment on its ticket": (
+        "as a new ticket up to the count, then the ticket its `[#n]` tag names, the "
+        "organisation of the sender's domain, and the comment's own read of the ticket "
+        "before its transaction"
+    ),
+    "quarantined (unknown sender)": (
+        "as a new ticket up to the organisation look-up, which finds none: the outcome "
+        "alone in the transaction (its place in the quarantine index from the record)"
+    ),
+    "duplicate (same Message-ID, other bytes)": (
+        "the Message-ID found handled: the summary noted (UpdateItem), the outcome alone; no count"
+    ),
+    "rate-limited": "the count says over the limit: the outcome alone, nothing looked up",
+    "ignored (auto-reply)": "no count, no look-up: the summary noted, the outcome alone",
+    "bounce of our mail": (
+        "the reported Message-ID looked up among ours (BatchGetItem), the sender's count, "
+        "then the ticket read and one transaction (history, staff mail, outcome)"
+    ),
+    "replayed delivery (same bytes)": (
+        "the record's condition fails and returns it, final: nothing else"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class IngestCount:
+    label: str
+    outcome: str
+    calls: list[Call]
+
+    @property
+    def operations(self) -> str:
+        return operations_of(self.calls)
+
+    @property
+    def total(self) -> int:
+        return len(self.calls)
+
+
+def _inbound(
+    sender: str,
+    subject: str,
+    message_id: str,
+    extra_headers: str = "",
+    body: str = "Bonjour,\r\nle serveur ne répond plus.\r\n",
+) -> bytes:
+    return (
+        f"From: {sender}\r\n"
+        f"To: support@{MAIL_DOMAIN}\r\n"
+        f"Subject: {subject}\r\n"
+        f"Message-ID: <{message_id}>\r\n"
+        f"{extra_headers}"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        f"{body}"
+    ).encode()
+
+
+def _bounce(reported_message_id: str) -> bytes:
+    return (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.acme.example>\r\n"
+        f"To: support@{MAIL_DOMAIN}\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        f"Message-ID: <{uuid.uuid4().hex}@mx.acme.example>\r\n"
+        "Auto-Submitted: auto-replied\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="dsn"\r\n\r\n'
+        "--dsn\r\nContent-Type: text/plain\r\n\r\nCould not be delivered.\r\n\r\n"
+        "--dsn\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.acme.example\r\n\r\n"
+        "Final-Recipient: rfc822; carla@acme.example\r\nAction: failed\r\n"
+        "Status: 5.2.2\r\nDiagnostic-Code: smtp; 552 5.2.2 Mailbox full\r\n\r\n"
+        "--dsn\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"From: support@{MAIL_DOMAIN}\r\nTo: carla@acme.example\r\n"
+        f"Message-ID: <{reported_message_id}>\r\n"
+        "--dsn--\r\n"
+    ).encode()
+
+
+def measure_mail_ingest() -> list[IngestCount]:
+    """The mail function's handler (functions/mail_ingest, built by helpdesk.bootstrap_mail)
+    handling one message of each outcome, as an S3 notification names it, over the bench's
+    table: its requests, the raw message's s3:GetObject included."""
+    import boto3
+
+    from helpdesk.adapters.dynamodb import keys
+    from helpdesk.adapters.dynamodb.toolkit import Table, marshal
+
+    with api_over_moto() as (api, counter):
+        module = load_function("mail_ingest")
+        module.s3_client.cache_clear()
+        module.ingestion.cache_clear()
+        s3 = boto3.client("s3", region_name=REGION)
+        table = Table(api.client, TABLE)
+        counts: list[IngestCount] = []
+
+        def deliver(label: str, raw: bytes) -> dict[str, Any]:
+            key = f"inbound/{uuid.uuid4().hex}"
+            s3.put_object(Bucket=INBOUND_BUCKET, Key=key, Body=raw)
+            event = {
+                "Records": [{"s3": {"bucket": {"name": INBOUND_BUCKET}, "object": {"key": key}}}]
+            }
+            counter.take()
+            with redirect_stdout(io.StringIO()):  # the metrics (EMF) Lambda would print
+                reply = module.lambda_handler(event, FakeLambdaContext())
+            (result,) = reply["results"]
+            counts.append(IngestCount(label, result["outcome"], counter.take()))
+            return dict(result)
+
+        try:
+            module.ingestion().clock = BENCH_CLOCK
+            first = _inbound("carla@acme.example", "Serveur en panne", "m1@acme.example")
+            created = deliver("new ticket", first)
+            number = created["ticket_number"]
+            deliver(
+                "comment on its ticket",
+                _inbound("carla@acme.example", f"Re: [#{number}] Serveur", "m2@acme.example"),
+            )
+            deliver(
+                "quarantined (unknown sender)",
+                _inbound("eve@unknown.example", "Hello", "m3@unknown.example"),
+            )
+            deliver(
+                "duplicate (same Message-ID, other bytes)",
+                b"Received: from mx2.acme.example\r\n" + first,
+            )
+            hour = BENCH_CLOCK().strftime("%Y-%m-%dT%H")
+            table.client.put_item(
+                TableName=TABLE,
+                Item=marshal({**keys.mail_rate_key("flood@acme.example", hour), "count": 20}),
+            )
+            deliver(
+                "rate-limited",
+                _inbound("flood@acme.example", "Encore", "m4@acme.example"),
+            )
+            deliver(
+                "ignored (auto-reply)",
+                _inbound(
+                    "carla@acme.example",
+                    "Absence",
+                    "m5@acme.example",
+                    "Auto-Submitted: auto-replied\r\n",
+                ),
+            )
+            ours = f"ack-{number}@{MAIL_DOMAIN}"
+            table.client.put_item(
+                TableName=TABLE,
+                Item=marshal({**keys.message_id_key(ours), "ticket_number": number}),
+            )
+            deliver("bounce of our mail", _bounce(ours))
+            deliver("replayed delivery (same bytes)", first)
+        finally:
+            module.ingestion.cache_clear()
+            module.s3_client.cache_clear()
+        return counts
+
+
+def ingest_report(counts: Sequence[IngestCount]) -> str:
+    lines = [
+        "## AWS requests per inbound mail",
+        "",
+        "The mail function's handler (functions/mail_ingest) handling one message of each "
+        "outcome in-process against moto, as an S3 notification names it (the raw message's "
+        "s3:GetObject is counted).",
+        "",
+        "| mail | outcome | requests | requests made | what they are |",
+        "|---|---|---:|---|---|",
+    ]
+    for c in counts:
+        lines.append(
+            f"| {c.label} | `{c.outcome}` | {c.total} | {c.operations} "
+            f"| {INGEST_NOTES.get(c.label, '')} |"
+        )
+    return "\n".join(lines)
+
+
 @dataclass(frozen=True)
 class MailKind:
     """The deliveries of one kind of mail: how many, and their requests (all of them)."""
@@ -1179,4 +1373,10 @@ def report(rows: Sequence[RouteCount]) -> str:
 
 def section(smoke: bool = False) -> str:
     """The markdown section (the same run at every size: one request per route)."""
-    return report(measure_routes()) + "\n\n" + deliveries_report(measure_notifier())
+    return "\n\n".join(
+        [
+            report(measure_routes()),
+            deliveries_report(measure_notifier()),
+            ingest_report(measure_mail_ingest()),
+        ]
+    )

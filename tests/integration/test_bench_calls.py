@@ -11,7 +11,7 @@ import pytest
 
 from bench import __main__ as bench_main
 from bench import calls_per_route, cost_model, warm_overhead
-from bench.calls_per_route import Deliveries, RouteCount
+from bench.calls_per_route import Deliveries, IngestCount, RouteCount
 from bench.warm_overhead import Overhead
 from infra.cfn_template import load_template
 
@@ -24,6 +24,11 @@ def rows() -> list[RouteCount]:
 @pytest.fixture(scope="module")
 def deliveries() -> Deliveries:
     return calls_per_route.measure_notifier()
+
+
+@pytest.fixture(scope="module")
+def ingests() -> list[IngestCount]:
+    return calls_per_route.measure_mail_ingest()
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +134,53 @@ def test_the_notifier_requests_per_kind_of_mail(deliveries: Deliveries) -> None:
     assert "| replayed delivery |" in calls_per_route.deliveries_report(deliveries)
 
 
+def test_the_mail_function_requests_per_outcome(ingests: list[IngestCount]) -> None:
+    """One transaction per handled mail and no read after it (the record it made final is
+    known), the mail's summary noted in the count's write (issue 21: a new ticket by mail went
+    from 10 requests to 8)."""
+    by_label = {c.label: c for c in ingests}
+    assert [(c.label, c.outcome) for c in ingests] == [
+        ("new ticket", "ticket_created"),
+        ("comment on its ticket", "comment_added"),
+        ("quarantined (unknown sender)", "quarantined"),
+        ("duplicate (same Message-ID, other bytes)", "duplicate"),
+        ("rate-limited", "rate_limited"),
+        ("ignored (auto-reply)", "ignored_auto_reply"),
+        ("bounce of our mail", "bounce_recorded"),
+        ("replayed delivery (same bytes)", "ticket_created"),
+    ]
+    # The raw message, the record, the Message-ID, the counter and the record (rank and
+    # summary), the domain's organisation, the creation's counter + organisation, the
+    # transaction.
+    assert [c.operation for c in by_label["new ticket"].calls] == [
+        "GetObject",
+        "PutItem",
+        "GetItem",
+        "UpdateItem",
+        "UpdateItem",
+        "GetItem",
+        "BatchGetItem",
+        "TransactWriteItems",
+    ]
+    totals = {c.label: c.total for c in ingests}
+    assert totals == {
+        "new ticket": 8,
+        "comment on its ticket": 9,
+        "quarantined (unknown sender)": 7,
+        "duplicate (same Message-ID, other bytes)": 5,
+        "rate-limited": 6,
+        "ignored (auto-reply)": 5,
+        "bounce of our mail": 8,
+        "replayed delivery (same bytes)": 2,
+    }
+    for count in ingests[:-1]:
+        operations = [c.operation for c in count.calls]
+        assert operations.count("TransactWriteItems") == 1, count.label
+        assert operations[-1] == "TransactWriteItems", count.label  # nothing read back
+    text = calls_per_route.ingest_report(ingests)
+    assert text.startswith("## ") and text.count("\n| ") == len(ingests) + 1
+
+
 def test_warm_overhead_compares_the_handler_with_its_own_calls(
     overheads: list[Overhead],
 ) -> None:
@@ -163,13 +215,16 @@ def test_bench_main_writes_the_chosen_sections_and_keeps_the_others(
     monkeypatch: pytest.MonkeyPatch,
     rows: list[RouteCount],
     deliveries: Deliveries,
+    ingests: list[IngestCount],
 ) -> None:
     monkeypatch.setattr(calls_per_route, "measure_routes", lambda: rows)  # measured above
     monkeypatch.setattr(calls_per_route, "measure_notifier", lambda: deliveries)
+    monkeypatch.setattr(calls_per_route, "measure_mail_ingest", lambda: ingests)
     output = tmp_path / "results.md"
     output.write_text("# Benchmark results\n\n`make bench` earlier\n\n## Cold start\n\nslow\n")
     assert bench_main.main(["calls", "--smoke", "--output", str(output)]) == 0
     text = output.read_text(encoding="utf-8")
     assert text.startswith("# Benchmark results")
     assert "## AWS requests per route" in text and "## Cost model" not in text
+    assert "## AWS requests per inbound mail" in text
     assert "## Cold start\n\nslow\n\n(From an earlier run: `make bench` earlier)" in text

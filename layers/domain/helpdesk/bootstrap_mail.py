@@ -6,7 +6,7 @@ The handler (functions/mail_ingest) caches what this builds, once per Lambda env
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +14,7 @@ from helpdesk.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from helpdesk.adapters.dynamodb.toolkit import Table
+    from helpdesk.attachments import MailFile
     from helpdesk.mail_ingest import MailIngestion
     from helpdesk.ports_mail import MailAttachments, RawMailStore
     from helpdesk.quarantine import Quarantine
@@ -27,14 +28,13 @@ def s3_client(settings: Settings | None = None) -> Any:
 
 def mail_ingestion(settings: Settings | None = None, s3: Any | None = None) -> MailIngestion:
     """The ingestion: a unit of work per message over the table, the mail records, the
-    attachments of tickets in their bucket (none: the files are only named on the ticket), and
-    the one classification of transient AWS errors (aws_clients.is_transient)."""
+    attachments of tickets in their bucket (none: the files are only named on the ticket),
+    built when a mail first has files, and the one classification of transient AWS errors
+    (aws_clients.is_transient)."""
     from helpdesk.adapters import aws_clients
-    from helpdesk.adapters.attachments import S3AttachmentFiles
     from helpdesk.adapters.dynamodb.mail import DynamoMailRepository
     from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
     from helpdesk.bootstrap import table
-    from helpdesk.bootstrap_attachments import attachment_service_over
     from helpdesk.domain.mail import MailRouting
     from helpdesk.mail_ingest import MailConfig, MailIngestion
 
@@ -45,14 +45,19 @@ def mail_ingestion(settings: Settings | None = None, s3: Any | None = None) -> M
         max_bytes=settings.mail_max_bytes,
         rate_limit=settings.mail_rate_limit,
     )
-    attachments = None
+    attachments: MailAttachments | None = None
     if settings.attachments_bucket:
-        client = s3 if s3 is not None else s3_client(settings)
-        attachments = attachment_service_over(
-            dynamodb,
-            S3AttachmentFiles(client, settings.attachments_bucket),
-            scanning=settings.malware_scanning,
-        )
+        bucket, scanning = settings.attachments_bucket, settings.malware_scanning
+
+        def store() -> MailAttachments:
+            from helpdesk.adapters.attachments import S3AttachmentFiles
+            from helpdesk.bootstrap_attachments import attachment_service_over
+
+            client = s3 if s3 is not None else s3_client(settings)
+            files = S3AttachmentFiles(client, bucket)
+            return attachment_service_over(dynamodb, files, scanning=scanning)
+
+        attachments = AttachmentsOnFirstUse(store)
     return MailIngestion(
         lambda: DynamoUnitOfWork(dynamodb),
         DynamoMailRepository(dynamodb),
@@ -60,6 +65,30 @@ def mail_ingestion(settings: Settings | None = None, s3: Any | None = None) -> M
         attachments=attachments,
         transient=aws_clients.is_transient,
     )
+
+
+class AttachmentsOnFirstUse:
+    """The attachment store of mail, built by `build` when a mail first has files: most mail
+    has none, and a cold start need not import the attachment modules for it."""
+
+    def __init__(self, build: Callable[[], MailAttachments]) -> None:
+        self._build = build
+        self._store: MailAttachments | None = None
+
+    def from_mail(
+        self,
+        ticket_number: int,
+        mail_sha256: str,
+        sender: str,
+        received_at: datetime,
+        files: Sequence[MailFile],
+        comment_id: str | None = None,
+    ) -> Sequence[object]:
+        if self._store is None:
+            self._store = self._build()
+        return self._store.from_mail(
+            ticket_number, mail_sha256, sender, received_at, files, comment_id=comment_id
+        )
 
 
 def quarantine_over(

@@ -86,6 +86,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_RATE_LIMIT = 20  # messages per sender per hour
+MAX_DETAIL = 1000  # characters of an outcome's detail a mail record keeps
 
 Kind = MailOutcomeKind
 TransientCheck = Callable[[BaseException], bool]
@@ -147,6 +148,49 @@ class IngestResult:
             comment_id=record.comment_id,
             replayed=replayed,
             defects=record.defects,
+        )
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A mail record as the transaction that made it final left it, without reading it back:
+    the record as it stood before (when first seen, its rank, its summary) with the outcome
+    that transaction SET (its fields that are not None; the detail clipped as stored)."""
+
+    sha256: str
+    outcome: str
+    reason: str | None
+    detail: str | None
+    ticket_number: int | None
+    linked_ticket: int | None
+    comment_id: str | None
+    attachments_pending: bool
+    rate_count: int | None
+    received_at: str | None
+    defects: str | None
+
+    @property
+    def final(self) -> bool:
+        return True
+
+    @classmethod
+    def of(cls, before: MailRecord, outcome: MailOutcome) -> Recorded:
+        def written(new: Any, old: Any) -> Any:
+            return old if new is None else new
+
+        detail = outcome.detail[:MAX_DETAIL] if outcome.detail else None
+        return cls(
+            sha256=before.sha256,
+            outcome=outcome.outcome,
+            reason=written(outcome.reason, before.reason),
+            detail=written(detail, before.detail),
+            ticket_number=written(outcome.ticket_number, before.ticket_number),
+            linked_ticket=written(outcome.linked_ticket, before.linked_ticket),
+            comment_id=written(outcome.comment_id, before.comment_id),
+            attachments_pending=outcome.attachments_pending or before.attachments_pending,
+            rate_count=before.rate_count,
+            received_at=before.received_at,
+            defects=before.defects,
         )
 
 
@@ -214,7 +258,7 @@ class MailIngestion:
             record = self.mail.get(sha)
             if record.final:  # the error came after the commit: the outcome stands
                 return IngestResult.of(record)
-            detail = f"{type(exc).__name__}: {exc}"[:1000]
+            detail = f"{type(exc).__name__}: {exc}"[:MAX_DETAIL]
             return IngestResult(sha, Kind.FAILED, detail=detail)
         self._resume_attachments(record, raw)
         return IngestResult.of(record)
@@ -228,53 +272,78 @@ class MailIngestion:
         if len(raw) > self.config.max_bytes:
             detail = f"{len(raw)} bytes, over the {self.config.max_bytes} accepted"
             outcome = MailOutcome(Kind.QUARANTINED, "oversized", detail)
-            return self._finish(uow, sha, None, outcome, now)
+            return self._finish(uow, record, None, outcome, now)
         try:
             mail = parse_mail(raw)
         except MalformedMail as exc:
             outcome = MailOutcome(Kind.QUARANTINED, "malformed", str(exc))
-            return self._finish(uow, sha, None, outcome, now)
-        self.mail.describe(
-            sha,
-            {
-                "sender": mail.sender,
-                "subject": mail.subject,
-                "message_id": mail.message_id,
-                "to": list(source.recipients or mail.recipients),
-                "no_reply": mail.no_reply,
-                "defects": mail.defects,
-            },
-        )
-        screened = self._screen(mail, sha, record, now)
+            return self._finish(uow, record, None, outcome, now)
+        summary: dict[str, Any] = {
+            "sender": mail.sender,
+            "subject": mail.subject,
+            "message_id": mail.message_id,
+            "to": list(source.recipients or mail.recipients),
+            "no_reply": mail.no_reply,
+            "defects": mail.defects,
+        }
+        record, screened = self._screen(mail, summary, record, now)
         if screened is not None and screened.outcome == Kind.IGNORED_AUTO_REPLY:
-            bounced = self._bounce(uow, mail, sha, record, now)
+            bounced = self._bounce(uow, mail, summary, record, now)
             if bounced is not None:
                 return bounced
         if screened is not None:
-            return self._finish(uow, sha, mail.message_id, screened, now)
+            record = self._described(record, summary)
+            # A duplicate's Message-ID is another mail's: marking it handled again would
+            # only cancel the transaction (and cost a second look-up and transaction).
+            taken = screened.outcome == Kind.DUPLICATE
+            return self._finish(uow, record, None if taken else mail.message_id, screened, now)
         try:
-            return self._route(uow, mail, sha, source, now)
+            return self._route(uow, mail, record, source, now)
         except DomainError as exc:
             if self.is_transient(exc):
                 raise
             outcome = MailOutcome(Kind.QUARANTINED, "invalid_content", exc.detail)
-            return self._finish(uow, sha, mail.message_id, outcome, now)
+            return self._finish(uow, record, mail.message_id, outcome, now)
 
     def _screen(
-        self, mail: ParsedMail, sha: str, record: MailRecord, now: datetime
-    ) -> MailOutcome | None:
-        """Duplicates, automatic mail and floods stop here, before anything is looked up."""
+        self, mail: ParsedMail, summary: dict[str, Any], record: MailRecord, now: datetime
+    ) -> tuple[MailRecord, MailOutcome | None]:
+        """Duplicates, automatic mail and floods stop here, before anything is looked up.
+        The record as it then stands: counted (and described) when the mail was."""
         if mail.message_id is not None:
             handled = self.mail.handled_message(mail.message_id)
             if handled is not None:
-                return self._duplicate_of(handled)
+                return record, self._duplicate_of(handled)
         if mail.automatic is not None:
-            return MailOutcome(Kind.IGNORED_AUTO_REPLY, "automatic", mail.automatic)
-        rank = record.rate_count or self.mail.count_sender(sha, mail.sender, now)
-        if rank > self.config.rate_limit:
-            detail = f"message {rank} of {mail.sender} this hour (limit {self.config.rate_limit})"
-            return MailOutcome(Kind.RATE_LIMITED, "rate_limited", detail)
-        return None
+            return record, MailOutcome(Kind.IGNORED_AUTO_REPLY, "automatic", mail.automatic)
+        record = self._counted(mail, summary, record, now)
+        detail = self._over_limit(record, mail.sender)
+        if detail is not None:
+            return record, MailOutcome(Kind.RATE_LIMITED, "rate_limited", detail)
+        return record, None
+
+    def _counted(
+        self, mail: ParsedMail, summary: dict[str, Any], record: MailRecord, now: datetime
+    ) -> MailRecord:
+        """The record with the message's rank among its sender's messages of the hour, and
+        its summary, noted in the same write; a retry's record has both already."""
+        if record.rate_count is not None:
+            return record
+        return self.mail.count_sender(record.sha256, mail.sender, now, summary)
+
+    def _described(self, record: MailRecord, summary: dict[str, Any]) -> MailRecord:
+        """The record with the message's summary (for the people who read quarantine): a
+        counted record has it (`_counted`), any other gets it now."""
+        if record.rate_count is not None:
+            return record
+        return self.mail.describe(record.sha256, summary) or record
+
+    def _over_limit(self, record: MailRecord, sender: str) -> str | None:
+        """Why the sender's message is over the hourly limit, or None."""
+        rank = record.rate_count or 0
+        if rank <= self.config.rate_limit:
+            return None
+        return f"message {rank} of {sender} this hour (limit {self.config.rate_limit})"
 
     @staticmethod
     def _duplicate_of(handled: Mapping[str, Any]) -> MailOutcome:
@@ -288,23 +357,28 @@ class MailIngestion:
         )
 
     def _route(
-        self, uow: UnitOfWork, mail: ParsedMail, sha: str, source: MailSource, now: datetime
+        self,
+        uow: UnitOfWork,
+        mail: ParsedMail,
+        record: MailRecord,
+        source: MailSource,
+        now: datetime,
     ) -> MailRecord:
         ticket = self._thread(uow, mail)
         if ticket is None:
             recipients = source.recipients or mail.recipients
             kind = self.config.routing.type_for(recipients)
-            return self._new_ticket(uow, mail, sha, kind, now)
+            return self._new_ticket(uow, mail, record, kind, now)
         org_id = uow.directory.org_for_domain(mail.sender_domain)
         if org_id != ticket.org_id:
             detail = f"{mail.sender} is not of the organisation of ticket #{ticket.number}"
             outcome = MailOutcome(
                 Kind.QUARANTINED, "stranger_reply", detail, ticket_number=ticket.number
             )
-            return self._finish(uow, sha, mail.message_id, outcome, now)
+            return self._finish(uow, record, mail.message_id, outcome, now)
         if ticket.status is Status.CLOSED:
-            return self._new_ticket(uow, mail, sha, ticket.type, now, linked=ticket)
-        return self._comment(uow, mail, sha, ticket, org_id, now)
+            return self._new_ticket(uow, mail, record, ticket.type, now, linked=ticket)
+        return self._comment(uow, mail, record, ticket, org_id, now)
 
     def _thread(self, uow: UnitOfWork, mail: ParsedMail) -> Ticket | None:
         """The ticket this answers: our own Message-IDs first, then the `[#n]` tag."""
@@ -319,9 +393,16 @@ class MailIngestion:
             return None
 
     # ---------- effects ----------
+    # Each commits the outcome with its effect, and returns the record as that transaction
+    # left it (Recorded: what was known of it and the outcome written, not read back).
 
     def _bounce(
-        self, uow: UnitOfWork, mail: ParsedMail, sha: str, record: MailRecord, now: datetime
+        self,
+        uow: UnitOfWork,
+        mail: ParsedMail,
+        summary: dict[str, Any],
+        record: MailRecord,
+        now: datetime,
     ) -> MailRecord | None:
         """A delivery report about a mail we sent: recorded on that mail's ticket (within the
         sender's hourly limit: each one writes the ticket and mails staff). None for any other
@@ -332,14 +413,14 @@ class MailIngestion:
         number = self.mail.thread_ticket(bounce.message_ids)
         if number is None:
             return None
-        rank = record.rate_count or self.mail.count_sender(sha, mail.sender, now)
-        if rank > self.config.rate_limit:
-            detail = f"message {rank} of {mail.sender} this hour (limit {self.config.rate_limit})"
-            limited = MailOutcome(Kind.RATE_LIMITED, "rate_limited", detail, ticket_number=number)
-            return self._finish(uow, sha, mail.message_id, limited, now)
+        record = self._counted(mail, summary, record, now)
+        limit = self._over_limit(record, mail.sender)
+        if limit is not None:
+            limited = MailOutcome(Kind.RATE_LIMITED, "rate_limited", limit, ticket_number=number)
+            return self._finish(uow, record, mail.message_id, limited, now)
         detail = " ".join(x for x in (bounce.recipient, bounce.status, bounce.diagnostic) if x)
         outcome = MailOutcome(
-            Kind.BOUNCE_RECORDED, "delivery_failed", detail[:1000], ticket_number=number
+            Kind.BOUNCE_RECORDED, "delivery_failed", detail[:MAX_DETAIL], ticket_number=number
         )
         service = HelpdeskService(uow, clock=lambda: now)
         try:
@@ -348,19 +429,19 @@ class MailIngestion:
                 recipient=bounce.recipient,
                 status=bounce.status,
                 diagnostic=bounce.diagnostic,
-                extra=[MailHandled(sha, mail.message_id, outcome, now)],
+                extra=[self._handled(record, mail.message_id, outcome, now)],
             )
         except NotFound:
             return None
         except AlreadyRecorded as race:
-            return self._lost_race(uow, sha, mail, race, now)
-        return self.mail.get(sha)
+            return self._lost_race(uow, record, mail, race, now)
+        return Recorded.of(record, outcome)
 
     def _new_ticket(
         self,
         uow: UnitOfWork,
         mail: ParsedMail,
-        sha: str,
+        record: MailRecord,
         kind: TicketType | None,
         now: datetime,
         linked: Ticket | None = None,
@@ -369,13 +450,15 @@ class MailIngestion:
         if org_id is None:
             detail = f"no organisation owns the domain of {mail.sender}"
             outcome = MailOutcome(Kind.QUARANTINED, "unknown_sender", detail)
-            return self._finish(uow, sha, mail.message_id, outcome, now)
+            return self._finish(uow, record, mail.message_id, outcome, now)
         if kind is None:
             detail = "addressed to none of our mailboxes"
             outcome = MailOutcome(Kind.QUARANTINED, "unknown_recipient", detail)
-            return self._finish(uow, sha, mail.message_id, outcome, now)
+            return self._finish(uow, record, mail.message_id, outcome, now)
+        sha = record.sha256
         linked_ticket = linked.number if linked else None
         pending = self._attachments_pending(mail)
+        written: list[MailOutcome] = []
 
         def handled(ticket: Ticket) -> Sequence[Change]:
             outcome = MailOutcome(
@@ -384,7 +467,8 @@ class MailIngestion:
                 linked_ticket=linked_ticket,
                 attachments_pending=pending,
             )
-            return [MailHandled(sha, mail.message_id, outcome, now)]
+            written[:] = [outcome]
+            return [self._handled(record, mail.message_id, outcome, now)]
 
         service = HelpdeskService(uow, clock=lambda: now)
         try:
@@ -401,14 +485,14 @@ class MailIngestion:
                 acknowledge=mail.no_reply is None,
             )
         except AlreadyRecorded as race:
-            return self._lost_race(uow, sha, mail, race, now)
-        return self.mail.get(sha)
+            return self._lost_race(uow, record, mail, race, now)
+        return Recorded.of(record, written[-1])
 
     def _comment(
         self,
         uow: UnitOfWork,
         mail: ParsedMail,
-        sha: str,
+        record: MailRecord,
         ticket: Ticket,
         org_id: str,
         now: datetime,
@@ -425,44 +509,55 @@ class MailIngestion:
             service.add_comment(
                 mail_caller(mail.sender, org_id),
                 ticket.number,
-                body=self._comment_body(mail, sha),
+                body=self._comment_body(mail, record.sha256),
                 source=Source.EMAIL,
                 message_id=mail.message_id,
-                extra=[MailHandled(sha, mail.message_id, outcome, now)],
+                extra=[self._handled(record, mail.message_id, outcome, now)],
             )
         except AlreadyRecorded as race:
-            return self._lost_race(uow, sha, mail, race, now)
-        return self.mail.get(sha)
+            return self._lost_race(uow, record, mail, race, now)
+        return Recorded.of(record, outcome)
+
+    @staticmethod
+    def _handled(
+        record: MailRecord, message_id: str | None, outcome: MailOutcome, now: datetime
+    ) -> MailHandled:
+        return MailHandled(record.sha256, message_id, outcome, now, record.received_at)
 
     def _finish(
         self,
         uow: UnitOfWork,
-        sha: str,
+        record: MailRecord,
         message_id: str | None,
         outcome: MailOutcome,
         now: datetime,
     ) -> MailRecord:
         """Record an outcome that has no other effect (the unit of work holds only it)."""
-        uow.add(MailHandled(sha, message_id, outcome, now))
+        uow.add(self._handled(record, message_id, outcome, now))
         try:
             uow.commit()
         except AlreadyRecorded as race:
             uow.rollback()
             if not race.message_taken or message_id is None:
-                return self.mail.get(sha)
+                return self.mail.get(record.sha256)
             handled = self.mail.handled_message(message_id) or {}
-            return self._finish(uow, sha, None, self._duplicate_of(handled), now)
-        return self.mail.get(sha)
+            return self._finish(uow, record, None, self._duplicate_of(handled), now)
+        return Recorded.of(record, outcome)
 
     def _lost_race(
-        self, uow: UnitOfWork, sha: str, mail: ParsedMail, race: AlreadyRecorded, now: datetime
+        self,
+        uow: UnitOfWork,
+        record: MailRecord,
+        mail: ParsedMail,
+        race: AlreadyRecorded,
+        now: datetime,
     ) -> MailRecord:
         """Another delivery handled this message first: nothing of ours was applied."""
         uow.rollback()
         if race.message_taken and mail.message_id is not None:
             handled = self.mail.handled_message(mail.message_id) or {}
-            return self._finish(uow, sha, None, self._duplicate_of(handled), now)
-        return self.mail.get(sha)
+            return self._finish(uow, record, None, self._duplicate_of(handled), now)
+        return self.mail.get(record.sha256)
 
     # ---------- text ----------
 

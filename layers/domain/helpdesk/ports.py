@@ -247,6 +247,9 @@ class MailHandled:
     message_id: str | None
     outcome: MailOutcome
     at: datetime
+    # When the mail was first seen (ISO 8601, as its record keeps it): a quarantined mail's
+    # place in the quarantine index. None: read from the record.
+    received_at: str | None = None
 
 
 @dataclass(frozen=True)

@@ -71,8 +71,9 @@ class MailRepository(Protocol):
 
     def get(self, sha256: str) -> MailRecord: ...
 
-    def describe(self, sha256: str, summary: dict[str, Any]) -> None:
-        """Note who sent it and about what, for the people who read quarantine."""
+    def describe(self, sha256: str, summary: dict[str, Any]) -> MailRecord | None:
+        """Note who sent it and about what, for the people who read quarantine: the record
+        as it then stands (one write, no read), None when there was nothing to note."""
         ...
 
     def fail(self, sha256: str, error: str, now: datetime) -> None:
@@ -90,8 +91,12 @@ class MailRepository(Protocol):
         """The ticket of the first of these ids that is one of our own sent messages."""
         ...
 
-    def count_sender(self, sha256: str, sender: str, now: datetime) -> int:
-        """This message's rank among the sender's messages of the hour (counted once)."""
+    def count_sender(
+        self, sha256: str, sender: str, now: datetime, summary: dict[str, Any] | None = None
+    ) -> MailRecord:
+        """Count this message among the sender's messages of the hour, once, and note
+        `summary` as `describe` does: the record as it then stands, `rate_count` its rank
+        (a retry of the same message keeps the rank it was given)."""
         ...
 
 

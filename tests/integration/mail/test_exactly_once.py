@@ -61,16 +61,16 @@ def test_a_crash_before_the_commit_is_retried_to_one_ticket(
 def test_a_crash_after_the_commit_is_retried_without_a_second_ticket(
     mailbox: Mailbox, service: HelpdeskService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = DynamoMailRepository.get
+    original = Table.transact
     calls = {"n": 0}
 
-    def crash_once(self: DynamoMailRepository, sha256: str) -> Any:
+    def crash_once(self: Table, operations: list[dict[str, Any]]) -> None:
+        original(self, operations)
         calls["n"] += 1
         if calls["n"] == 1:
             raise THROTTLED  # the transaction is committed; the reply never comes back
-        return original(self, sha256)
 
-    monkeypatch.setattr(DynamoMailRepository, "get", crash_once)
+    monkeypatch.setattr(Table, "transact", crash_once)
     with pytest.raises(ClientError):
         mailbox.deliver(corpus("attachments.eml"))
     retried = mailbox.deliver(corpus("attachments.eml"))

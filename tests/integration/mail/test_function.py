@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -233,3 +237,39 @@ def test_the_log_lines_carry_the_message_as_correlation_id(
         "ses-0003",
         "inbound%2Fses-0003",
     ]
+
+
+def test_a_cold_start_imports_no_attachment_code() -> None:
+    """Most mail has no files: in a fresh interpreter, importing the handler and building
+    its ingestion (attachments bucket set) loads no attachment module (issue 21: they come
+    with the first mail that has files)."""
+    root = Path(__file__).resolve().parents[3]
+    script = """
+import json, sys
+import app
+app.ingestion()
+print(json.dumps(sorted(m for m in sys.modules if m in {
+    "helpdesk.attachments", "helpdesk.adapters.attachments", "helpdesk.bootstrap_attachments",
+    "helpdesk.adapters.dynamodb.attachments", "helpdesk.ports_attachments",
+})))
+"""
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": f".{os.pathsep}{root / 'layers' / 'domain'}",
+        "TABLE_NAME": "helpdesk-cold",
+        "ATTACHMENTS_BUCKET": "helpdesk-cold-attachments",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "cold",
+        "AWS_SECRET_ACCESS_KEY": "cold",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=root / "functions" / "mail_ingest",
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []

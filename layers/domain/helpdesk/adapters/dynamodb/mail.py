@@ -140,11 +140,14 @@ def _recipients(value: Any) -> tuple[str, ...]:
 
 def quarantine_fields(table: Table, change: MailHandled) -> Item:
     """The `quarantine` index keys of a mail turning quarantined (none for other outcomes):
-    newest first by the time it was received (read from the record `begin` wrote)."""
+    newest first by the time it was received (the change's, else read from the record that
+    `begin` wrote)."""
     if change.outcome.outcome != QUARANTINED:
         return {}
-    stored = table.get(mail_key(change.sha256)) or {}
-    received_at = stored.get("received_at") or iso(change.at)
+    received_at = change.received_at
+    if received_at is None:
+        stored = table.get(mail_key(change.sha256)) or {}
+        received_at = stored.get("received_at") or iso(change.at)
     return {
         "quarantine_pk": keys.QUARANTINE_PK,
         "quarantine_sk": keys.quarantine_sk(received_at, change.sha256),
@@ -211,6 +214,18 @@ def mail_released_operation(
     return operation, lambda _r: ConditionNotMet(change)
 
 
+def summary_fields(summary: Item) -> Item:
+    """The non-empty values of a mail's summary, as the record keeps them: text clipped to
+    MAX_TEXT, a list (the recipients) to its first MAX_RECIPIENTS."""
+    return {
+        k: [str(x)[:MAX_TEXT] for x in v][:MAX_RECIPIENTS]
+        if isinstance(v, list | tuple)
+        else str(v)[:MAX_TEXT]
+        for k, v in summary.items()
+        if v
+    }
+
+
 class DynamoMailRepository:
     """The mail items, next to the tickets, in the same table."""
 
@@ -254,24 +269,30 @@ class DynamoMailRepository:
     def get(self, sha256: str) -> MailRecord:
         return MailRecord.from_item(self._get_mail(sha256))
 
-    def describe(self, sha256: str, summary: Item) -> None:
+    def describe(self, sha256: str, summary: Item) -> MailRecord | None:
         """Who sent it, to whom, about what: for the people who read quarantine (a list, the
-        recipients, is kept as a list of its first MAX_RECIPIENTS)."""
-        fields: Item = {
-            k: [str(x)[:MAX_TEXT] for x in v][:MAX_RECIPIENTS]
-            if isinstance(v, list | tuple)
-            else str(v)[:MAX_TEXT]
-            for k, v in summary.items()
-            if v
-        }
+        recipients, is kept as a list of its first MAX_RECIPIENTS). The record as it then
+        stands (the same request); None when there is nothing to note (no request)."""
+        fields = summary_fields(summary)
         if not fields:
-            return
+            return None
+        return self._set(sha256, fields)
+
+    def _set(self, sha256: str, fields: Item, first: Item | None = None) -> MailRecord:
+        """SET `fields`, and `first` only where not set yet, on the record: as it then stands."""
+        once = first or {}
         names = {f"#a{i}": k for i, k in enumerate(fields)}
+        names.update({f"#o{i}": k for i, k in enumerate(once)})
         values = {f":v{i}": v for i, v in enumerate(fields.values())}
-        expression = "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(fields)))
-        self.table.write(
-            self.table.update(mail_key(sha256), expression, names=names, values=values)
+        values.update({f":o{i}": v for i, v in enumerate(once.values())})
+        sets = [f"#a{i} = :v{i}" for i in range(len(fields))]
+        sets += [f"#o{i} = if_not_exists(#o{i}, :o{i})" for i in range(len(once))]
+        stored = self.table.write(
+            self.table.update(
+                mail_key(sha256), "SET " + ", ".join(sets), names=names, values=values
+            )
         )
+        return MailRecord.from_item(stored or {})
 
     def fail(self, sha256: str, error: str, now: datetime) -> None:
         """Note an error on a mail not handled yet (best effort: it may be the error itself)."""
@@ -339,9 +360,13 @@ class DynamoMailRepository:
 
     # ---------- the sender's rate ----------
 
-    def count_sender(self, sha256: str, sender: str, now: datetime) -> int:
-        """This message's rank among the sender's messages of the hour (UTC), counted once:
-        a retry of the same mail reuses the rank it was given."""
+    def count_sender(
+        self, sha256: str, sender: str, now: datetime, summary: Item | None = None
+    ) -> MailRecord:
+        """Count this message among the sender's messages of the hour (UTC), once: its rank
+        is kept on the record (`rate_count`) and a retry of the same mail reuses it. The
+        record's update notes `summary` too (as `describe`), and returns the record as it then
+        stands, its rank included: one request for the counter, one for the record."""
         hour = now.strftime("%Y-%m-%dT%H")
         expires = int((now.replace(minute=0, second=0, microsecond=0) + RATE_TTL).timestamp())
         counted = self.table.write(
@@ -353,18 +378,4 @@ class DynamoMailRepository:
             )
         )
         count = int((counted or {})["count"])
-        try:
-            self.table.write(
-                self.table.update(
-                    mail_key(sha256),
-                    "SET rate_count = :count",
-                    condition="attribute_not_exists(rate_count)",
-                    values={":count": count},
-                )
-            )
-        except ClientError as exc:
-            if not condition_failed(exc):
-                raise
-            stored = self.get(sha256).rate_count
-            return stored if stored is not None else count
-        return count
+        return self._set(sha256, summary_fields(summary or {}), first={"rate_count": count})
