@@ -54,3 +54,22 @@ def test_make_build_compiles_the_build_after_sam_build() -> None:
     compile_step = commands.find("-m infra.bytecode .aws-sam/build")
     assert sam != -1, commands
     assert compile_step > sam, commands
+
+
+def test_the_built_layer_holds_bytecode_for_every_module() -> None:
+    """After `make build` (which `make test` runs first): each module of the layer, ours and
+    the libraries', has its unchecked-hash `.pyc` for the runtime's Python."""
+    layer = Path(__file__).resolve().parents[2] / ".aws-sam" / "build" / "DomainLayer" / "python"
+    if not layer.is_dir():
+        pytest.skip("no .aws-sam/build: run `make build` first")
+    tag = f"cpython-{''.join(map(str, runtime_version()))}"
+    sources = [p for p in layer.rglob("*.py") if "__pycache__" not in p.parts]
+    missing = [
+        str(source.relative_to(layer))
+        for source in sources
+        if source.parent.name != "__pycache__"
+        and not (source.parent / "__pycache__" / f"{source.stem}.{tag}.pyc").is_file()
+    ]
+    assert sources and any(s.parts[-2] == "helpdesk" for s in sources)
+    # A library may ship a file for another Python (never imported, compileall reports it).
+    assert len(missing) <= len(sources) // 100, missing[:20]

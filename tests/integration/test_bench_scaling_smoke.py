@@ -25,23 +25,45 @@ def batch() -> batch_scaling.BatchScaling:
 
 
 def test_cold_start_is_measured_for_every_function(cold: cold_start.ColdStarts) -> None:
+    floors = list(dict.fromkeys(cold_start.FLOORS.values()))
     assert [f.name for f in cold.functions] == list(cold_start.FUNCTIONS)
-    assert [f.name for f in cold.floors] == list(cold_start.FLOORS.values())
+    assert [f.name for f in cold.floors] == floors
     for measured in (cold.baseline, *cold.functions, *cold.floors):
         assert len(measured.runs) == cold_start.SMOKE_RUNS
         assert all(0 < r.import_seconds < r.seconds for r in measured.runs), measured.name
         assert measured.peak_rss_mib > 0
     section = cold_start.render(cold)
     assert section.startswith("## Cold start\n")
-    rows = [line for line in section.splitlines() if line.startswith("| ")]
-    names = [row.split(" | ")[0].removeprefix("| ") for row in rows]
+    main, imports, memory = (
+        part.splitlines()
+        for part in _split(section, "### Where the API's import time goes", "### Memory sizes")
+    )
     functions = list(cold_start.FUNCTIONS)
-    floors = list(cold_start.FLOORS.values())
-    assert names == ["function", "baseline", *functions, *floors, "function", *functions]
+    assert _first_cells(main) == ["function", "baseline", *functions, *floors]
+    assert _first_cells(memory) == [
+        "function",
+        *(f for f in functions if f not in cold_start.FOLDERS),
+    ]
     for name in cold_start.FLOORS:  # each floor measured beside its function
         ratio = cold.ratio_to_floor(name)
         assert ratio is not None and ratio > 0
-    assert "### Memory sizes" in section
+    assert cold.import_profile is not None and cold.import_profile.beyond_floor_ms > 0
+    assert any(name.startswith("helpdesk.") for name, _ in cold.import_profile.groups)
+    assert cold.bytecode is not None
+    assert cold.bytecode.without_pyc_s > cold.bytecode.with_pyc_s
+    assert "### Bytecode" in "\n".join(imports)
+
+
+def _split(text: str, *marks: str) -> list[str]:
+    parts = []
+    for mark in marks:
+        before, _, text = text.partition(mark)
+        parts.append(before)
+    return [*parts, text]
+
+
+def _first_cells(lines: list[str]) -> list[str]:
+    return [line.split(" | ")[0].removeprefix("| ") for line in lines if line.startswith("| ")]
 
 
 def test_cold_start_environment_is_the_templates(cold: cold_start.ColdStarts) -> None:
