@@ -68,13 +68,15 @@ FLOORS = {
     # Powertools resolver with validation (pydantic), Logger, Tracer, Metrics, one GetItem
     "api": "api-floor",
     "api-billing": "api-floor",
-    # Logger, Metrics, an S3 client and GetObject, a DynamoDB GetItem
+    # Logger, Metrics, Tracer, an S3 client and GetObject, a DynamoDB GetItem
     "mail_ingest": "mail-floor",
-    "attachments": "mail-floor",  # the same: it reads an S3 object and a DynamoDB item
+    # Logger, Metrics (no Tracer: the check is not traced), GetObject, one GetItem
+    "attachments": "check-floor",
 }
 FLOOR_EVENTS = {
     "api-floor": "the same GET, one route, one GetItem",
-    "mail-floor": "GetObject of the same mail, one GetItem",
+    "mail-floor": "GetObject of the same mail, one GetItem (traced)",
+    "check-floor": "GetObject of the same file, one GetItem",
 }
 REGION = "eu-west-1"
 EXPORT_MONTH = "2026-10"
@@ -161,19 +163,22 @@ elif target == "api-floor":
     def handler(http, context):
         return resolver.resolve(http, context)
     ok = handler(event["http"], Context()).get("statusCode") == 200
-elif target == "mail-floor":
+elif target in ("mail-floor", "check-floor"):
     import boto3
-    from aws_lambda_powertools import Logger, Metrics
+    from aws_lambda_powertools import Logger, Metrics, Tracer
     imported = time.perf_counter()
     logger = Logger()
     metrics = Metrics(namespace="Floor")
-    @logger.inject_lambda_context
-    @metrics.log_metrics
     def handler(event, context):
         raw = boto3.client("s3").get_object(Bucket=event["bucket"], Key=event["object"])
         raw["Body"].read()
         return "Item" in boto3.client("dynamodb").get_item(TableName=event["table"],
                                                            Key=event["key"])
+    handler = metrics.log_metrics(handler)
+    if target == "mail-floor":  # the mail function is traced; the check is not
+        handler = Tracer(patch_modules=("botocore",)).capture_lambda_handler(
+            capture_response=False)(handler)
+    handler = logger.inject_lambda_context(handler)
     ok = handler(event, Context())
 else:
     import app
@@ -429,6 +434,11 @@ class Fixtures:
             "mail-floor": lambda run: {
                 "bucket": RESOURCE_NAMES["InboundMailBucket"],
                 "object": f"inbound/{self.messages[run]}",
+                **builders["baseline"](run),
+            },
+            "check-floor": lambda run: {
+                "bucket": RESOURCE_NAMES["AttachmentsBucket"],
+                "object": self.uploads[run],
                 **builders["baseline"](run),
             },
             "jobs": lambda _: {"job": "auto-close", "at": datetime.now(UTC).isoformat()},
