@@ -17,6 +17,7 @@ from helpdesk.adapters.dynamodb import keys
 from helpdesk.adapters.dynamodb.repositories import DynamoTicketRepository
 from helpdesk.adapters.dynamodb.toolkit import Table
 from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
+from helpdesk.domain.directory import Consultant
 from helpdesk.domain.errors import StaleVersion, StatusConflict
 from helpdesk.domain.model import Caller, Status, Ticket, TicketType
 from helpdesk.domain.workflow import Action, ActionContext, ActionInput, Transition, decide
@@ -189,17 +190,29 @@ def reading_together(parties: int) -> Iterator[None]:
     Each thread runs its own service (`perform_job`), so the read is patched on the class."""
     barrier = threading.Barrier(parties, timeout=BARRIER_TIMEOUT)
     original = DynamoTicketRepository.get
+    # A take reads the ticket with the taker's roster entry (one BatchGetItem): held too, or
+    # the two takes would only race by chance.
+    original_with_consultant = DynamoTicketRepository.get_with_consultant
 
     def get_ticket(self: DynamoTicketRepository, number: int) -> Ticket:
         ticket = original(self, number)
         barrier.wait()
         return ticket
 
+    def get_with_consultant(
+        self: DynamoTicketRepository, number: int, consultant_id: str
+    ) -> tuple[Ticket, Consultant | None]:
+        found = original_with_consultant(self, number, consultant_id)
+        barrier.wait()
+        return found
+
     DynamoTicketRepository.get = get_ticket  # type: ignore[method-assign]
+    DynamoTicketRepository.get_with_consultant = get_with_consultant  # type: ignore[method-assign]
     try:
         yield
     finally:
         DynamoTicketRepository.get = original  # type: ignore[method-assign]
+        DynamoTicketRepository.get_with_consultant = original_with_consultant  # type: ignore[method-assign]
 
 
 def run_together(jobs: list[Callable[[], Any]]) -> list[Any]:
@@ -290,7 +303,9 @@ def test_threads_version_only_race_retries(service: HelpdeskService, uow: Dynamo
         with reading_together(2):
             results = run_together(
                 [
-                    functools.partial(own_service(service).add_comment, CLIENT, n, body="a question"),
+                    functools.partial(
+                        own_service(service).add_comment, CLIENT, n, body="a question"
+                    ),
                     perform_job(service, L1, n, Action.CLOSE, ActionInput(note="n")),
                 ]
             )
@@ -335,9 +350,7 @@ def test_twenty_environments_start_one_taken_ticket_once(
     taken = uow.tickets.get(number)
     assert (taken.status, taken.version) == (Status.TAKEN, 2)
     barrier = threading.Barrier(ENVIRONMENTS, timeout=BARRIER_TIMEOUT)
-    services = [
-        HelpdeskService(environment_uow(barrier), clock=clock) for _ in range(ENVIRONMENTS)
-    ]
+    services = [HelpdeskService(environment_uow(barrier), clock=clock) for _ in range(ENVIRONMENTS)]
     expected = taken.version if if_match else None
     results = run_together(
         [
@@ -368,9 +381,11 @@ def test_thousand_concurrent_creations_get_numbers_1_to_1000(
     total, workers = 1000, 8
 
     def create(i: int) -> int:
-        return own_service(service).create_ticket(
-            CLIENT, title=f"ticket {i}", description="", type=TicketType.ASSISTANCE
-        ).number
+        return (
+            own_service(service)
+            .create_ticket(CLIENT, title=f"ticket {i}", description="", type=TicketType.ASSISTANCE)
+            .number
+        )
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         numbers = list(pool.map(create, range(total)))
