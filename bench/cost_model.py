@@ -507,11 +507,15 @@ def snapstart_report(estimate: SnapStartEstimate, total_usd: float) -> str:
          LAMBDA_ARM_PER_GB_SECOND, -e.init_usd_saved),
     ]  # fmt: skip
     verdict = "under" if with_snapstart < TARGET_USD else "**over**"
-    reason = (
-        f"it would take the month over the ${TARGET_USD:.2f} target"
-        if with_snapstart >= TARGET_USD
-        else f"it adds {e.extra_usd / total_usd:.0%} to the month"
-    )
+    if total_usd >= TARGET_USD:
+        reason = (
+            f"it would add ${e.extra_usd:.2f} ({e.extra_usd / total_usd:.0%}) to a month "
+            f"already over the ${TARGET_USD:.2f} target"
+        )
+    elif with_snapstart >= TARGET_USD:
+        reason = f"it would take the month over the ${TARGET_USD:.2f} target"
+    else:
+        reason = f"it adds {e.extra_usd / total_usd:.0%} to the month"
     decision = (
         f"**Decision: SnapStart stays disabled by default**: {reason}; its cache charge alone "
         f"(${e.cache_usd:.2f}) is {e.cache_usd / total_usd:.1f}× the rest of the stack, for "
