@@ -177,7 +177,8 @@ def _kept_sections(output: Path, parts: Sequence[str]) -> list[str]:
         return []
     earlier = output.read_text(encoding="utf-8").split("\n## ")
     run_line = next((line for line in earlier[0].splitlines() if line.startswith("`make")), "")
-    redone = {part.splitlines()[0] for part in parts}
+    # Every heading a redone part holds: a section may hold more than one (calls: routes, mail).
+    redone = {line for part in parts for line in part.splitlines() if line.startswith("## ")}
     kept = []
     for block in earlier[1:]:
         title = "## " + block.splitlines()[0]
