@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { isStaff } from "../auth";
 import { api, frenchError, unwrap, type Ticket } from "../api/client";
@@ -37,16 +37,23 @@ export function Tickets() {
     document.title = `${title} – Helpdesk`;
   }, [title]);
 
+  // Each request's number: an answer that arrives after a newer request (the previous view's
+  // list, slower than this one's) is dropped, or it would replace the rows of the view shown.
+  const latest = useRef(0);
+
   const load = async (more: string | null) => {
+    const request = ++latest.current;
     const built = buildTicketQuery({ ...filters, cursor: more ?? undefined }, caller.sub);
     try {
       const data = unwrap(await api().GET("/tickets", { params: { query: built.query } }));
+      if (request !== latest.current) return;
       const page = data.items;
       setItems((previous) => (more && previous ? [...previous, ...page] : page));
       setCursor(data.next_cursor ?? null);
       setError(null);
       if (!more) performance.mark("helpdesk:tickets-rendered");
     } catch (exc) {
+      if (request !== latest.current) return;
       setError(frenchError(exc));
       setItems([]);
     }
