@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -41,23 +42,7 @@ print(json.dumps({
     "http": sorted(m for m in sys.modules if m.startswith("helpdesk.entrypoints.http.")),
 }))
 """
-    env = {
-        "PYTHONPATH": f"{REPO_ROOT}:{REPO_ROOT / 'layers' / 'domain'}",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "PATH": "/usr/bin:/bin",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    seen = _last_json_line(script)
     assert seen["path_unchanged"] is True
     assert seen["top_level"] == []
     assert "helpdesk.entrypoints.http.errors" in seen["http"]
@@ -78,6 +63,13 @@ print(json.dumps(seen))
 
 
 def _route_modules_after(*paths: str) -> dict[str, list[str]]:
+    seen: dict[str, list[str]] = _last_json_line(ROUTE_MODULES_SCRIPT, *paths)
+    return seen
+
+
+def _last_json_line(script: str, *args: str) -> Any:
+    """The last line `script` prints, as JSON, run in a fresh interpreter at the repository's
+    root with the layer on the path."""
     env = {
         "PYTHONPATH": f"{REPO_ROOT}:{REPO_ROOT / 'layers' / 'domain'}",
         "POWERTOOLS_TRACE_DISABLED": "true",
@@ -86,7 +78,7 @@ def _route_modules_after(*paths: str) -> dict[str, list[str]]:
         "PATH": "/usr/bin:/bin",
     }
     result = subprocess.run(
-        [sys.executable, "-c", ROUTE_MODULES_SCRIPT, *paths],
+        [sys.executable, "-c", script, *args],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -94,8 +86,7 @@ def _route_modules_after(*paths: str) -> dict[str, list[str]]:
         check=True,
         timeout=60,
     )
-    seen: dict[str, list[str]] = json.loads(result.stdout.strip().splitlines()[-1])
-    return seen
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_a_cold_start_imports_the_router_of_its_route_only() -> None:
