@@ -58,7 +58,8 @@ class LinkActions:
 
     def inspect(self, token: str) -> OpenLink:
         """The valid link and its ticket; NotFound (404) for an unknown or malformed token,
-        LinkGone (410) with its state otherwise. Reads only: the link, then its ticket."""
+        LinkGone (410) with its state otherwise. Reads only: the link, then its ticket (and
+        the link again when the ticket says superseded)."""
         uow = self.service.uow
         if not well_formed(token):
             raise NotFound(UNKNOWN)
@@ -71,9 +72,17 @@ class LinkActions:
             raise LinkGone(settled)  # used or expired: the ticket is not even read
         ticket = uow.tickets.get(link.grant.ticket_number)
         state = link_state(link.grant, False, ticket, now)
+        if state is LinkState.SUPERSEDED:
+            state = self._used_meanwhile(token) or state
         if state is not LinkState.VALID:
             raise LinkGone(state)
         return OpenLink(link, ticket)
+
+    def _used_meanwhile(self, token: str) -> LinkState | None:
+        """USED when the link was used between its read and its ticket's: the ticket moved
+        on by this very link (a double click), and used is said before superseded."""
+        again = self.service.uow.links.get(token_hash(token))
+        return LinkState.USED if again is not None and again.used_at is not None else None
 
     def use(self, token: str, reason: str | None = None) -> tuple[Ticket, Caller]:
         """Perform the link's action as the requester; the ticket after it, and that caller.

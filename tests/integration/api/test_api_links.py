@@ -531,6 +531,38 @@ def test_concurrent_uses_exactly_one_wins(
     assert_gone(post_link(api, rounds[0][1]), "used")  # through the API: 410 used
 
 
+def test_a_use_that_lands_between_the_link_and_ticket_reads_is_said_used(
+    api: Api,
+    links: DynamoActionLinks,
+    service: HelpdeskService,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The interleaving CI met once: this click reads the link unused, the other click
+    commits, then this click reads the ticket, which has moved on by that very link. The
+    answer is `used` (used is said before superseded), never `superseded`."""
+    number = quoted(api)
+    token = issue(links, service, clock, number, "approve-quote")
+    original_get = DynamoActionLinks.get
+    other_click: list[Any] = []
+
+    def get(self: DynamoActionLinks, digest: str) -> Any:
+        found = original_get(self, digest)
+        if not other_click:
+            other_click.append("started")
+            other_click.append(_use_job(service, token)())  # commits in between
+        return found
+
+    monkeypatch.setattr(DynamoActionLinks, "get", get)
+    with pytest.raises(LinkGone) as gone:
+        LinkActions(own_service(service)).use(token)
+    monkeypatch.undo()
+    assert gone.value.state is LinkState.USED
+    assert ok(api.get(f"/tickets/{number}", "client"))["status"] == "in_realisation"
+    history = service.uow.tickets.history(number)
+    assert [e.action for e in history].count("approve-quote") == 1
+
+
 # ------------------------------------------------------------------ requests per route
 
 
@@ -539,7 +571,8 @@ def test_requests_per_link_route(
 ) -> None:
     """GET: the link by its hash, then its ticket (2 GetItem). POST: the same two reads, then
     one TransactWriteItems (`perform` decides on the ticket just read). A used or
-    expired link costs one read; an unknown one too; a malformed one none."""
+    expired link costs one read; an unknown one too; a malformed one none; a superseded one
+    three (the link is read again: used by the click that moved the ticket on?)."""
     number = quoted(api)
     token = issue(links, service, clock, number, "approve-quote")
     calls: list[str] = []
@@ -557,6 +590,11 @@ def test_requests_per_link_route(
         calls.clear()
         assert_gone(get_link(api, token), "used")
         assert calls == ["GetItem"]
+        calls.clear()
+        stale = issue(links, service, clock, number, "refuse-quote")  # quote approved already
+        calls.clear()
+        assert_gone(get_link(api, stale), "superseded")
+        assert calls == ["GetItem", "GetItem", "GetItem"]  # link, ticket, link again
         calls.clear()
         assert_unknown(get_link(api, secrets.token_urlsafe(32)))
         assert calls == ["GetItem"]
