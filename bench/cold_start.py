@@ -67,7 +67,8 @@ FLOOR_TARGET_RATIO = 1.1  # where the floor alone is above TARGET_RATIO
 FLOORS = {
     # Powertools resolver with validation (pydantic), Logger, Tracer, Metrics, one GetItem
     "api": "api-floor",
-    "api-billing": "api-floor",
+    # the same, plus an S3 client and GetObject (the route reads the stored manifest)
+    "api-billing": "billing-floor",
     # Logger, Metrics, Tracer, an S3 client and GetObject, a DynamoDB GetItem
     "mail_ingest": "mail-floor",
     # Logger, Metrics (no Tracer: the check is not traced), GetObject, one GetItem
@@ -75,6 +76,7 @@ FLOORS = {
 }
 FLOOR_EVENTS = {
     "api-floor": "the same GET, one route, one GetItem",
+    "billing-floor": "the same GET, one route, one GetItem, one s3:GetObject",
     "mail-floor": "GetObject of the same mail, one GetItem (traced)",
     "check-floor": "GetObject of the same file, one GetItem",
 }
@@ -139,7 +141,7 @@ if target == "baseline":
     client = boto3.client("dynamodb")
     reply = client.get_item(TableName=event["table"], Key=event["key"])
     ok = "Item" in reply
-elif target == "api-floor":
+elif target in ("api-floor", "billing-floor"):
     import boto3
     from aws_lambda_powertools import Logger, Metrics, Tracer
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
@@ -148,15 +150,25 @@ elif target == "api-floor":
     class Found(BaseModel):
         pk: str
         sk: str
+        size: int = 0
     logger = Logger()
     tracer = Tracer(patch_modules=("botocore",))
     metrics = Metrics(namespace="Floor")
     resolver = APIGatewayHttpResolver(enable_validation=True)
     client = boto3.client("dynamodb")
+    def found() -> Found:
+        item = client.get_item(TableName=event["table"], Key=event["key"])["Item"]
+        size = 0
+        if "bucket" in event:
+            stored = boto3.client("s3").get_object(Bucket=event["bucket"], Key=event["object"])
+            size = len(stored["Body"].read())
+        return Found(pk=item["pk"]["S"], sk=item["sk"]["S"], size=size)
     @resolver.get("/tickets/<number>")
     def get_ticket(number: int) -> Found:
-        item = client.get_item(TableName=event["table"], Key=event["key"])["Item"]
-        return Found(pk=item["pk"]["S"], sk=item["sk"]["S"])
+        return found()
+    @resolver.get("/billing/exports/<month>")
+    def get_export(month: str) -> Found:
+        return found()
     @logger.inject_lambda_context
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
@@ -310,6 +322,7 @@ class Fixtures:
         self.table = Table(self.dynamodb, TABLE)
         self.service = HelpdeskService(DynamoUnitOfWork(self.table))
         self.readable_ticket = 0
+        self.manifest_key = ""  # the export's manifest.json (the billing floor reads it)
         self.outbox: list[dict[str, Any]] = []
         self.quotes: list[int] = []
         self.messages: list[str] = []
@@ -385,6 +398,8 @@ class Fixtures:
         exports = ExportsStore(self.s3, RESOURCE_NAMES["ExportsBucket"])
         exporter = exporter_over(self.table, exports)
         exporter.export(finance, EXPORT_MONTH, datetime(2026, 11, 2, 9, tzinfo=UTC))
+        listed = self.s3.list_objects_v2(Bucket=RESOURCE_NAMES["ExportsBucket"])["Contents"]
+        (self.manifest_key,) = [o["Key"] for o in listed if o["Key"].endswith("manifest.json")]
 
     def _first_outbox_item(self, number: int) -> dict[str, Any]:
         reply = self.dynamodb.query(
@@ -429,6 +444,12 @@ class Fixtures:
             "api-billing": lambda _: _http_get(f"/billing/exports/{EXPORT_MONTH}", FINANCE),
             "api-floor": lambda run: {
                 "http": _http_get(f"/tickets/{self.readable_ticket}"),
+                **builders["baseline"](run),
+            },
+            "billing-floor": lambda run: {
+                "http": _http_get(f"/billing/exports/{EXPORT_MONTH}", FINANCE),
+                "bucket": RESOURCE_NAMES["ExportsBucket"],
+                "object": self.manifest_key,
                 **builders["baseline"](run),
             },
             "mail-floor": lambda run: {

@@ -20,6 +20,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from helpdesk import snapstart
+from helpdesk.adapters.aws_clients import share_botocore_data
 from helpdesk.domain.errors import DomainError
 from helpdesk.entrypoints.http import errors
 from helpdesk.entrypoints.http.context import caller_from_event
@@ -36,6 +37,7 @@ __all__ = [
 ]
 
 logger = Logger()
+share_botocore_data()  # before Tracer(): one parse of botocore's data per process
 # botocore only: patch_all() would import and patch every library X-Ray knows (requests,
 # sqlite3, httpx, SQL drivers...), ~50 ms of cold start for calls this function never makes.
 tracer = Tracer(patch_modules=("botocore",))

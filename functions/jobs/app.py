@@ -17,6 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from helpdesk import bootstrap
+from helpdesk.adapters.aws_clients import share_botocore_data
 from helpdesk.domain.calendar import parse_instant
 from helpdesk.domain.errors import InvalidInput
 from helpdesk.jobs import AutoCloseJob, JobReport, SlaWatchJob, TaskRolloverJob, check_run_time
@@ -25,6 +26,7 @@ if TYPE_CHECKING:  # the monthly export's modules load on its run only (hourly r
     from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 
 logger = Logger()
+share_botocore_data()  # before Tracer(): one parse of botocore's data per process
 # botocore only: patch_all() would import and patch every library X-Ray knows.
 tracer = Tracer(patch_modules=("botocore",))
 # The namespace as the handler sets it (tests run without POWERTOOLS_METRICS_NAMESPACE).

@@ -34,11 +34,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from helpdesk import bootstrap_mail
+from helpdesk.adapters.aws_clients import share_botocore_data
 from helpdesk.domain.mail import MailOutcomeKind
 from helpdesk.mail_ingest import IngestResult, MailIngestion, MailSource
 from helpdesk.settings import get_settings
 
 logger = Logger()
+share_botocore_data()  # before Tracer(): one parse of botocore's data per process
 # botocore only: patch_all() would import and patch every library X-Ray knows.
 tracer = Tracer(patch_modules=("botocore",))
 # The namespace as the handler sets it (tests run without POWERTOOLS_METRICS_NAMESPACE).

@@ -20,9 +20,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from helpdesk import bootstrap
+from helpdesk.adapters.aws_clients import share_botocore_data
 from helpdesk.quote_approval import QuoteApprovalSteps
 
 logger = Logger()
+share_botocore_data()  # before Tracer(): one parse of botocore's data per process
 # botocore only: patch_all() would import and patch every library X-Ray knows.
 tracer = Tracer(patch_modules=("botocore",))
 # The namespace as the handler sets it (tests run without POWERTOOLS_METRICS_NAMESPACE).
@@ -59,11 +61,19 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, b
     if action == "remind":
         still = steps.remind(number, version, reminder)
         metrics.add_metric(name="QuoteReminders", unit=MetricUnit.Count, value=int(still))
-        logger.info("quote reminder", extra={"ticket": number, "quote_version": version,
-                                             "reminder": reminder, "still_awaiting": still})
+        logger.info(
+            "quote reminder",
+            extra={
+                "ticket": number,
+                "quote_version": version,
+                "reminder": reminder,
+                "still_awaiting": still,
+            },
+        )
         return {"still_awaiting": still}
     expired = steps.expire(number, version)
     metrics.add_metric(name="QuotesExpired", unit=MetricUnit.Count, value=int(expired))
-    logger.info("quote expiry", extra={"ticket": number, "quote_version": version,
-                                       "expired": expired})
+    logger.info(
+        "quote expiry", extra={"ticket": number, "quote_version": version, "expired": expired}
+    )
     return {"expired": expired}

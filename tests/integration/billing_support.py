@@ -20,10 +20,10 @@ from helpdesk.adapters.dynamodb.toolkit import Table
 from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 from helpdesk.adapters.exports_store import ExportsStore
 from helpdesk.billing_export import BillingExporter
+from helpdesk.changes import TimeLogged
 from helpdesk.domain.calendar import task_title
 from helpdesk.domain.model import ClosureReason, Quote, QuoteOutcome, Status, Ticket, TicketType
 from helpdesk.domain.timekeeping import TimeEntry, TimeKind
-from helpdesk.ports import TimeLogged
 
 BUCKET = "helpdesk-exports-test"
 REGION = "eu-west-1"

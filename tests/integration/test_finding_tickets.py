@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
+from helpdesk.changes import TicketUpdated
 from helpdesk.domain.errors import InvalidInput
 from helpdesk.domain.listing import (
     ACTIVE_STATUSES,
@@ -21,7 +22,6 @@ from helpdesk.domain.listing import (
 from helpdesk.domain.model import Caller, Priority, TicketType
 from helpdesk.domain.search import parse_query
 from helpdesk.domain.workflow import Action, ActionInput
-from helpdesk.ports import TicketUpdated
 from helpdesk.service import HelpdeskService
 from tests.conftest import CLIENT, L1, L2, L2B, MANAGER, OTHER_CLIENT, Clock
 

@@ -24,10 +24,11 @@ from helpdesk.adapters.dynamodb.repositories import DynamoDirectoryRepository
 from helpdesk.adapters.dynamodb.toolkit import Table
 from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 from helpdesk.adapters.ses import SesMailer
+from helpdesk.changes import MailQueued
 from helpdesk.domain.notifications import LinkRequest, Notification, NotificationKind
 from helpdesk.domain.outbox import Channel
 from helpdesk.notifier import Notifier, UnknownPlaceholder
-from helpdesk.ports import LinkGrant, MailQueued
+from helpdesk.ports import LinkGrant
 from helpdesk.service import HelpdeskService
 from tests.conftest import CLIENT, L1, L1B, L2, MANAGER, REGION, Clock
 from tests.integration.store_support import outbox_items

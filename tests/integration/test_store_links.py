@@ -10,8 +10,9 @@ import pytest
 from helpdesk.adapters.dynamodb.links import DynamoActionLinks
 from helpdesk.adapters.dynamodb.toolkit import Table
 from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
+from helpdesk.changes import LinkUsed
 from helpdesk.domain.links import token_hash
-from helpdesk.ports import ConditionNotMet, LinkGrant, LinkUsed
+from helpdesk.ports import ConditionNotMet, LinkGrant
 from tests.conftest import TABLE_NAME, Clock
 
 EXPIRES = datetime(2026, 12, 27, 9, 0, tzinfo=UTC)

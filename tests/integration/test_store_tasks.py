@@ -10,11 +10,12 @@ import pytest
 
 from helpdesk import side_effects
 from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
+from helpdesk.changes import TaskEnsured
 from helpdesk.domain.calendar import task_title
 from helpdesk.domain.model import Status, Ticket, TicketType
 from helpdesk.domain.timekeeping import TimeKind
 from helpdesk.domain.workflow import Action, ActionContext, ActionInput, Transition, decide
-from helpdesk.ports import AlreadyExists, TaskEnsured, TicketChanged
+from helpdesk.ports import AlreadyExists, TicketChanged
 from helpdesk.service import HelpdeskService
 from tests.conftest import CLIENT, L1, L1B, Clock
 from tests.integration.store_support import partition_items

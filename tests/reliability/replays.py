@@ -35,11 +35,11 @@ from helpdesk.adapters.dynamodb import keys
 from helpdesk.adapters.dynamodb.toolkit import Table, marshal
 from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
 from helpdesk.adapters.stepfunctions import StepFunctionsQuoteApprovals
+from helpdesk.changes import MailQueued
 from helpdesk.domain.model import Caller, Role, Ticket, TicketType
 from helpdesk.domain.notifications import LinkRequest, Notification, NotificationKind
 from helpdesk.domain.timekeeping import TimeKind
 from helpdesk.domain.workflow import Action, ActionInput
-from helpdesk.ports import MailQueued
 from helpdesk.service import HelpdeskService
 from helpdesk.settings import get_settings
 from infra import moto_streams

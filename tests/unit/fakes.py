@@ -21,6 +21,28 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TypeVar
 
+from helpdesk.changes import (
+    AutoCloseReminded,
+    AwaitingQuote,
+    BudgetConsumed,
+    Change,
+    CommandQueued,
+    CommentAdded,
+    ConsultantSaved,
+    EventRecorded,
+    LinkUsed,
+    MailHandled,
+    MailQueued,
+    MailReleased,
+    OrgSaved,
+    SlaMarked,
+    TaskEnsured,
+    TaskRenamed,
+    TicketCreated,
+    TicketUpdated,
+    TimeEntryChanged,
+    TimeLogged,
+)
 from helpdesk.domain.budget import Consumption
 from helpdesk.domain.comments import Comment
 from helpdesk.domain.directory import Consultant, Organisation
@@ -35,35 +57,15 @@ from helpdesk.domain.timekeeping import MAX_MINUTES_PER_DAY, Task, TimeEntry, ch
 from helpdesk.ports import (
     AlreadyExists,
     AlreadyRecorded,
-    AutoCloseReminded,
-    AwaitingQuote,
     BudgetChanged,
-    BudgetConsumed,
-    Change,
-    CommandQueued,
-    CommentAdded,
     ConditionNotMet,
-    ConsultantSaved,
-    EventRecorded,
     LinkGrant,
-    LinkUsed,
-    MailHandled,
-    MailQueued,
-    MailReleased,
     NumberTaken,
-    OrgSaved,
     Page,
     ReadCounter,
-    SlaMarked,
     StoredLink,
-    TaskEnsured,
-    TaskRenamed,
     TicketChanged,
-    TicketCreated,
     TicketQuery,
-    TicketUpdated,
-    TimeEntryChanged,
-    TimeLogged,
 )
 
 LEVELS = (1, 2, 3)

@@ -8,6 +8,18 @@ from datetime import date, timedelta
 
 import pytest
 
+from helpdesk.changes import (
+    AutoCloseReminded,
+    AwaitingQuote,
+    EventRecorded,
+    MailHandled,
+    MailQueued,
+    OrgSaved,
+    TaskEnsured,
+    TicketCreated,
+    TicketUpdated,
+    TimeLogged,
+)
 from helpdesk.domain import notifications
 from helpdesk.domain.directory import new_organisation
 from helpdesk.domain.errors import Conflict, InvalidInput, MonthLocked
@@ -17,20 +29,10 @@ from helpdesk.domain.timekeeping import Task, TimeEntry, TimeKind
 from helpdesk.ports import (
     AlreadyExists,
     AlreadyRecorded,
-    AutoCloseReminded,
-    AwaitingQuote,
     ConditionNotMet,
-    EventRecorded,
-    MailHandled,
-    MailQueued,
     NumberTaken,
-    OrgSaved,
-    TaskEnsured,
     TicketChanged,
-    TicketCreated,
     TicketQuery,
-    TicketUpdated,
-    TimeLogged,
 )
 from tests.unit.builders import NOW, OWNER, SITUATIONS, base_ticket, build_ticket
 from tests.unit.fakes import InMemoryUnitOfWork

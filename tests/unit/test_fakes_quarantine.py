@@ -7,9 +7,10 @@ from dataclasses import replace
 
 import pytest
 
+from helpdesk.changes import MailHandled, MailReleased, TicketCreated
 from helpdesk.domain.mail import MailOutcome
 from helpdesk.domain.model import HistoryEvent, Status
-from helpdesk.ports import ConditionNotMet, MailHandled, MailReleased, TicketCreated
+from helpdesk.ports import ConditionNotMet
 from tests.unit.builders import NOW, OWNER, base_ticket
 from tests.unit.fakes import InMemoryUnitOfWork
 

@@ -18,6 +18,7 @@ from html.parser import HTMLParser
 import pytest
 
 from helpdesk import side_effects
+from helpdesk.changes import MailQueued
 from helpdesk.domain import notifications
 from helpdesk.domain.attachments import AttachmentRecord, AttachmentStatus
 from helpdesk.domain.comments import Comment, new_comment
@@ -31,7 +32,6 @@ from helpdesk.domain.workflow import (
     decide,
     mail_bounced,
 )
-from helpdesk.ports import MailQueued
 from helpdesk.service import HelpdeskService
 from tests.unit.builders import (
     CLIENT,

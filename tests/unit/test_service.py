@@ -13,6 +13,16 @@ from decimal import Decimal
 import pytest
 
 from helpdesk import side_effects
+from helpdesk.changes import (
+    AutoCloseReminded,
+    AwaitingQuote,
+    CommandQueued,
+    EventRecorded,
+    MailQueued,
+    TaskEnsured,
+    TicketCreated,
+    TicketUpdated,
+)
 from helpdesk.domain.errors import (
     Forbidden,
     InvalidInput,
@@ -36,16 +46,6 @@ from helpdesk.domain.tickets import TicketDraft
 from helpdesk.domain.timekeeping import Task, TimeKind
 from helpdesk.domain.workflow import Action, ActionContext, ActionInput, Transition, decide
 from helpdesk.jobs import AutoCloseJob, TaskRolloverJob
-from helpdesk.ports import (
-    AutoCloseReminded,
-    AwaitingQuote,
-    CommandQueued,
-    EventRecorded,
-    MailQueued,
-    TaskEnsured,
-    TicketCreated,
-    TicketUpdated,
-)
 from helpdesk.service import HelpdeskService
 from tests.unit.builders import (
     CLIENT,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from helpdesk.changes import LinkUsed
 from helpdesk.domain.errors import NotFound, StaleVersion
 from helpdesk.domain.links import (
     QUOTE_ACTIONS,
@@ -26,7 +27,7 @@ from helpdesk.domain.links import (
 )
 from helpdesk.domain.model import Caller, Role, Ticket
 from helpdesk.domain.workflow import Action, ActionInput
-from helpdesk.ports import ConditionNotMet, LinkUsed, StoredLink
+from helpdesk.ports import ConditionNotMet, StoredLink
 from helpdesk.service import HelpdeskService
 
 VIA_LINK = "link"

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from helpdesk import side_effects
+from helpdesk.changes import TaskEnsured
 from helpdesk.domain.calendar import ensure_utc, iso, paris_month, task_title
 from helpdesk.domain.errors import ActionNotAllowed, Conflict, InvalidInput
 from helpdesk.domain.model import SYSTEM, Status, Ticket
 from helpdesk.domain.ticket_sla import AT_RISK, MISSED, due_alerts, recorded, with_clocks
 from helpdesk.domain.workflow import Action, ActionContext, ActionInput, Transition, decide
-from helpdesk.ports import AlreadyExists, CommitFailed, TaskEnsured, UnitOfWork
+from helpdesk.ports import AlreadyExists, CommitFailed, UnitOfWork
 
 REMINDER_AHEAD = timedelta(days=1)
 FIRST_YEAR, LAST_YEAR = 2000, 2999

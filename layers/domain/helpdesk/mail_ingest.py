@@ -62,6 +62,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from helpdesk.changes import Change, MailHandled
 from helpdesk.domain.comments import MAX_BODY
 from helpdesk.domain.errors import Conflict, DomainError, NotFound, StaleVersion
 from helpdesk.domain.mail import (
@@ -78,7 +79,7 @@ from helpdesk.domain.mail import (
 from helpdesk.domain.model import Caller, Role, Source, Status, Ticket, TicketType
 from helpdesk.domain.text import clean_text, clean_title
 from helpdesk.domain.tickets import MAX_DESCRIPTION, MAX_TITLE
-from helpdesk.ports import AlreadyRecorded, Change, MailHandled, UnitOfWork
+from helpdesk.ports import AlreadyRecorded, UnitOfWork
 from helpdesk.ports_mail import MailAttachments, MailRecord, MailRepository
 from helpdesk.service import HelpdeskService, new_id
 

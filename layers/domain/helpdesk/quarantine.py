@@ -26,12 +26,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from helpdesk.changes import Change, MailReleased
 from helpdesk.domain.errors import Conflict, InvalidInput, NotFound
 from helpdesk.domain.listing import DEFAULT_LIMIT, MAX_LIMIT
 from helpdesk.domain.mail import MailOutcomeKind, MalformedMail, ParsedMail, parse_mail
 from helpdesk.domain.model import Caller, Source, Ticket, TicketType
 from helpdesk.mail_ingest import comment_body, mail_caller, ticket_description, ticket_title
-from helpdesk.ports import Change, ConditionNotMet, MailReleased, UnitOfWork
+from helpdesk.ports import ConditionNotMet, UnitOfWork
 from helpdesk.ports_mail import (
     MailAttachments,
     QuarantinedMail,

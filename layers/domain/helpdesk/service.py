@@ -13,7 +13,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # helpdesk.side_effects (mails, tasks, commands: notifications and their texts) is imported by
 # the methods that write, not here: a cold start that only reads never loads it (#21).
@@ -81,27 +81,21 @@ from helpdesk.domain.workflow import (
 from helpdesk.ports import (
     AlreadyExists,
     BudgetChanged,
-    Change,
-    CommentAdded,
-    ConsultantSaved,
-    EventRecorded,
     NumberTaken,
-    OrgSaved,
     Page,
-    TaskRenamed,
     TicketChanged,
-    TicketUpdated,
-    TimeEntryChanged,
-    TimeLogged,
     UnitOfWork,
 )
+
+if TYPE_CHECKING:  # built by the methods that write, not at import (helpdesk.changes)
+    from helpdesk.changes import Change
 
 MAX_RETRIES_ON_CHANGE = 3
 MAX_BUDGET_ATTEMPTS = 5  # an entry re-decided when another one moved the month's budget
 MAX_NUMBER_ATTEMPTS = 200
 
 # Changes a caller adds to a use case's own commit (mail ingestion's outcome record).
-Extra = Callable[[Ticket], Sequence[Change]]
+Extra = Callable[[Ticket], Sequence["Change"]]
 
 
 def utc_now() -> datetime:
@@ -369,6 +363,8 @@ class HelpdeskService:
         a new title renames the month tasks of the months not exported, in the same
         transaction (an exported month keeps its title). An edit that changes nothing
         returns the ticket as it is (no new version). `expected_version`: as `perform`."""
+        from helpdesk.changes import EventRecorded, TaskRenamed, TicketUpdated
+
         require_ticket_reader(caller)
         expected = accepted_versions(expected_version)
         ticket, tasks = self.uow.tickets.with_tasks(number)
@@ -478,6 +474,7 @@ class HelpdeskService:
         """Store a comment; a client's reply suspends the auto-close countdown, a consultant's
         public reply to it starts the countdown again."""
         from helpdesk import side_effects
+        from helpdesk.changes import CommentAdded
 
         ticket = self.get_ticket(caller, number)
         for _attempt in range(MAX_RETRIES_ON_CHANGE):
@@ -546,6 +543,8 @@ class HelpdeskService:
         comment: str = "",
         day: date | None = None,
     ) -> TimeEntry:
+        from helpdesk.changes import TimeLogged
+
         self._staff_ticket(caller, number)
         ticket = self.uow.tickets.get(number)
         entry = new_time_entry(
@@ -645,6 +644,8 @@ class HelpdeskService:
         details: dict[str, str],
     ) -> bool:
         """One transaction; False when the ticket changed meanwhile (read again, decide again)."""
+        from helpdesk.changes import EventRecorded, TimeEntryChanged
+
         action = "time-entry-edited" if after is not None else "time-entry-deleted"
         bumped, event = time_event(ticket, caller, action, details, self.clock())
         month = after.month if after is not None else before.month
@@ -770,6 +771,8 @@ class HelpdeskService:
         quote_validity_days: int = DEFAULT_QUOTE_VALIDITY_DAYS,
         contract: Mapping[str, Any] | None = None,
     ) -> Organisation:
+        from helpdesk.changes import OrgSaved
+
         require_manager(caller)  # the role first: 403 before any check of the fields
         org = new_organisation(
             org_id,
@@ -802,6 +805,8 @@ class HelpdeskService:
         role: RosterRole | str = RosterRole.CONSULTANT,
         active: bool = True,
     ) -> Consultant:
+        from helpdesk.changes import ConsultantSaved
+
         require_manager(caller)
         consultant = new_consultant(consultant_id, name, email, level, role=role, active=active)
         self._commit([ConsultantSaved(consultant)])

@@ -11,6 +11,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from helpdesk.changes import (
+    AutoCloseReminded,
+    AwaitingQuote,
+    BudgetConsumed,
+    Change,
+    CommandQueued,
+    EventRecorded,
+    MailQueued,
+    SlaMarked,
+    TaskEnsured,
+    TicketCreated,
+    TicketUpdated,
+)
 from helpdesk.domain import notifications
 from helpdesk.domain.budget import BudgetMove
 from helpdesk.domain.budget_mail import budget_alerts
@@ -24,19 +37,6 @@ from helpdesk.domain.outbox import CommandKind, WorkflowCommand
 from helpdesk.domain.sla import view
 from helpdesk.domain.ticket_sla import Alert
 from helpdesk.domain.workflow import Transition
-from helpdesk.ports import (
-    AutoCloseReminded,
-    AwaitingQuote,
-    BudgetConsumed,
-    Change,
-    CommandQueued,
-    EventRecorded,
-    MailQueued,
-    SlaMarked,
-    TaskEnsured,
-    TicketCreated,
-    TicketUpdated,
-)
 
 
 def _mails(messages: Sequence[Notification | None], version: int, at: datetime) -> list[Change]:

@@ -75,6 +75,7 @@ def _last_json_line(script: str, *args: str) -> Any:
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "AWS_DEFAULT_REGION": "eu-west-1",
+        "TABLE_NAME": "helpdesk-package-test",  # the settings; nothing is called
         "PATH": "/usr/bin:/bin",
     }
     result = subprocess.run(
@@ -120,3 +121,29 @@ def test_each_route_is_included_by_the_segment_that_names_it() -> None:
         segment = parts[2] if parts[0] == "tickets" and len(parts) > 2 else parts[0]
         module = route.func.__module__.rsplit(".", 1)[1]
         assert handler.ROUTER_OF_SEGMENT.get(segment) == module, (route.method, route.path)
+
+
+READ_PATH_SCRIPT = """
+import json, sys
+import functions.api.app as handler
+from helpdesk import bootstrap
+handler.include_routes_for("/tickets/12")
+bootstrap.service()  # the service a ticket read uses, with its unit of work
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("helpdesk."))))
+"""
+
+
+def test_a_ticket_read_builds_nothing_of_the_write_side() -> None:
+    """#21: what only a write needs (the changes, their DynamoDB planning, the side effects,
+    the mail texts and the mail parser) is imported by the writes, not by a read's cold start."""
+    loaded = set(_last_json_line(READ_PATH_SCRIPT))
+    assert "helpdesk.service" in loaded and "helpdesk.adapters.dynamodb.unit_of_work" in loaded
+    write_side = {
+        "helpdesk.changes",
+        "helpdesk.adapters.dynamodb.commit_plan",
+        "helpdesk.side_effects",
+        "helpdesk.domain.notifications",
+        "helpdesk.domain.mail",
+        "helpdesk.adapters.dynamodb.mail",
+    }
+    assert loaded & write_side == set()

@@ -12,6 +12,7 @@ boto3 is imported on the first call only: a handler's cold start does not pay fo
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -42,6 +43,25 @@ TRANSIENT_CANCELLATION_REASONS = frozenset(
 )
 # What a 503 answer tells the API's caller: long enough for the table to scale or recover.
 RETRY_AFTER_SECONDS = 2
+
+
+def share_botocore_data() -> None:
+    """One botocore data loader for every session of the process; call it before `Tracer()`.
+
+    botocore gives each session a loader of its own, and a loader parses the JSON it serves
+    (endpoints.json alone, ~1 MB, takes some 50 ms). Importing the X-Ray SDK (a traced
+    function's `Tracer()`) builds two X-Ray clients in sessions of their own, then the first
+    client of ours builds a third session: three parses of the same files per cold start
+    (bench/results.md, Cold start). The files are the same for every session of the process
+    (the same data path), and what a loader returns is already shared by every client of its
+    session, so sharing it across sessions changes no behaviour. Idempotent."""
+    import botocore.session
+
+    create_loader = botocore.session.create_loader
+    if not getattr(create_loader, "shared", False):
+        shared = functools.lru_cache(maxsize=None)(create_loader)
+        shared.shared = True  # type: ignore[attr-defined]
+        botocore.session.create_loader = shared
 
 
 def client_config(settings: Settings, **extra: Any) -> Any:

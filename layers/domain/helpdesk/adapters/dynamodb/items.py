@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpdesk.adapters.dynamodb import keys
 from helpdesk.domain.budget import Consumption
@@ -24,11 +24,13 @@ from helpdesk.domain.model import (
     Ticket,
     TicketType,
 )
-from helpdesk.domain.notifications import LinkRequest, Notification
 from helpdesk.domain.outbox import Channel, Delivery, WorkflowCommand
 from helpdesk.domain.quote_schedule import DEFAULT_QUOTE_VALIDITY_DAYS
 from helpdesk.domain.ticket_sla import parse_sla, sla_json, watch_at
 from helpdesk.domain.timekeeping import Task, TimeEntry, TimeKind
+
+if TYPE_CHECKING:  # the outbox's types: a ticket read does not import the mail texts
+    from helpdesk.domain.notifications import LinkRequest, Notification
 
 Item = dict[str, Any]
 
@@ -373,9 +375,7 @@ def org_from_item(item: Item) -> Organisation:
         auto_close_days=int(item.get("auto_close_days", 7)),
         hourly_rate=Decimal(rate) if rate is not None else None,
         currency=item.get("currency", "EUR"),
-        quote_validity_days=int(
-            item.get("quote_validity_days", DEFAULT_QUOTE_VALIDITY_DAYS)
-        ),
+        quote_validity_days=int(item.get("quote_validity_days", DEFAULT_QUOTE_VALIDITY_DAYS)),
         contract=(
             parse_contract(json.loads(item["contract"])) if "contract" in item else DEFAULT_CONTRACT
         ),

@@ -15,14 +15,17 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpdesk.adapters.dynamodb import keys
 from helpdesk.adapters.dynamodb.toolkit import Item, Operation, Table
 from helpdesk.domain.calendar import ensure_utc, iso, parse_instant
 from helpdesk.domain.links import TOKEN_BYTES
 from helpdesk.domain.links import token_hash as hash_of
-from helpdesk.ports import LinkGrant, LinkUsed, StoredLink
+from helpdesk.ports import LinkGrant, StoredLink
+
+if TYPE_CHECKING:  # built by the link's use only
+    from helpdesk.changes import LinkUsed
 
 ENTITY = "link"
 # An expired link answers 410 `expired` this long before its item goes (then 404).

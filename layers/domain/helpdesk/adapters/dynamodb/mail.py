@@ -34,9 +34,10 @@ from helpdesk.adapters.dynamodb.toolkit import (
     marshal,
     unmarshal,
 )
+from helpdesk.changes import MailHandled, MailReleased
 from helpdesk.domain.calendar import iso
 from helpdesk.domain.mail import MailOutcome, MailOutcomeKind
-from helpdesk.ports import AlreadyRecorded, ConditionNotMet, MailHandled, MailReleased, Page
+from helpdesk.ports import AlreadyRecorded, ConditionNotMet, Page
 
 log = logging.getLogger(__name__)
 
