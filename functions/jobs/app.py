@@ -54,7 +54,7 @@ def default_uow() -> DynamoUnitOfWork:
 def run_job(name: str, at: datetime, uow: DynamoUnitOfWork) -> JobReport:
     if name == "billing-export":
         from helpdesk import bootstrap_billing
-        from helpdesk.billing_export import BillingExportJob
+        from helpdesk.billing_job import BillingExportJob
 
         return BillingExportJob(bootstrap_billing.billing_exporter()).run(at)
     if name == "auto-close":

@@ -22,7 +22,8 @@ from helpdesk.adapters.dynamodb.billing import DynamoBillingRepository
 from helpdesk.adapters.dynamodb.repositories import DynamoTicketRepository
 from helpdesk.adapters.dynamodb.toolkit import Table
 from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
-from helpdesk.billing_export import BillingExporter, BillingExportJob
+from helpdesk.billing_export import BillingExporter
+from helpdesk.billing_job import BillingExportJob
 from helpdesk.domain.calendar import paris_month, previous_month
 from helpdesk.domain.errors import Conflict, Forbidden, InvalidInput, MonthLocked
 from helpdesk.domain.model import SYSTEM, ClosureReason, QuoteOutcome

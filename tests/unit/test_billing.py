@@ -16,7 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpdesk.billing_export import BillingExporter, BillingExportJob
+from helpdesk.billing_export import BillingExporter
+from helpdesk.billing_job import BillingExportJob
 from helpdesk.domain.billing import (
     Basis,
     BillingAggregator,

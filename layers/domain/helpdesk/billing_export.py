@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpdesk.domain.billing import (
     BillingAggregator,
@@ -62,21 +62,11 @@ from helpdesk.domain.calendar import (
     ensure_utc,
     iso,
     month_bounds,
-    paris_month,
     parse_month,
-    previous_month,
-)
-from helpdesk.domain.client_report import (
-    ClientReport,
-    ReportTerms,
-    build_reports,
-    render_report,
-    report_name,
 )
 from helpdesk.domain.errors import Conflict, InvalidInput, NotFound
-from helpdesk.domain.model import SYSTEM, Caller, Ticket
+from helpdesk.domain.model import Caller, Ticket
 from helpdesk.domain.timekeeping import TimeEntry
-from helpdesk.jobs import JobReport, check_run_time
 from helpdesk.ports import DirectoryRepository, TicketRepository
 from helpdesk.ports_billing import (
     BillingRepository,
@@ -90,6 +80,9 @@ from helpdesk.ports_billing import (
     MonthTime,
 )
 from helpdesk.service import require_billing_reader, require_manager
+
+if TYPE_CHECKING:  # a generation builds the client reports, a read of the export does not
+    from helpdesk.domain.client_report import ClientReport
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -112,16 +105,6 @@ class ExportResult:
     def document(self) -> dict[str, Any]:
         loaded: dict[str, Any] = json.loads(self.manifest)
         return loaded
-
-
-@dataclass
-class BillingJobReport(JobReport):
-    month: str = ""
-    outcome: str = ""  # exported | already_exported
-    export_id: str = ""
-    lines: int = 0
-    minutes: int = 0
-    amount: str = "0.00"
 
 
 def check_month(month: str) -> str:
@@ -164,6 +147,8 @@ class BillingExporter:
     def client_reports(self, month: str, report: BillingReport) -> list[ClientReport]:
         """The month's report of every organisation (§10), from the tickets updated since the
         month began (those opened, closed or answered in it among them)."""
+        from helpdesk.domain.client_report import ReportTerms, build_reports
+
         terms = {
             org.org_id: ReportTerms(
                 org.org_id,
@@ -307,6 +292,8 @@ class BillingExporter:
             file_entry(csv_name, names["csv"], csv_data, CSV_TYPE, len(report.lines)),
             file_entry(xlsx_name, names["xlsx"], xlsx_data, XLSX_TYPE, len(report.lines)),
         ]
+        from helpdesk.domain.client_report import render_report, report_name
+
         for client in self.client_reports(month, report):
             key, name = report_key(month, client.org_id), report_name(client.org_id)
             data = render_report(client, generated_at)
@@ -405,8 +392,14 @@ class BillingExporter:
         )
         if not self.billing.unlock(lock, event):
             raise Conflict(f"The lock of {month} changed meanwhile; try again.")
-        return {"month": month, "status": "unlocked", "unlocked_by": caller.id, "reason": reason,
-                "at": iso(now), "previous_export_id": lock.export_id}
+        return {
+            "month": month,
+            "status": "unlocked",
+            "unlocked_by": caller.id,
+            "reason": reason,
+            "at": iso(now),
+            "previous_export_id": lock.export_id,
+        }
 
 
 @dataclass
@@ -425,27 +418,3 @@ def _feed_quote(aggregator: BillingAggregator, key: str, ticket: Ticket) -> None
         closed_at=ticket.closed_at if ticket.billing_month is not None else None,
         total_minutes=ticket.time_spent_minutes,
     )
-
-
-class BillingExportJob:
-    """Scheduled on the 1st at 02:00 (Paris): exports the month before `at`."""
-
-    def __init__(self, exporter: BillingExporter) -> None:
-        self.exporter = exporter
-
-    def run(self, at: datetime) -> BillingJobReport:
-        at = check_run_time(at)  # years 2000-2999, as every job
-        month = previous_month(paris_month(at))
-        result = self.exporter.export(SYSTEM, month, at)
-        manifest = result.document
-        return BillingJobReport(
-            job="billing-export",
-            at=iso(at),
-            items_read=int(manifest["entries"]["read"]),
-            month=month,
-            outcome="exported" if result.created else "already_exported",
-            export_id=str(manifest["export_id"]),
-            lines=int(manifest["row_counts"]["lines"]),
-            minutes=int(manifest["totals"]["minutes"]),
-            amount=str(manifest["totals"]["amount"]),
-        )

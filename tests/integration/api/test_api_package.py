@@ -76,6 +76,7 @@ def _last_json_line(script: str, *args: str) -> Any:
         "POWERTOOLS_METRICS_DISABLED": "true",
         "AWS_DEFAULT_REGION": "eu-west-1",
         "TABLE_NAME": "helpdesk-package-test",  # the settings; nothing is called
+        "EXPORTS_BUCKET": "helpdesk-package-test-exports",
         "PATH": "/usr/bin:/bin",
     }
     result = subprocess.run(
@@ -126,24 +127,35 @@ def test_each_route_is_included_by_the_segment_that_names_it() -> None:
 READ_PATH_SCRIPT = """
 import json, sys
 import functions.api.app as handler
-from helpdesk import bootstrap
-handler.include_routes_for("/tickets/12")
-bootstrap.service()  # the service a ticket read uses, with its unit of work
+from helpdesk import bootstrap, bootstrap_billing
+handler.include_routes_for(sys.argv[1])
+bootstrap.service()  # the service a read uses, with its unit of work
+if sys.argv[1].startswith("/billing"):
+    bootstrap_billing.billing_exporter()  # GET /billing/exports/{month}: the manifest
 print(json.dumps(sorted(m for m in sys.modules if m.startswith("helpdesk."))))
 """
+WRITE_SIDE = {
+    "helpdesk.changes",
+    "helpdesk.adapters.dynamodb.commit_plan",
+    "helpdesk.side_effects",
+    "helpdesk.domain.notifications",
+    "helpdesk.domain.mail",
+    "helpdesk.adapters.dynamodb.mail",
+}
 
 
 def test_a_ticket_read_builds_nothing_of_the_write_side() -> None:
     """#21: what only a write needs (the changes, their DynamoDB planning, the side effects,
     the mail texts and the mail parser) is imported by the writes, not by a read's cold start."""
-    loaded = set(_last_json_line(READ_PATH_SCRIPT))
+    loaded = set(_last_json_line(READ_PATH_SCRIPT, "/tickets/12"))
     assert "helpdesk.service" in loaded and "helpdesk.adapters.dynamodb.unit_of_work" in loaded
-    write_side = {
-        "helpdesk.changes",
-        "helpdesk.adapters.dynamodb.commit_plan",
-        "helpdesk.side_effects",
-        "helpdesk.domain.notifications",
-        "helpdesk.domain.mail",
-        "helpdesk.adapters.dynamodb.mail",
-    }
-    assert loaded & write_side == set()
+    assert loaded & WRITE_SIDE == set()
+
+
+def test_reading_a_billing_export_imports_neither_the_jobs_nor_the_generation() -> None:
+    """#21: the manifest of an export is read without the scheduled jobs, the client reports
+    a generation renders, or the write side."""
+    loaded = set(_last_json_line(READ_PATH_SCRIPT, "/billing/exports/2026-10"))
+    assert "helpdesk.billing_export" in loaded
+    generation = {"helpdesk.jobs", "helpdesk.billing_job", "helpdesk.domain.client_report"}
+    assert loaded & (WRITE_SIDE | generation) == set()
