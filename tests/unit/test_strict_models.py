@@ -12,8 +12,10 @@ from typing import Annotated, Any, Union, get_args, get_origin
 import pytest
 from pydantic import ValidationError
 
-from functions.api import app as _api  # noqa: F401  (every router, so every body model)
+from functions.api import app as _api
 from helpdesk.entrypoints.http.schemas import Body
+
+_api.include_all_routes()  # every router imported, so every body model defined
 
 # Values lax mode turns into the field's type; strict input refuses each (DESIGN.md §7).
 PROBES: dict[type, list[Any]] = {

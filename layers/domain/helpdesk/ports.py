@@ -33,6 +33,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
+    """One page of a listing, and the cursor of the next one (None: the last)."""
+
     items: list[T]
     next_cursor: str | None
 

@@ -18,6 +18,8 @@ RETRY_MODES: tuple[RetryMode, ...] = ("standard", "adaptive")
 
 @dataclass(frozen=True)
 class Settings:
+    """The function's configuration, read once from its environment (template.yaml)."""
+
     table_name: str  # TABLE_NAME
     idempotency_table_name: str = ""  # IDEMPOTENCY_TABLE_NAME
     stage: str = "local"  # STAGE

@@ -30,7 +30,12 @@ from helpdesk.domain.model import (
     TicketType,
 )
 from helpdesk.domain.timekeeping import Task, TimeEntry, TimeKind
-from helpdesk.entrypoints.http import schemas
+from helpdesk.entrypoints.http import (
+    schemas,
+    schemas_conversation,
+    schemas_directory,
+    schemas_time,
+)
 from helpdesk.entrypoints.http.schemas import Model
 from tests.unit.test_contract import DEFAULT_JSON
 
@@ -96,10 +101,10 @@ CASES: list[tuple[str, Callable[[], BaseModel], type[Model], dict[str, Any]]] = 
     ),
     (
         "event",
-        lambda: schemas.event_out(
+        lambda: schemas_conversation.event_out(
             HistoryEvent(9, AT, "client-acme", "confirm", Status.ANSWER_SENT, Status.CLOSED)
         ),
-        schemas.HistoryEventOut,
+        schemas_conversation.HistoryEventOut,
         {
             "version": 9,
             "at": "2026-03-30T08:15:00Z",
@@ -112,10 +117,10 @@ CASES: list[tuple[str, Callable[[], BaseModel], type[Model], dict[str, Any]]] = 
     ),
     (
         "comment",
-        lambda: schemas.comment_out(
+        lambda: schemas_conversation.comment_out(
             Comment("c1", 88, "client-acme", "client", "Thanks", False, AT, Source.EMAIL, "<m@x>")
         ),
-        schemas.CommentOut,
+        schemas_conversation.CommentOut,
         {
             "id": "c1",
             "body": "Thanks",
@@ -128,13 +133,21 @@ CASES: list[tuple[str, Callable[[], BaseModel], type[Model], dict[str, Any]]] = 
     ),
     (
         "time entry",
-        lambda: schemas.time_entry_out(
+        lambda: schemas_time.time_entry_out(
             TimeEntry(
-                "t1", 88, "acme", "cons-l2", date(2026, 3, 30), 45, TimeKind.REALISATION,
-                "Index", True, AT,
+                "t1",
+                88,
+                "acme",
+                "cons-l2",
+                date(2026, 3, 30),
+                45,
+                TimeKind.REALISATION,
+                "Index",
+                True,
+                AT,
             )
         ),
-        schemas.TimeEntryOut,
+        schemas_time.TimeEntryOut,
         {
             "id": "t1",
             "ticket_number": 88,
@@ -150,16 +163,16 @@ CASES: list[tuple[str, Callable[[], BaseModel], type[Model], dict[str, Any]]] = 
     ),
     (
         "task",
-        lambda: schemas.task_out(Task(88, "2026-03", "#88 2026-03", 45)),
-        schemas.TaskOut,
+        lambda: schemas_time.task_out(Task(88, "2026-03", "#88 2026-03", 45)),
+        schemas_time.TaskOut,
         {"month": "2026-03", "title": "#88 2026-03", "minutes": 45},
     ),
     (
         "org",
-        lambda: schemas.org_out(
+        lambda: schemas_directory.org_out(
             Organisation("acme", "ACME", ("acme.example",), 7, Decimal("90"), "EUR")
         ),
-        schemas.OrgOut,
+        schemas_directory.OrgOut,
         {
             "org_id": "acme",
             "name": "ACME",
@@ -173,8 +186,10 @@ CASES: list[tuple[str, Callable[[], BaseModel], type[Model], dict[str, Any]]] = 
     ),
     (
         "consultant",
-        lambda: schemas.consultant_out(Consultant("cons-l2", "Zoé", "zoe@consult.example", 2)),
-        schemas.ConsultantOut,
+        lambda: schemas_directory.consultant_out(
+            Consultant("cons-l2", "Zoé", "zoe@consult.example", 2)
+        ),
+        schemas_directory.ConsultantOut,
         {
             "id": "cons-l2",
             "name": "Zoé",
@@ -214,11 +229,13 @@ def test_a_ticket_reply_has_exactly_the_declared_fields() -> None:
 
 def test_an_undeclared_field_is_never_sent_and_a_missing_one_is_refused() -> None:
     """By construction: the model drops what it does not declare, refuses what is missing."""
-    fields = schemas.consultant_out(Consultant("c", "C", "c@x", 1)).model_dump()
-    leaked = schemas.ConsultantOut.model_validate({**fields, "password": "hunter2"})
+    fields = schemas_directory.consultant_out(Consultant("c", "C", "c@x", 1)).model_dump()
+    leaked = schemas_directory.ConsultantOut.model_validate({**fields, "password": "hunter2"})
     assert "password" not in leaked.model_dump(mode="json")
     with pytest.raises(ValidationError):
-        schemas.ConsultantOut.model_validate({k: v for k, v in fields.items() if k != "email"})
+        schemas_directory.ConsultantOut.model_validate(
+            {k: v for k, v in fields.items() if k != "email"}
+        )
 
 
 def test_every_route_answers_with_a_response_model() -> None:

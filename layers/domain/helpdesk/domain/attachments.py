@@ -292,6 +292,8 @@ def parse_object_key(key: str) -> tuple[int, str] | None:
 
 @dataclass(frozen=True)
 class AttachmentRecord:
+    """A file attached to a ticket, and where its check stands."""
+
     id: str
     ticket_number: int
     filename: str
@@ -414,6 +416,8 @@ class ScanStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Verdict:
+    """What the check of an uploaded file decided, and why."""
+
     status: AttachmentStatus
     content_type: str
     sha256: str | None

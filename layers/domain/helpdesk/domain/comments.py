@@ -15,6 +15,8 @@ MAX_BODY = 20000
 
 @dataclass(frozen=True)
 class Comment:
+    """A message on a ticket, public or internal to the staff."""
+
     id: str
     ticket_number: int
     author: str

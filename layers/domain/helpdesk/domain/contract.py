@@ -64,6 +64,8 @@ class SlaTarget:
 
 @dataclass(frozen=True)
 class SlaTargets:
+    """Business minutes allowed per priority for one clock (take or answer)."""
+
     critical: SlaTarget = SlaTarget(60, 240)
     high: SlaTarget = SlaTarget(120, 480)
     normal: SlaTarget = SlaTarget(240, 1080)
@@ -76,6 +78,8 @@ class SlaTargets:
 
 @dataclass(frozen=True)
 class Contract:
+    """An organisation's contract: business hours, holidays, service levels, hour budget."""
+
     business_hours: BusinessHours = field(default_factory=BusinessHours)
     holidays: HolidayCalendar = HolidayCalendar.FR
     sla: SlaTargets = field(default_factory=SlaTargets)

@@ -30,6 +30,8 @@ BILLING_CURRENCY = "EUR"
 
 @dataclass(frozen=True)
 class Organisation:
+    """A client organisation: its mail domains, rates and contract."""
+
     org_id: str
     name: str
     email_domains: tuple[str, ...] = ()

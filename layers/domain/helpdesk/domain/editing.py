@@ -46,6 +46,8 @@ class TicketChanges:
 
 @dataclass(frozen=True)
 class Edit:
+    """A decided edit: the ticket before and after it, and its history event."""
+
     before: Ticket
     ticket: Ticket
     event: HistoryEvent

@@ -147,6 +147,8 @@ class QuoteOutcome(StrEnum):
 
 @dataclass(frozen=True)
 class Quote:
+    """One version of a change request's quote, and the client's decision on it."""
+
     version: int
     amount: Decimal
     submitted_by: str
@@ -167,6 +169,8 @@ class Quote:
 
 @dataclass(frozen=True)
 class Ticket:
+    """A ticket as stored: its workflow state, people, quotes, time and service clocks."""
+
     number: int
     title: str
     description: str

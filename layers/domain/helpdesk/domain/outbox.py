@@ -29,6 +29,8 @@ class Delivery(StrEnum):
 
 @dataclass(frozen=True)
 class WorkflowCommand:
+    """A command to the quote-approval state machine, queued with its cause."""
+
     ticket_number: int
     kind: CommandKind
     data: dict[str, object] = field(default_factory=dict)

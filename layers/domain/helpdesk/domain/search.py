@@ -46,6 +46,8 @@ def title_words(title: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class SearchQuery:
+    """What a search asks for: a ticket number, or words of titles."""
+
     number: int | None = None  # `#88` or `88`
     words: tuple[str, ...] = ()  # normalised, each the start of a title word
 

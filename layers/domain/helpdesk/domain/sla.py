@@ -84,6 +84,8 @@ class SlaClock:
 
 @dataclass(frozen=True)
 class SlaClocks:
+    """The take and answer clocks of a ticket."""
+
     take: SlaClock
     answer: SlaClock
 

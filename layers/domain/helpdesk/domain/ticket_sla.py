@@ -58,6 +58,8 @@ AT_RISK_SHARE = (3, 4)  # 75 % of the target used
 
 @dataclass(frozen=True)
 class TicketSla:
+    """A ticket's service clocks with the calendar and targets they run on."""
+
     clocks: SlaClocks
     calendar: BusinessCalendar
     targets: SlaTargets

@@ -16,6 +16,8 @@ MAX_DESCRIPTION = 20000
 
 @dataclass(frozen=True)
 class TicketDraft:
+    """A new ticket before it is numbered: what its requester sent."""
+
     title: str
     description: str
     type: TicketType

@@ -33,6 +33,8 @@ class Task:
 
 @dataclass(frozen=True)
 class TimeEntry:
+    """Minutes a consultant logged on a ticket for one day."""
+
     id: str
     ticket_number: int
     org_id: str

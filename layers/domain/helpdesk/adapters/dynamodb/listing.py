@@ -62,6 +62,8 @@ def _decode(cursor: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Source:
+    """Where a listing reads: an index, its partitions, the order it gives."""
+
     index: str
     partitions: tuple[str, ...]
     ordered_by: SortKey | None = None  # the order the index keeps (newest last), if any

@@ -93,6 +93,8 @@ def update_expression(fields: Mapping[str, Any], prefix: str = "") -> tuple[str,
 
 @dataclass(frozen=True)
 class Page:
+    """One page of items, and the key to resume after it (None: the last)."""
+
     items: list[Item]
     next_cursor: str | None
 

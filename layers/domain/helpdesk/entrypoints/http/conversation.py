@@ -13,7 +13,8 @@ from helpdesk.domain.model import Source
 
 from .deps import PageCursor, PageLimit, current_caller, get_service, ok
 from .idempotency import once
-from .schemas import (
+from .schemas import quote_out, responses
+from .schemas_conversation import (
     CommentIn,
     CommentList,
     CommentOut,
@@ -21,8 +22,6 @@ from .schemas import (
     QuoteList,
     comment_out,
     event_out,
-    quote_out,
-    responses,
 )
 from .tickets import TicketNumber
 

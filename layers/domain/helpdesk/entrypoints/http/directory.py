@@ -11,7 +11,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from helpdesk.domain.errors import InvalidInput
 
 from .deps import current_caller, get_service, ok
-from .schemas import (
+from .schemas import responses
+from .schemas_directory import (
     ConsultantIn,
     ConsultantList,
     ConsultantOut,
@@ -22,7 +23,6 @@ from .schemas import (
     consultant_out,
     consumption_out,
     org_out,
-    responses,
 )
 
 router = Router()

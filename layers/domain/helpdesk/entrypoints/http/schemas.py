@@ -11,17 +11,13 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from helpdesk.domain.budget import BudgetUse
 from helpdesk.domain.calendar import iso
-from helpdesk.domain.comments import MAX_BODY, Comment
-from helpdesk.domain.contract import contract_json
-from helpdesk.domain.directory import Consultant, Organisation, RosterRole
+from helpdesk.domain.comments import MAX_BODY
 from helpdesk.domain.errors import InvalidInput
-from helpdesk.domain.model import HistoryEvent, Priority, Quote, Ticket, TicketType
+from helpdesk.domain.model import Priority, Quote, Ticket, TicketType
 from helpdesk.domain.text import check_text, check_title
 from helpdesk.domain.ticket_sla import view_sla
 from helpdesk.domain.tickets import MAX_DESCRIPTION, MAX_TITLE
-from helpdesk.domain.timekeeping import Task, TimeEntry, TimeKind
 
 # ---------------------------------------------------------------- requests
 
@@ -160,92 +156,6 @@ class ActionIn(Body):
     quote_version: StrictInt | None = None
 
 
-class CommentIn(Body):
-    body: StrictStr = Field(max_length=MAX_BODY)
-    internal: StrictBool = False
-
-
-class TimeEntryIn(Body):
-    minutes: Annotated[StrictInt, Field(gt=0, le=1440)]
-    date: Annotated[IsoDate | None, Field(description="default: today in Europe/Paris")] = None
-    kind: TimeKind = TimeKind.REALISATION
-    comment: Text = Field(default="", max_length=2000)
-
-
-class TimeEntryPatchIn(Body):
-    """PATCH /tickets/{number}/time-entries/{id}: an absent (or null) field is unchanged."""
-
-    minutes: Annotated[StrictInt | None, Field(gt=0, le=1440)] = None
-    date: IsoDate | None = None
-    kind: TimeKind | None = None
-    comment: Text | None = Field(default=None, max_length=2000)
-
-
-Holidays = Literal["FR", "FR-ALSACE-MOSELLE"]  # helpdesk.domain.business_time.HolidayCalendar
-
-
-class BusinessHoursIn(Body):
-    days: list[StrictInt] | None = Field(
-        default=None, description="ISO weekdays, 1 (Monday) to 7; default [1, 2, 3, 4, 5]"
-    )
-    start: StrictStr | None = Field(default=None, description="HH:MM, Paris; default 09:00")
-    end: StrictStr | None = Field(default=None, description="HH:MM (24:00 allowed); default 18:00")
-
-
-class SlaTargetIn(Body):
-    take_minutes: StrictInt | None = Field(default=None, description="business minutes")
-    answer_minutes: StrictInt | None = Field(default=None, description="business minutes")
-
-
-class SlaIn(Body):
-    critical: SlaTargetIn | None = None
-    high: SlaTargetIn | None = None
-    normal: SlaTargetIn | None = None
-    low: SlaTargetIn | None = None
-
-
-class ContractIn(Body):
-    """DESIGN.md §10: every field optional; left out (or null), the default."""
-
-    business_hours: BusinessHoursIn | None = None
-    holidays: Holidays | None = None
-    sla: SlaIn | None = None
-    included_minutes: StrictInt | None = Field(
-        default=None, description="monthly hour budget in minutes; null: none"
-    )
-    monthly_fee: Money | None = None
-    alert_emails: list[StrictStr] | None = None
-
-    def document(self) -> dict[str, Any]:
-        """The contract's JSON document (§10) as sent, for the domain to check and complete."""
-        return self.model_dump(exclude_none=True)
-
-
-class OrgIn(Body):
-    org_id: StrictStr | None = Field(default=None, description="if given, the path's org_id")
-    name: Line
-    email_domains: list[StrictStr] = Field(default_factory=list)
-    auto_close_days: Annotated[StrictInt, Field(ge=1, le=365)] = 7
-    hourly_rate: Money | None = None
-    currency: StrictStr = "EUR"
-    quote_validity_days: Annotated[
-        StrictInt,
-        Field(ge=1, le=365, description="days a quote stays valid, unless submit-quote says"),
-    ] = 30
-    contract: ContractIn | None = None
-
-
-class ConsultantIn(Body):
-    id: StrictStr | None = Field(default=None, description="if given, the path's id")
-    name: Line
-    email: StrictStr
-    level: Annotated[StrictInt | None, Field(ge=1, le=3, description="1-3; none for a manager")] = (
-        None
-    )
-    role: RosterRole = RosterRole.CONSULTANT
-    active: StrictBool = True
-
-
 # --------------------------------------------------------------- responses
 
 
@@ -316,127 +226,6 @@ class TicketOut(Model):
 class TicketList(Model):
     items: list[TicketOut]
     next_cursor: str | None
-
-
-class HistoryEventOut(Model):
-    version: int
-    at: str
-    actor: str
-    action: str
-    from_status: str
-    to_status: str
-    details: dict[str, str]
-
-
-class HistoryList(Model):
-    items: list[HistoryEventOut]
-    next_cursor: str | None = None
-
-
-class CommentOut(Model):
-    id: str
-    body: str
-    internal: bool
-    author: str
-    author_role: str
-    at: str
-    source: str
-
-
-class CommentList(Model):
-    items: list[CommentOut]
-    next_cursor: str | None = None
-
-
-class QuoteList(Model):
-    items: list[QuoteOut]
-    next_cursor: str | None = None
-
-
-class TimeEntryOut(Model):
-    id: str
-    ticket_number: int
-    consultant: str
-    date: str
-    month: str
-    minutes: int
-    kind: str
-    comment: str
-    billable: bool
-    created_at: str
-
-
-class TimeEntryList(Model):
-    items: list[TimeEntryOut]
-    next_cursor: str | None = None
-
-
-class TaskOut(Model):
-    month: str
-    title: str
-    minutes: int
-
-
-class TaskList(Model):
-    items: list[TaskOut]
-    next_cursor: str | None = None
-
-
-class BusinessHoursOut(Model):
-    days: list[int]
-    start: str
-    end: str
-
-
-class SlaTargetOut(Model):
-    take_minutes: int
-    answer_minutes: int
-
-
-class SlaOut(Model):
-    critical: SlaTargetOut
-    high: SlaTargetOut
-    normal: SlaTargetOut
-    low: SlaTargetOut
-
-
-class ContractOut(Model):
-    business_hours: BusinessHoursOut
-    holidays: Holidays
-    sla: SlaOut
-    included_minutes: int | None
-    monthly_fee: str | None
-    alert_emails: list[str]
-
-
-class OrgOut(Model):
-    org_id: str
-    name: str
-    email_domains: list[str]
-    auto_close_days: int
-    hourly_rate: str | None
-    currency: str
-    quote_validity_days: int
-    contract: ContractOut
-
-
-class ConsultantOut(Model):
-    id: str
-    name: str
-    email: str
-    level: int | None
-    role: RosterRole
-    active: bool
-
-
-class ConsultantList(Model):
-    items: list[ConsultantOut]
-    next_cursor: str | None = None
-
-
-class OrgList(Model):
-    items: list[OrgOut]
-    next_cursor: str | None = None
 
 
 class LinkUseIn(Body):
@@ -560,73 +349,6 @@ def ticket_out(
     )
 
 
-def event_out(event: HistoryEvent) -> HistoryEventOut:
-    return HistoryEventOut(
-        version=event.version,
-        at=iso(event.at),
-        actor=event.actor,
-        action=event.action,
-        from_status=event.from_status.value,
-        to_status=event.to_status.value,
-        details=dict(event.details),
-    )
-
-
-def comment_out(comment: Comment) -> CommentOut:
-    return CommentOut(
-        id=comment.id,
-        body=comment.body,
-        internal=comment.internal,
-        author=comment.author,
-        author_role=comment.author_role,
-        at=iso(comment.at),
-        source=comment.source,
-    )
-
-
-def time_entry_out(entry: TimeEntry) -> TimeEntryOut:
-    return TimeEntryOut(
-        id=entry.id,
-        ticket_number=entry.ticket_number,
-        consultant=entry.consultant,
-        date=entry.day.isoformat(),
-        month=entry.month,
-        minutes=entry.minutes,
-        kind=entry.kind.value,
-        comment=entry.comment,
-        billable=entry.billable,
-        created_at=iso(entry.created_at),
-    )
-
-
-def task_out(task: Task) -> TaskOut:
-    return TaskOut(month=task.month, title=task.title, minutes=task.minutes)
-
-
-def org_out(org: Organisation) -> OrgOut:
-    return OrgOut(
-        org_id=org.org_id,
-        name=org.name,
-        email_domains=list(org.email_domains),
-        auto_close_days=org.auto_close_days,
-        hourly_rate=money(org.hourly_rate),
-        currency=org.currency,
-        quote_validity_days=org.quote_validity_days,
-        contract=ContractOut.model_validate(contract_json(org.contract)),
-    )
-
-
-def consultant_out(consultant: Consultant) -> ConsultantOut:
-    return ConsultantOut(
-        id=consultant.id,
-        name=consultant.name,
-        email=consultant.email,
-        level=consultant.level,
-        role=consultant.role,
-        active=consultant.active,
-    )
-
-
 def link_out(action: str, expires_at: dt.datetime, ticket: Ticket) -> LinkOut:
     latest = ticket.quote
     return LinkOut(
@@ -670,29 +392,3 @@ def responses(success: int, model: type[BaseModel], *problems: int) -> dict[int,
 
 
 # ---------------------------------------------------------------- hour budgets (§10)
-
-
-class ConsumptionOut(Model):
-    """An organisation's hour budget of one month (DESIGN.md §10), with its contract."""
-
-    month: str = Field(description="yyyy-mm, Europe/Paris")
-    org_id: str
-    included_minutes: int | None = Field(description="the budget; null: none")
-    consumed_minutes: int = Field(description="assistance and incident minutes of the month")
-    remaining_minutes: int | None = Field(description="negative when over; null: no budget")
-    overage_minutes: int | None = Field(description="minutes over the budget; null: no budget")
-    monthly_fee: str | None
-    contract: ContractOut
-
-
-def consumption_out(org: Organisation, use: BudgetUse) -> ConsumptionOut:
-    return ConsumptionOut(
-        month=use.month,
-        org_id=org.org_id,
-        included_minutes=use.included_minutes,
-        consumed_minutes=use.consumed_minutes,
-        remaining_minutes=use.remaining_minutes,
-        overage_minutes=use.overage_minutes,
-        monthly_fee=money(org.contract.monthly_fee),
-        contract=ContractOut.model_validate(contract_json(org.contract)),
-    )

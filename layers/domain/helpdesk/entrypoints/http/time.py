@@ -16,13 +16,13 @@ from helpdesk.domain.listing import DEFAULT_LIMIT
 
 from .deps import PageCursor, PageLimit, current_caller, get_service, ok
 from .idempotency import once
-from .schemas import (
+from .schemas import responses
+from .schemas_time import (
     TaskList,
     TimeEntryIn,
     TimeEntryList,
     TimeEntryOut,
     TimeEntryPatchIn,
-    responses,
     task_out,
     time_entry_out,
 )
