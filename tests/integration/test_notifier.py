@@ -13,6 +13,7 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
+from bench.calls_per_route import item_size
 from helpdesk import bootstrap
 from helpdesk.adapters.dynamodb import keys
 from helpdesk.adapters.dynamodb.links import DynamoActionLinks
@@ -134,6 +135,29 @@ def test_each_client_facing_change_queues_its_message(
     assert "Redémarrez le spouleur." in answer["body"]
     assert "{{link:confirm}}" in answer["body"] and "{{link:reopen}}" in answer["body"]
     assert [link["action"] for link in answer["links"]] == ["confirm", "reopen"]
+
+
+def test_each_mail_of_a_ticket_is_stored_in_less_than_1_kb(
+    service: HelpdeskService, table: Table
+) -> None:
+    # Every write of an outbox item (queued in a transaction: twice; claimed; marked sent)
+    # bills 1 KB units: the mails of an ordinary ticket take one each (issue #21).
+    ticket = new_ticket(service)
+    service.perform(L1, ticket.number, Action.TAKE, ActionInput())
+    service.perform(L1, ticket.number, Action.START, ActionInput())
+    answer = "Redémarrez le spouleur d'impression puis relancez le document. " * 3
+    service.perform(L1, ticket.number, Action.SEND_ANSWER, ActionInput(message=answer))
+    reply = table.client.query(
+        TableName=table.name,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :outbox)",
+        ExpressionAttributeValues={
+            ":pk": {"S": keys.ticket_pk(ticket.number)},
+            ":outbox": {"S": "OUTBOX#"},
+        },
+    )
+    sizes = {i["kind"]["S"]: item_size(i) for i in reply["Items"]}
+    assert set(sizes) == {"created", "staff_new_ticket", "taken", "answer_sent"}
+    assert all(size < 1024 for size in sizes.values()), sizes
 
 
 def test_a_failed_send_is_released_and_retried(

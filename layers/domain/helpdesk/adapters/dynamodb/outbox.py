@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from helpdesk.adapters.dynamodb import keys
+from helpdesk.adapters.dynamodb.items import with_outbox_texts
 from helpdesk.adapters.dynamodb.toolkit import Item, Operation, Table, condition_failed
 from helpdesk.domain.calendar import iso
 from helpdesk.domain.outbox import Channel, Delivery
@@ -34,7 +35,8 @@ class DynamoOutboxClaims:
     def claim(
         self, key: OutboxKey, now: datetime, set_once: Mapping[str, Any] | None = None
     ) -> Item | None:
-        """The item once claimed; None if it is pending nowhere (final, or leased).
+        """The item once claimed; None if it is pending nowhere (final, or leased). A mail's
+        parts are `body` and `html`, however the item stores them (items.outbox_texts).
 
         `set_once` attributes are written on the first claim only (a mail's Message-ID).
         """
@@ -65,11 +67,12 @@ class DynamoOutboxClaims:
             values=values,
         )
         try:
-            return self.table.write(claim)
+            claimed = self.table.write(claim)
         except ClientError as exc:
             if condition_failed(exc):
                 return None
             raise
+        return with_outbox_texts(claimed) if claimed is not None else None
 
     def delivery(self, key: OutboxKey) -> Item:
         """The item as stored now, read consistently: why a claim failed ({} if absent)."""
