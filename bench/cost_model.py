@@ -417,9 +417,13 @@ def build(
         f"without reminder, {len(REMINDED_PATH)} after one ({REMINDED_QUOTE_SHARE:.0%}).",
         "Largest API writers (WRU a month): "
         + ", ".join(f"`{label}` {units:,.0f}" for label, units in _top_writers(by_label)[:3])
-        + ". A ticket write is the item twice (transaction) plus its entries in the by_org, "
-        "all_tickets and queue indexes (projection ALL); a time entry also updates the ticket, "
-        "its monthly task and the consultant's day.",
+        + ". A ticket write is the item twice (transaction) plus one unit per entry in the "
+        "indexes that hold it, all projecting ALL (by_org, all_tickets, all_updated, "
+        "org_updated, by_assignee, queue, and sla_watch, due while a clock runs), two for an "
+        "entry that moves (the three sorted by `updated_at` move at every action); a time "
+        "entry adds to the ticket's `time_spent_minutes`, which every listing shows, so it "
+        "rewrites those entries too (9 of its 20 units), besides the entry, its monthly task, "
+        "the consultant's day, the budget counter and the month's lock check.",
         "MemorySize from template.yaml: "
         + ", ".join(f"{name} {gb * 1024:.0f} MB" for name, gb in memory_gb.items())
         + ". Lambda is a small share here: the duration lines scale with memory × time, and "
