@@ -212,6 +212,23 @@ def test_cost_model_adds_up_from_the_counts(
     assert "excluding SES message fees" in text and "SES (separate)" in text
 
 
+def test_cost_model_prices_the_mails_in_as_the_mail_function_measured_them(
+    rows: list[RouteCount], overheads: list[Overhead], ingests: list[IngestCount]
+) -> None:
+    template = load_template()
+
+    def writes(model: cost_model.Model) -> float:
+        return next(line.quantity for line in model.lines if "write request units" in line.what)
+
+    measured = cost_model.build(rows, overheads, template, 0.5, None, ingests)
+    estimated = cost_model.build(rows, overheads, template, 0.5, None, None)
+    wru = {i.label: sum(c.write_units for c in i.calls) for i in ingests}
+    # 10,000 tickets a month: 2,000 come by mail, 3,000 replies; the estimate was 16 WRU a mail.
+    by_mail = 2000 * wru["new ticket"] + 3000 * wru["comment on its ticket"]
+    assert writes(measured) - writes(estimated) == pytest.approx(by_mail - 5000 * 16)
+    assert "(measured)" in cost_model.report(measured)
+
+
 def test_bench_main_writes_the_chosen_sections_and_keeps_the_others(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
