@@ -76,17 +76,19 @@ class Run:
         self.overheads: Any = None
         self.api_init_seconds: float | None = None
         self.deliveries: Any = None
+        self.ingests: Any = None
 
     def calls(self) -> str:
         from bench import calls_per_route
 
         self.rows = calls_per_route.measure_routes()
         self.deliveries = calls_per_route.measure_notifier()
+        self.ingests = calls_per_route.measure_mail_ingest()
         return "\n\n".join(
             [
                 calls_per_route.report(self.rows),
                 calls_per_route.deliveries_report(self.deliveries),
-                calls_per_route.ingest_report(calls_per_route.measure_mail_ingest()),
+                calls_per_route.ingest_report(self.ingests),
             ]
         )
 
@@ -131,7 +133,12 @@ class Run:
         from bench import cost_model
 
         return cost_model.section(
-            self.smoke, self.rows, self.overheads, self.api_init_seconds, self.deliveries
+            self.smoke,
+            self.rows,
+            self.overheads,
+            self.api_init_seconds,
+            self.deliveries,
+            self.ingests,
         )
 
 

@@ -10,8 +10,10 @@ which the DynamoDB on-demand units follow (for the cost model):
   the items returned), half a unit when eventually consistent;
 - writes: 1 KB units of the stored item after the write (an update bills the larger of before
   and after; after is what a growing ticket has), doubled in a transaction; plus its index
-  writes, as standard writes of the same size (every index here projects ALL): 1 per entry
-  added, removed or rewritten, 2 when the entry's index key changed (delete + put).
+  writes, standard writes of the entry's size (what the index projects, per template.yaml): an
+  entry added or removed, an entry rewritten because an attribute it projects changed, and
+  twice an entry whose index key changed (delete + put). An update that changes neither an
+  entry's key nor what it projects does not write it (a KEYS_ONLY or INCLUDE index).
 
 The floor: 1 request for a read; for an action, 1 write (one conditional write or one
 transaction) plus at most 1 read where the action needs stored data. The action-link routes
@@ -287,33 +289,68 @@ def _stored_item(table_name: str, key: dict[str, Any]) -> Any:
     return table.get_item(hash_key, range_key)
 
 
-def index_entries(table_name: str, key: dict[str, Any]) -> dict[str, str]:
-    """The global index entries of the stored item now: index name → its index key."""
+@dataclass(frozen=True)
+class IndexEntry:
+    """One global index entry of an item: its index key, what the index projects of the item
+    (as stored), and that projection's size in bytes."""
+
+    key: str
+    projected: str
+    size: int
+
+
+def index_entries(table_name: str, key: dict[str, Any]) -> dict[str, IndexEntry]:
+    """The global index entries of the stored item now: index name → its entry, as the index's
+    projection (the table's, created from template.yaml) keeps it."""
+    from moto.dynamodb.models.utilities import bytesize
+
     stored = _stored_item(table_name, key)
     if stored is None:
         return {}
-    return {
-        index.name: json.dumps([str(stored.attrs[p["AttributeName"]].value) for p in index.schema])
-        for index in _moto_table(table_name).global_indexes
-        if all(p["AttributeName"] in stored.attrs for p in index.schema)
-    }
+    entries = {}
+    for index in _moto_table(table_name).global_indexes:
+        if not all(p["AttributeName"] in stored.attrs for p in index.schema):
+            continue  # sparse: the item has no entry there
+        attrs = index.project(stored).attrs
+        entries[index.name] = IndexEntry(
+            key=json.dumps([str(stored.attrs[p["AttributeName"]].value) for p in index.schema]),
+            projected=json.dumps(attrs, sort_keys=True, default=lambda v: v.to_json()),
+            size=sum(bytesize(n) + v.size() for n, v in attrs.items()),
+        )
+    return entries
+
+
+def _kb(size: int) -> int:
+    return max(1, math.ceil(size / 1024))
+
+
+def index_write_units(before: dict[str, IndexEntry], after: dict[str, IndexEntry]) -> int:
+    """Write units of the index entries one item write causes (DynamoDB's rules for global
+    secondary indexes): an entry added or removed costs its size (1 KB units); an entry whose
+    index key changed, a delete and a put (both sizes); an entry whose key stayed, one put
+    of its new size when a projected attribute changed, nothing otherwise (so a KEYS_ONLY or
+    INCLUDE index is not written by an update of attributes it does not hold)."""
+    units = 0
+    for name in set(before) | set(after):
+        old, new = before.get(name), after.get(name)
+        if old is None or new is None:
+            units += _kb((new or old).size)  # type: ignore[union-attr]
+        elif old.key != new.key:
+            units += _kb(old.size) + _kb(new.size)
+        elif old.projected != new.projected:
+            units += _kb(new.size)
+    return units
 
 
 def write_units(
-    table_name: str, key: dict[str, Any], before: dict[str, str], transactional: bool
+    table_name: str, key: dict[str, Any], before: dict[str, IndexEntry], transactional: bool
 ) -> float:
     """1 KB units of one item write: the item (twice in a transaction: prepare and commit),
-    plus its index writes, which follow the commit as standard writes: an entry added, removed
-    or rewritten is 1, an entry whose index key changed is 2 (delete + put)."""
+    plus its index writes, which follow the commit as standard writes (`index_write_units`)."""
     stored = _stored_item(table_name, key)
     size = stored.size() if stored is not None else 1  # a delete bills what it removed (~)
-    units = math.ceil(max(size, 1) / 1024)
-    after = index_entries(table_name, key)
-    index_writes = sum(
-        2 if name in before and name in after and before[name] != after[name] else 1
-        for name in set(before) | set(after)
-    )
-    return float(units * ((2 if transactional else 1) + index_writes))
+    units = _kb(size) * (2 if transactional else 1)
+    return float(units + index_write_units(before, index_entries(table_name, key)))
 
 
 def written_keys(operation: str, request: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -346,7 +383,7 @@ def dynamodb_units(
     operation: str,
     request: dict[str, Any],
     parsed: dict[str, Any],
-    indexes_before: Sequence[dict[str, str]] = (),
+    indexes_before: Sequence[dict[str, IndexEntry]] = (),
 ) -> tuple[float, float]:
     """(read units, write units) of one DynamoDB request, from its request and response."""
     consistent = bool(request.get("ConsistentRead"))
@@ -1174,7 +1211,7 @@ class Deliveries:
         )
 
 
-# What each kind of mail costs beyond the claim, the send and the closing transaction.
+# What each kind of mail costs beyond the claim, the send, the Message-ID record and the mark.
 MAIL_KIND_NOTES = {
     "to the requester (stored address)": "the address is on the outbox item",
     "to the requester, 2 action links": (
@@ -1184,7 +1221,7 @@ MAIL_KIND_NOTES = {
     "to one consultant": "+1 GetItem of the consultant (the address now)",
     "replayed delivery": (
         "the claim's condition fails (already sent; a failed conditional write still bills "
-        "the item's write units), +1 GetItem finds it sent; no send, no link, no transaction"
+        "the item's write units), +1 GetItem finds it sent; no send, no link, no record"
     ),
 }
 
@@ -1215,15 +1252,16 @@ def deliveries_report(found: Deliveries) -> str:
         f"above queue): {found.per_mail(row.total):.2f} AWS requests "
         f"({row.operations}), {found.per_mail(row.write_units):.2f} WRU, "
         f"{found.per_mail(row.read_units):.2f} RRU. Per mail: the claim (conditional "
-        "UpdateItem), the send, then one transaction (sent + the Message-ID record); what each "
-        "kind adds below. The notifier is the function's own (`helpdesk.bootstrap.notifier`).",
+        "UpdateItem), the send, then the Message-ID record (PutItem) and the sent mark "
+        "(UpdateItem): two single writes, not a transaction that bills each item twice; what "
+        "each kind adds below. The notifier is the function's own (`helpdesk.bootstrap.notifier`).",
     ]
     kinds = [*found.kinds, *([found.replay] if found.replay else [])]
     if kinds:
         lines += [
             "",
             "| mail | mails | requests per mail | requests of one | WRU per mail | RRU per mail "
-            "| beyond claim, send, transaction |",
+            "| beyond claim, send, record, mark |",
             "|---|---:|---:|---|---:|---:|---|",
         ]
         for kind in kinds:
@@ -1344,7 +1382,8 @@ def report(rows: Sequence[RouteCount]) -> str:
         "1 write + at most 1 read for anything else; the link routes 1 read more (the link, "
         "then the ticket it names). RRU/WRU: DynamoDB on-demand units from "
         "the item sizes (4 KB reads; 1 KB writes, an item ×2 in a transaction, and per "
-        "index entry written, rewritten or removed +1, moved to another index key +2).",
+        "index entry written, removed or rewritten (a projected attribute changed) +1 per KB "
+        "of what the index projects, moved to another index key twice that).",
         "",
         "| route | requests | reads | writes | floor | RRU | WRU | ok | requests made / why above the floor |",
         "|---|---:|---:|---:|---:|---:|---:|---|---|",

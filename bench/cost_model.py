@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.calls_per_route import Deliveries, RouteCount
+from bench.calls_per_route import Deliveries, IngestCount, RouteCount
 from bench.warm_overhead import Overhead
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,7 +107,10 @@ MIX: tuple[tuple[str, float], ...] = (
     ("POST /tickets/{number}/actions/cancel", 0.03),
 )
 MAILS_OUT_PER_TICKET = 4.0  # acknowledgement, answer(s), closure, a reminder now and then
-MAILS_IN_PER_TICKET = 0.5  # 0.2 new tickets by mail + 0.3 replies
+# Mails in: 0.2 new tickets by mail (the other 0.8 are the API's creates) + 0.3 replies; each
+# costs what the mail function's measured request of that outcome does (calls_per_route).
+MAILS_IN_MIX = (("new ticket", 0.2), ("comment on its ticket", 0.3))
+MAILS_IN_PER_TICKET = sum(share for _, share in MAILS_IN_MIX)
 QUOTE_SHARE = 0.1  # tickets with a quote-approval execution
 REMINDED_QUOTE_SHARE = 0.3  # of those, decided after one reminder
 AUTO_CLOSED_PER_TICKET = 0.5
@@ -226,6 +229,7 @@ def build(
     template: dict[str, Any],
     api_init_seconds: float | None = None,
     deliveries: Deliveries | None = None,
+    ingests: Sequence[IngestCount] | None = None,
 ) -> Model:
     by_label = {r.label: r for r in rows}
     own = {
@@ -261,18 +265,27 @@ def build(
     )
     auto_closed = AUTO_CLOSED_PER_TICKET * n
     # Notifier per mail: measured (bench.calls_per_route.measure_notifier) when given, else
-    # as read in helpdesk/notifier.py: claim UpdateItem (1 WRU), one transaction (outbox
-    # update + Message-ID record: 2 × 2 WRU); ~80 ms each.
+    # as read in helpdesk/notifier.py: claim UpdateItem, Message-ID record PutItem, sent mark
+    # UpdateItem (1 WRU each: the outbox item is under 1 KB); ~80 ms each.
     notifier_wru = mails_out * (
-        deliveries.per_mail(deliveries.row.write_units) if deliveries else 5
+        deliveries.per_mail(deliveries.row.write_units) if deliveries else 3
     )
     notifier_rru = mails_out * (
         deliveries.per_mail(deliveries.row.read_units) if deliveries else 0.1
     )
-    # Mail ingest per message: raw mail read from S3, dedupe + rate-limit writes (2 × 1 WRU),
-    # then a comment or a ticket transaction (~14 WRU as the API's create); ~150 ms.
-    ingest_wru = mails_in * (2 + 14)
-    ingest_rru = mails_in * 3
+    # Mail ingest per message: measured per outcome (bench.calls_per_route.measure_mail_ingest)
+    # when given, else as read: raw mail from S3, dedupe + rate-limit writes (2 × 1 WRU), then
+    # a comment or a ticket transaction (~14 WRU as the API's create); ~150 ms.
+    ingest_wru, ingest_rru = mails_in * (2 + 14), mails_in * 3.0
+    by_outcome: dict[str, list[Any]] = {}
+    if ingests:
+        by_outcome = {i.label: list(i.calls) for i in ingests}
+        ingest_wru = n * sum(
+            share * sum(c.write_units for c in by_outcome[label]) for label, share in MAILS_IN_MIX
+        )
+        ingest_rru = n * sum(
+            share * sum(c.read_units for c in by_outcome[label]) for label, share in MAILS_IN_MIX
+        )
     # Auto-close (jobs): one `due` Query per hourly run + per ticket the close transaction
     # (~10 WRU, like the API's confirm); rollover and export are monthly and small.
     confirm = by_label["POST /tickets/{number}/actions/confirm"]
@@ -415,11 +428,26 @@ def build(
         f"in-region latency).",
         f"Quote approval: {quotes:,.0f} executions, {len(DECIDED_PATH)} states when decided "
         f"without reminder, {len(REMINDED_PATH)} after one ({REMINDED_QUOTE_SHARE:.0%}).",
+        f"Mail ingest: {ingest_wru:,.0f} WRU a month for {mails_in:,.0f} mails in ("
+        + (
+            ", ".join(
+                f"{share:g} a ticket: {label}, "
+                f"{sum(c.write_units for c in by_outcome[label]):g} WRU each (measured)"
+                for label, share in MAILS_IN_MIX
+            )
+            if ingests
+            else "not measured in this run: 16 WRU each, as read"
+        )
+        + ").",
         "Largest API writers (WRU a month): "
         + ", ".join(f"`{label}` {units:,.0f}" for label, units in _top_writers(by_label)[:3])
-        + ". A ticket write is the item twice (transaction) plus its entries in the by_org, "
-        "all_tickets and queue indexes (projection ALL); a time entry also updates the ticket, "
-        "its monthly task and the consultant's day.",
+        + ". A ticket write is the item twice (transaction) plus one unit per entry in the "
+        "indexes that hold it, all projecting ALL (by_org, all_tickets, all_updated, "
+        "org_updated, by_assignee, queue, and sla_watch, due while a clock runs), two for an "
+        "entry that moves (the three sorted by `updated_at` move at every action); a time "
+        "entry adds to the ticket's `time_spent_minutes`, which every listing shows, so it "
+        "rewrites those entries too (9 of its 20 units), besides the entry, its monthly task, "
+        "the consultant's day, the budget counter and the month's lock check.",
         "MemorySize from template.yaml: "
         + ", ".join(f"{name} {gb * 1024:.0f} MB" for name, gb in memory_gb.items())
         + ". Lambda is a small share here: the duration lines scale with memory × time, and "
@@ -560,6 +588,7 @@ def section(
     overheads: Sequence[Overhead] | None = None,
     api_init_seconds: float | None = None,
     deliveries: Deliveries | None = None,
+    ingests: Sequence[IngestCount] | None = None,
 ) -> str:
     """The cost section; measures the requests and the overhead itself unless given them."""
     from bench import calls_per_route, warm_overhead
@@ -568,4 +597,6 @@ def section(
     rows = rows if rows is not None else calls_per_route.measure_routes()
     overheads = overheads if overheads is not None else warm_overhead.measure(smoke)
     deliveries = deliveries if deliveries is not None else calls_per_route.measure_notifier()
-    return report(build(rows, overheads, load_template(), api_init_seconds, deliveries))
+    ingests = ingests if ingests is not None else calls_per_route.measure_mail_ingest()
+    template = load_template()
+    return report(build(rows, overheads, template, api_init_seconds, deliveries, ingests))

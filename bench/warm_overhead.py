@@ -14,6 +14,7 @@ calls cost network time on top, which makes the real ratio smaller.
 
 from __future__ import annotations
 
+import base64
 import gc
 import json
 import statistics
@@ -24,6 +25,8 @@ from functools import partial
 from typing import Any
 
 from bench.calls_per_route import ApiHarness, Call, CallCounter, api_over_moto
+
+BYTES = "__bytes__"  # a binary value in the JSON text of a replayed request
 
 FULL_RUNS = 200  # GET; the action's runs are a quarter (each needs two fresh tickets)
 SMOKE_RUNS = 12
@@ -49,6 +52,16 @@ def _timed(action: Callable[[], Any]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def _bytes_out(value: Any) -> dict[str, str]:
+    if isinstance(value, bytes):
+        return {BYTES: base64.b64encode(value).decode()}
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _bytes_in(value: dict[str, Any]) -> Any:
+    return base64.b64decode(value[BYTES]) if set(value) == {BYTES} else value
+
+
 def replay(client: Any, calls: list[Call], renumber: tuple[int, int] | None = None) -> None:
     """The recorded DynamoDB requests again, as bare client calls (optionally on another
     ticket: its keys and padded index keys substituted)."""
@@ -57,11 +70,11 @@ def replay(client: Any, calls: list[Call], renumber: tuple[int, int] | None = No
     for call in calls:
         params = call.params
         if renumber is not None:
-            text = json.dumps(params)
+            text = json.dumps(params, default=_bytes_out)  # binary attributes (outbox texts)
             old, new = renumber
             text = text.replace(f'"TICKET#{old}"', f'"TICKET#{new}"')
             text = text.replace(f"{old:010d}", f"{new:010d}")
-            params = json.loads(text)
+            params = json.loads(text, object_hook=_bytes_in)
         getattr(client, xform_name(call.operation))(**params)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from helpdesk.adapters.dynamodb import items as it
 from helpdesk.adapters.dynamodb import keys
 from helpdesk.adapters.dynamodb.toolkit import Table, marshal
 from helpdesk.adapters.dynamodb.unit_of_work import DynamoUnitOfWork
@@ -91,8 +92,9 @@ def partition_items(client: Any, number: int, prefix: str) -> list[dict[str, Any
 
 
 def outbox_items(client: Any, number: int) -> list[dict[str, Any]]:
-    """The ticket's outbox items (mails and workflow commands), in sort-key order."""
-    return partition_items(client, number, "OUTBOX#")
+    """The ticket's outbox items (mails and workflow commands), in sort-key order; a mail's
+    parts as `body` and `html` (stored packed, items.OUTBOX_TEXTS)."""
+    return [it.with_outbox_texts(item) for item in partition_items(client, number, "OUTBOX#")]
 
 
 def is_month_locked(client: Any, month: str) -> bool:

@@ -70,15 +70,15 @@ def test_units_follow_item_sizes(rows: list[RouteCount]) -> None:
     (transaction,) = [c for c in take.calls if c.operation == "TransactWriteItems"]
     items = transaction.params["TransactItems"]
     # The ticket, its event, its month task and its outbox mail. Each item twice (a
-    # transaction): 1 KB each, but the outbox mail carries plain text and an HTML part
-    # (DESIGN §8) and is just over 1 KB (1,036 bytes): 2 units, twice. Then the ticket's
+    # transaction): 1 KB each, the outbox mail too (its text and HTML parts, DESIGN §8,
+    # stored compressed: plain, they made it 1,036 bytes, 2 units). Then the ticket's
     # entries in the six indexes that hold it (by_org, all_tickets, queue, all_updated,
     # org_updated, by_assignee) rewritten once each, by_assignee's twice: it moves from the
     # level's unassigned partition to the assignee's (a delete and a put). And its entry in
     # the sparse sla_watch index moves too (§10: the take clock stopped, the next instant to
     # look at is the answer clock's at-risk one): a delete and a put.
     assert len(items) == 4
-    assert take.write_units == 2 * (1 + 1 + 1 + 2) + 7 + 2 == 19
+    assert take.write_units == 2 * (1 + 1 + 1 + 1) + 7 + 2 == 17
 
 
 def test_the_link_routes_read_the_link_then_the_ticket(rows: list[RouteCount]) -> None:
@@ -102,14 +102,17 @@ def test_report_lists_every_measured_request(rows: list[RouteCount]) -> None:
     assert "**ABOVE**" not in text and "not covered: none" in text
 
 
-def test_the_notifier_sends_each_mail_with_one_claim_and_one_transaction(
+def test_the_notifier_sends_each_mail_with_a_claim_a_record_and_a_mark(
     deliveries: Deliveries,
 ) -> None:
     found = deliveries
     operations = [c.operation for c in found.row.calls]
     assert found.mails > 0
-    for name in ("UpdateItem", "SendEmail", "TransactWriteItems"):
-        assert operations.count(name) == found.mails
+    # The claim and the sent mark (UpdateItem), the send, the Message-ID record (PutItem):
+    # single writes, no transaction (which would bill each item twice, issue #21).
+    assert operations.count("UpdateItem") == 2 * found.mails
+    assert operations.count("SendEmail") == found.mails
+    assert "TransactWriteItems" not in operations
     assert "per mail" in calls_per_route.deliveries_report(found)
 
 
@@ -119,15 +122,14 @@ def test_the_notifier_requests_per_kind_of_mail(deliveries: Deliveries) -> None:
         assert kind.mails > 0 and kind.row.total % kind.mails == 0, label
         return calls_per_route.one_mail(kind)
 
-    base = "UpdateItem, sesv2:SendEmail, TransactWriteItems"
+    # In order, each name counted: claim, send, record, mark (the mark is the 2nd UpdateItem).
+    base = "2×UpdateItem, sesv2:SendEmail, PutItem"
     assert one("to the requester (stored address)") == base
-    assert one("to the requester, 2 action links") == (
-        "UpdateItem, 2×PutItem, sesv2:SendEmail, TransactWriteItems"
-    )
+    assert one("to the requester, 2 action links") == "2×UpdateItem, 3×PutItem, sesv2:SendEmail"
     assert one("to a level (every active consultant)") == (
-        "UpdateItem, Query, sesv2:SendEmail, TransactWriteItems"
+        "2×UpdateItem, Query, sesv2:SendEmail, PutItem"
     )
-    assert one("to one consultant") == "UpdateItem, GetItem, sesv2:SendEmail, TransactWriteItems"
+    assert one("to one consultant") == "2×UpdateItem, GetItem, sesv2:SendEmail, PutItem"
     assert one("replayed delivery") == "UpdateItem, GetItem"
     assert deliveries.kind("replayed delivery").mails == deliveries.mails
     assert sum(k.mails for k in deliveries.kinds) == deliveries.mails
@@ -208,6 +210,23 @@ def test_cost_model_adds_up_from_the_counts(
     assert all(line.service == "SES" for line in model.lines if line.excluded)
     text = cost_model.report(model)
     assert "excluding SES message fees" in text and "SES (separate)" in text
+
+
+def test_cost_model_prices_the_mails_in_as_the_mail_function_measured_them(
+    rows: list[RouteCount], overheads: list[Overhead], ingests: list[IngestCount]
+) -> None:
+    template = load_template()
+
+    def writes(model: cost_model.Model) -> float:
+        return next(line.quantity for line in model.lines if "write request units" in line.what)
+
+    measured = cost_model.build(rows, overheads, template, 0.5, None, ingests)
+    estimated = cost_model.build(rows, overheads, template, 0.5, None, None)
+    wru = {i.label: sum(c.write_units for c in i.calls) for i in ingests}
+    # 10,000 tickets a month: 2,000 come by mail, 3,000 replies; the estimate was 16 WRU a mail.
+    by_mail = 2000 * wru["new ticket"] + 3000 * wru["comment on its ticket"]
+    assert writes(measured) - writes(estimated) == pytest.approx(by_mail - 5000 * 16)
+    assert "(measured)" in cost_model.report(measured)
 
 
 def test_bench_main_writes_the_chosen_sections_and_keeps_the_others(

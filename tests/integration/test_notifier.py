@@ -13,6 +13,7 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
+from bench.calls_per_route import item_size
 from helpdesk import bootstrap
 from helpdesk.adapters.dynamodb import keys
 from helpdesk.adapters.dynamodb.links import DynamoActionLinks
@@ -136,6 +137,29 @@ def test_each_client_facing_change_queues_its_message(
     assert [link["action"] for link in answer["links"]] == ["confirm", "reopen"]
 
 
+def test_each_mail_of_a_ticket_is_stored_in_less_than_1_kb(
+    service: HelpdeskService, table: Table
+) -> None:
+    # Every write of an outbox item (queued in a transaction: twice; claimed; marked sent)
+    # bills 1 KB units: the mails of an ordinary ticket take one each (issue #21).
+    ticket = new_ticket(service)
+    service.perform(L1, ticket.number, Action.TAKE, ActionInput())
+    service.perform(L1, ticket.number, Action.START, ActionInput())
+    answer = "Redémarrez le spouleur d'impression puis relancez le document. " * 3
+    service.perform(L1, ticket.number, Action.SEND_ANSWER, ActionInput(message=answer))
+    reply = table.client.query(
+        TableName=table.name,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :outbox)",
+        ExpressionAttributeValues={
+            ":pk": {"S": keys.ticket_pk(ticket.number)},
+            ":outbox": {"S": "OUTBOX#"},
+        },
+    )
+    sizes = {i["kind"]["S"]: item_size(i) for i in reply["Items"]}
+    assert set(sizes) == {"created", "staff_new_ticket", "taken", "answer_sent"}
+    assert all(size < 1024 for size in sizes.values()), sizes
+
+
 def test_a_failed_send_is_released_and_retried(
     service: HelpdeskService,
     table: Table,
@@ -168,6 +192,40 @@ def test_a_run_that_died_mid_send_is_taken_over_after_its_lease(
     clock.advance(minutes=2)
     assert notifier.deliver(pk, sk).outcome == "sent"
     assert len(sent_mail()) == 1
+
+
+def test_a_run_that_stopped_before_the_sent_mark_is_retried_with_the_same_message_id(
+    service: HelpdeskService,
+    table: Table,
+    notifier: Notifier,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The Message-ID record is written first, then the item marked sent (two writes): a run
+    # that stops between them leaves the item `sending` and the record of the sent mail.
+    ticket = new_ticket(service)
+    pk, sk = acknowledgement_key(table, ticket.number)
+    claims = notifier.claims
+    assert isinstance(claims, DynamoOutboxClaims)
+
+    def stopped(*_args: Any) -> Any:
+        raise RuntimeError("the run stopped here")
+
+    monkeypatch.setattr(claims, "_finish", stopped)
+    with pytest.raises(RuntimeError):
+        notifier.deliver(pk, sk)
+    monkeypatch.undo()
+    [first] = sent_mail()
+    record = table.get(keys.message_id_key(first["Message-ID"]))
+    assert record is not None and int(record["ticket_number"]) == ticket.number
+    assert delivery_of(table, ticket.number, "created") == "sending"
+    with pytest.raises(DeliveryInProgress):  # its lease holds until the run's timeout
+        notifier.deliver(pk, sk)
+    clock.advance(minutes=2)
+    assert [notifier.deliver(pk, sk).outcome for _ in range(2)] == ["sent", "already_sent"]
+    again = sent_mail()[1:]
+    assert [m["Message-ID"] for m in again] == [first["Message-ID"]]  # the same mail again
+    assert delivery_of(table, ticket.number, "created") == "sent"
 
 
 def test_stream_event_delivered_three_times_sends_one_mail(

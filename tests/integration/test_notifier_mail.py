@@ -148,6 +148,48 @@ def test_the_outbox_item_keeps_every_field_the_notifier_needs(table: Table, cloc
     assert item["delivery"] == "pending"
 
 
+def test_an_item_stored_before_the_parts_were_packed_is_still_sent(
+    table: Table, notifier: Notifier
+) -> None:
+    # As the outbox stored a mail before #21: the text and HTML parts plain, `body` and `html`.
+    sk = keys.outbox_sk(3, "taken")
+    old = {
+        "pk": keys.ticket_pk(NUMBER),
+        "sk": sk,
+        "entity": "outbox",
+        "channel": "mail",
+        "kind": "taken",
+        "ticket_number": NUMBER,
+        "subject": f"[#{NUMBER}] Prise en charge",
+        "body": "Votre demande est prise en charge : {{app}}/app/tickets/7\n",
+        "html": "<p>Votre demande est prise en charge.</p>",
+        "created_at": "2026-11-27T09:00:00Z",
+        "delivery": "pending",
+        "to": CLIENT.email,
+        "thread_seed": SEED,
+    }
+    table.write(table.put(old))
+    assert [deliver(notifier, sk) for _ in range(2)] == ["sent", "already_sent"]
+    [mail] = sent_mail()
+    text, html = parts(mail)
+    assert text == f"Votre demande est prise en charge : {APP}/app/tickets/7\n"
+    assert html.strip() == "<p>Votre demande est prise en charge.</p>"
+    assert mail["To"] == CLIENT.email and mail["In-Reply-To"] == ROOT
+
+
+def test_the_parts_are_stored_packed_and_read_back_whole(
+    table: Table, clock: Clock, notifier: Notifier
+) -> None:
+    body = "Bonjour,\n\nVotre demande « Écran figé » est prise en charge.\n" * 8
+    html = "<p>Bonjour,</p><p>Votre demande « Écran figé » est prise en charge.</p>" * 8
+    sk = queue(table, clock, message(NotificationKind.TAKEN, body=body, html=html))
+    raw = table.get({"pk": keys.ticket_pk(NUMBER), "sk": sk})
+    assert raw is not None and "body" not in raw and "html" not in raw
+    assert len(bytes(raw["texts"].value)) < len((body + html).encode()) // 4  # they repeat
+    assert deliver(notifier, sk) == "sent"
+    assert parts(sent_mail()[0]) == (body, html + "\n")
+
+
 # ------------------------------------------------------------------ threading
 def test_the_acknowledgement_of_an_api_ticket_is_the_root_of_its_thread(
     table: Table, clock: Clock, notifier: Notifier
@@ -381,8 +423,9 @@ def test_links_expire_thirty_days_after_the_send_not_the_queueing(
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [
-        # The claim, the send, then one transaction (sent + the Message-ID record).
-        ({}, ["UpdateItem", "SendEmail", "TransactWriteItems"]),
+        # The claim, the send, then the Message-ID record and the sent mark: two single
+        # writes, 1 unit each, where one transaction of both billed each twice (issue #21).
+        ({}, ["UpdateItem", "SendEmail", "PutItem", "UpdateItem"]),
         # + one PutItem per link (ActionLinks.issue), after the claim, before the send.
         (
             {
@@ -392,14 +435,17 @@ def test_links_expire_thirty_days_after_the_send_not_the_queueing(
                     LinkRequest("refuse-quote", quote_version=1),
                 ),
             },
-            ["UpdateItem", "PutItem", "PutItem", "SendEmail", "TransactWriteItems"],
+            ["UpdateItem", "PutItem", "PutItem", "SendEmail", "PutItem", "UpdateItem"],
         ),
         # + one Query of the roster's partition (every consultant of every level: one page).
-        ({"to": "", "to_level": 1}, ["UpdateItem", "Query", "SendEmail", "TransactWriteItems"]),
+        (
+            {"to": "", "to_level": 1},
+            ["UpdateItem", "Query", "SendEmail", "PutItem", "UpdateItem"],
+        ),
         # + one GetItem of the consultant.
         (
             {"to": "", "to_consultant": L1.id},
-            ["UpdateItem", "GetItem", "SendEmail", "TransactWriteItems"],
+            ["UpdateItem", "GetItem", "SendEmail", "PutItem", "UpdateItem"],
         ),
     ],
     ids=["client mail", "two links", "to a level", "to a consultant"],

@@ -16,6 +16,7 @@ import pytest
 
 from helpdesk.adapters.dynamodb.toolkit import Table
 from tests.integration.attachments.conftest import BUCKET, Attachments
+from tests.integration.store_support import outbox_items
 from tests.unit.test_attachments import ALLOWED_SAMPLES, PNG, WINDOWS_EXE
 
 TICKET = {"title": "L'export plante", "description": "Capture jointe", "type": "assistance"}
@@ -358,7 +359,7 @@ def test_a_client_file_is_mailed_to_staff_once_by_name(
         attachments.deliver(copy.deepcopy(event))
     mails = [
         item
-        for item in table.partition(f"TICKET#{number}", "OUTBOX#")
+        for item in outbox_items(table.client, number)
         if item.get("kind") == f"staff_client_attachment_{attachment_id}"
     ]
     assert len(mails) == 1

@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from helpdesk.adapters.dynamodb import keys
+from helpdesk.adapters.dynamodb.items import with_outbox_texts
 from helpdesk.adapters.dynamodb.toolkit import Item, Operation, Table, condition_failed
 from helpdesk.domain.calendar import iso
 from helpdesk.domain.outbox import Channel, Delivery
@@ -34,7 +35,8 @@ class DynamoOutboxClaims:
     def claim(
         self, key: OutboxKey, now: datetime, set_once: Mapping[str, Any] | None = None
     ) -> Item | None:
-        """The item once claimed; None if it is pending nowhere (final, or leased).
+        """The item once claimed; None if it is pending nowhere (final, or leased). A mail's
+        parts are `body` and `html`, however the item stores them (items.outbox_texts).
 
         `set_once` attributes are written on the first claim only (a mail's Message-ID).
         """
@@ -65,11 +67,12 @@ class DynamoOutboxClaims:
             values=values,
         )
         try:
-            return self.table.write(claim)
+            claimed = self.table.write(claim)
         except ClientError as exc:
             if condition_failed(exc):
                 return None
             raise
+        return with_outbox_texts(claimed) if claimed is not None else None
 
     def delivery(self, key: OutboxKey) -> Item:
         """The item as stored now, read consistently: why a claim failed ({} if absent)."""
@@ -120,7 +123,14 @@ class DynamoOutboxClaims:
     def finish_sent_mail(
         self, key: OutboxKey, now: datetime, message_id: str, ticket_number: int, kind: str
     ) -> None:
-        """Sent, with the Message-ID -> ticket record that threads the client's replies."""
+        """Sent, with the Message-ID -> ticket record that threads the client's replies.
+
+        Two single writes, the record first, not a transaction (which bills each item twice):
+        the mail is out already, and its Message-ID was fixed at the first claim, so a run that
+        stops between the two leaves the record (right: that mail was sent) and the item
+        `sending`; its lease lapses, the retry sends again and writes the same record, as a
+        run that stopped before one transaction did. Marked sent, a mail always has its
+        record: a reply to it finds the ticket."""
         thread = {
             **keys.message_id_key(message_id),
             "entity": "message_id",
@@ -128,4 +138,5 @@ class DynamoOutboxClaims:
             "kind": kind,
             "sent_at": iso(now),
         }
-        self.table.transact([self._finish(key, now, Delivery.SENT, {}), self.table.put(thread)])
+        self.table.write(self.table.put(thread))
+        self.table.write(self._finish(key, now, Delivery.SENT, {}))
