@@ -19,7 +19,6 @@ from helpdesk.domain.attachments import (
     Rejection,
     ScanStatus,
     ascii_filename,
-    attachments_count,
     check_content_type,
     check_size,
     content_disposition,
@@ -34,7 +33,7 @@ from helpdesk.domain.attachments import (
     visible_to,
 )
 from helpdesk.domain.errors import Forbidden, InvalidInput
-from helpdesk.domain.model import Source
+from helpdesk.domain.model import Source, attachments_count
 from helpdesk.domain.notifications import NotificationKind, for_attachment
 from tests.unit.builders import CLIENT, FINANCE, MANAGER, NOW, base_ticket, consultant
 

@@ -358,13 +358,6 @@ def visible_to(record: AttachmentRecord, caller: Caller) -> bool:
     return caller.is_staff or caller.role is Role.SYSTEM or not record.internal
 
 
-def attachments_count(ticket: Ticket, caller: Caller) -> int:
-    """The available attachments this caller may see (the ticket item's counters)."""
-    if caller.role is Role.CLIENT:
-        return ticket.attachments_public
-    return ticket.attachments_available
-
-
 # ------------------------------------------------------------------------ the check
 
 

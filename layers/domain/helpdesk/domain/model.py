@@ -249,3 +249,10 @@ class HistoryEvent:
     from_status: Status
     to_status: Status
     details: dict[str, str] = field(default_factory=dict)
+
+
+def attachments_count(ticket: Ticket, caller: Caller) -> int:
+    """The available attachments this caller may see (the ticket item's counters)."""
+    if caller.role is Role.CLIENT:
+        return ticket.attachments_public
+    return ticket.attachments_available

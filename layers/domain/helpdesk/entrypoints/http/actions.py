@@ -11,14 +11,44 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import Field
 
+from helpdesk.domain.comments import MAX_BODY
 from helpdesk.domain.errors import Forbidden, NotFound
+from helpdesk.domain.model import Priority, TicketType
+from helpdesk.domain.tickets import MAX_DESCRIPTION
 from helpdesk.domain.workflow import HUMAN_ACTIONS, Action, ActionInput
 
 from .deps import count_if_closed, current_caller, get_service, ticket_response
 from .errors import InvalidHeader
-from .schemas import ActionIn, TicketOut, responses
+from .schemas import (
+    Body,
+    Money,
+    Quantity,
+    StrictInt,
+    StrictStr,
+    Text,
+    TicketOut,
+    responses,
+)
 from .tickets import TicketNumber
+
+
+class ActionIn(Body):
+    """Every field an action may take; which ones count depends on the action."""
+
+    assignee: StrictStr | None = None
+    type: TicketType | None = None
+    priority: Priority | None = None
+    amount: Money | None = Field(default=None, description='EUR, e.g. "1200.00"')
+    days: Quantity | None = None
+    description: Text | None = Field(default=None, max_length=MAX_DESCRIPTION)
+    validity_days: StrictInt | None = None
+    reason: Text | None = Field(default=None, max_length=MAX_BODY)
+    message: Text | None = Field(default=None, max_length=MAX_BODY)
+    note: Text | None = Field(default=None, max_length=MAX_BODY)
+    quote_version: StrictInt | None = None
+
 
 router = Router()
 # The namespace as the handler sets it (tests run without POWERTOOLS_METRICS_NAMESPACE).

@@ -12,9 +12,8 @@ from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.metrics import MetricUnit
 
-from helpdesk.domain.attachments import attachments_count
 from helpdesk.domain.listing import MAX_LIMIT
-from helpdesk.domain.model import Caller, Status, Ticket
+from helpdesk.domain.model import Caller, Status, Ticket, attachments_count
 from helpdesk.service import HelpdeskService
 
 from .context import caller_from_event

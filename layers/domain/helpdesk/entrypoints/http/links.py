@@ -9,10 +9,11 @@ link's action as the ticket's requester. 404: an unknown (or malformed) token; 4
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import Response
@@ -20,14 +21,69 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from helpdesk.action_links import LinkActions
+from helpdesk.domain.calendar import iso
+from helpdesk.domain.comments import MAX_BODY
 from helpdesk.domain.links import LinkGone
+from helpdesk.domain.model import Ticket
 
 from .deps import count_if_closed, get_service, ok, ticket_response
 from .errors import problem
-from .schemas import LinkOut, LinkUseIn, Problem, TicketOut, link_out
+from .schemas import (
+    Body,
+    Model,
+    Problem,
+    QuoteOut,
+    Text,
+    TicketOut,
+    quote_out,
+)
+
+
+class LinkUseIn(Body):
+    """POST /links/{token}: the reason, required to refuse a quote or reopen an answer."""
+
+    reason: Text | None = Field(
+        default=None, max_length=MAX_BODY, description="required for refuse-quote and reopen"
+    )
+
+
+class LinkTicketOut(Model):
+    """The ticket as an action link's page shows it."""
+
+    number: int
+    title: str
+    status: str
+    status_label: str
+    quote: QuoteOut | None
+
+
+class LinkOut(Model):
+    """GET /links/{token}: a valid link (any other state is a 410 problem)."""
+
+    action: str = Field(description="approve-quote, refuse-quote, confirm or reopen")
+    state: Literal["valid"]
+    expires_at: str
+    ticket: LinkTicketOut
+
+
+def link_out(action: str, expires_at: dt.datetime, ticket: Ticket) -> LinkOut:
+    latest = ticket.quote
+    return LinkOut(
+        action=action,
+        state="valid",
+        expires_at=iso(expires_at),
+        ticket=LinkTicketOut(
+            number=ticket.number,
+            title=ticket.title,
+            status=ticket.status.value,
+            status_label=ticket.status.label,
+            quote=quote_out(latest) if latest else None,
+        ),
+    )
+
 
 router = Router()
 # The namespace as the handler sets it (tests run without POWERTOOLS_METRICS_NAMESPACE).

@@ -12,7 +12,6 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from helpdesk.domain.calendar import iso
-from helpdesk.domain.comments import MAX_BODY
 from helpdesk.domain.errors import InvalidInput
 from helpdesk.domain.model import Priority, Quote, Ticket, TicketType
 from helpdesk.domain.text import check_text, check_title
@@ -140,22 +139,6 @@ class TicketPatchIn(Body):
     priority: Priority | None = Field(default=None, description="staff only")
 
 
-class ActionIn(Body):
-    """Every field an action may take; which ones count depends on the action."""
-
-    assignee: StrictStr | None = None
-    type: TicketType | None = None
-    priority: Priority | None = None
-    amount: Money | None = Field(default=None, description='EUR, e.g. "1200.00"')
-    days: Quantity | None = None
-    description: Text | None = Field(default=None, max_length=MAX_DESCRIPTION)
-    validity_days: StrictInt | None = None
-    reason: Text | None = Field(default=None, max_length=MAX_BODY)
-    message: Text | None = Field(default=None, max_length=MAX_BODY)
-    note: Text | None = Field(default=None, max_length=MAX_BODY)
-    quote_version: StrictInt | None = None
-
-
 # --------------------------------------------------------------- responses
 
 
@@ -226,33 +209,6 @@ class TicketOut(Model):
 class TicketList(Model):
     items: list[TicketOut]
     next_cursor: str | None
-
-
-class LinkUseIn(Body):
-    """POST /links/{token}: the reason, required to refuse a quote or reopen an answer."""
-
-    reason: Text | None = Field(
-        default=None, max_length=MAX_BODY, description="required for refuse-quote and reopen"
-    )
-
-
-class LinkTicketOut(Model):
-    """The ticket as an action link's page shows it."""
-
-    number: int
-    title: str
-    status: str
-    status_label: str
-    quote: QuoteOut | None
-
-
-class LinkOut(Model):
-    """GET /links/{token}: a valid link (any other state is a 410 problem)."""
-
-    action: str = Field(description="approve-quote, refuse-quote, confirm or reopen")
-    state: Literal["valid"]
-    expires_at: str
-    ticket: LinkTicketOut
 
 
 class Problem(Model):
@@ -346,22 +302,6 @@ def ticket_out(
         attachments_count=attachments_count,
         allowed_actions=allowed_actions,
         sla=TicketSlaOut.model_validate(sla) if sla is not None else None,
-    )
-
-
-def link_out(action: str, expires_at: dt.datetime, ticket: Ticket) -> LinkOut:
-    latest = ticket.quote
-    return LinkOut(
-        action=action,
-        state="valid",
-        expires_at=iso(expires_at),
-        ticket=LinkTicketOut(
-            number=ticket.number,
-            title=ticket.title,
-            status=ticket.status.value,
-            status_label=ticket.status.label,
-            quote=quote_out(latest) if latest else None,
-        ),
     )
 
 

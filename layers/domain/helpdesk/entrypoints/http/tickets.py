@@ -12,7 +12,6 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
-from helpdesk.domain.attachments import attachments_count
 from helpdesk.domain.editing import TicketChanges
 from helpdesk.domain.listing import (
     DEFAULT_LIMIT,
@@ -23,7 +22,7 @@ from helpdesk.domain.listing import (
     created_range,
     parse_statuses,
 )
-from helpdesk.domain.model import Caller, Priority, Ticket, TicketType
+from helpdesk.domain.model import Caller, Priority, Ticket, TicketType, attachments_count
 from helpdesk.domain.search import MAX_QUERY, parse_query
 
 from .deps import current_caller, get_service, ok, ticket_response
