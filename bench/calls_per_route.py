@@ -1211,7 +1211,7 @@ class Deliveries:
         )
 
 
-# What each kind of mail costs beyond the claim, the send, the Message-ID record and the mark.
+# What each kind of mail costs beyond the claim, the send and the closing transaction.
 MAIL_KIND_NOTES = {
     "to the requester (stored address)": "the address is on the outbox item",
     "to the requester, 2 action links": (
@@ -1221,7 +1221,7 @@ MAIL_KIND_NOTES = {
     "to one consultant": "+1 GetItem of the consultant (the address now)",
     "replayed delivery": (
         "the claim's condition fails (already sent; a failed conditional write still bills "
-        "the item's write units), +1 GetItem finds it sent; no send, no link, no record"
+        "the item's write units), +1 GetItem finds it sent; no send, no link, no transaction"
     ),
 }
 
@@ -1252,16 +1252,15 @@ def deliveries_report(found: Deliveries) -> str:
         f"above queue): {found.per_mail(row.total):.2f} AWS requests "
         f"({row.operations}), {found.per_mail(row.write_units):.2f} WRU, "
         f"{found.per_mail(row.read_units):.2f} RRU. Per mail: the claim (conditional "
-        "UpdateItem), the send, then the Message-ID record (PutItem) and the sent mark "
-        "(UpdateItem): two single writes, not a transaction that bills each item twice; what "
-        "each kind adds below. The notifier is the function's own (`helpdesk.bootstrap.notifier`).",
+        "UpdateItem), the send, then one transaction (sent + the Message-ID record); what each "
+        "kind adds below. The notifier is the function's own (`helpdesk.bootstrap.notifier`).",
     ]
     kinds = [*found.kinds, *([found.replay] if found.replay else [])]
     if kinds:
         lines += [
             "",
             "| mail | mails | requests per mail | requests of one | WRU per mail | RRU per mail "
-            "| beyond claim, send, record, mark |",
+            "| beyond claim, send, transaction |",
             "|---|---:|---:|---|---:|---:|---|",
         ]
         for kind in kinds:

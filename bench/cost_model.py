@@ -265,10 +265,10 @@ def build(
     )
     auto_closed = AUTO_CLOSED_PER_TICKET * n
     # Notifier per mail: measured (bench.calls_per_route.measure_notifier) when given, else
-    # as read in helpdesk/notifier.py: claim UpdateItem, Message-ID record PutItem, sent mark
-    # UpdateItem (1 WRU each: the outbox item is under 1 KB); ~80 ms each.
+    # as read in helpdesk/notifier.py: claim UpdateItem (1 WRU), one transaction (outbox
+    # update + Message-ID record: 2 × 2 WRU); ~80 ms each.
     notifier_wru = mails_out * (
-        deliveries.per_mail(deliveries.row.write_units) if deliveries else 3
+        deliveries.per_mail(deliveries.row.write_units) if deliveries else 5
     )
     notifier_rru = mails_out * (
         deliveries.per_mail(deliveries.row.read_units) if deliveries else 0.1

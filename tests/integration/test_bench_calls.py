@@ -102,17 +102,14 @@ def test_report_lists_every_measured_request(rows: list[RouteCount]) -> None:
     assert "**ABOVE**" not in text and "not covered: none" in text
 
 
-def test_the_notifier_sends_each_mail_with_a_claim_a_record_and_a_mark(
+def test_the_notifier_sends_each_mail_with_one_claim_and_one_transaction(
     deliveries: Deliveries,
 ) -> None:
     found = deliveries
     operations = [c.operation for c in found.row.calls]
     assert found.mails > 0
-    # The claim and the sent mark (UpdateItem), the send, the Message-ID record (PutItem):
-    # single writes, no transaction (which would bill each item twice, issue #21).
-    assert operations.count("UpdateItem") == 2 * found.mails
-    assert operations.count("SendEmail") == found.mails
-    assert "TransactWriteItems" not in operations
+    for name in ("UpdateItem", "SendEmail", "TransactWriteItems"):
+        assert operations.count(name) == found.mails
     assert "per mail" in calls_per_route.deliveries_report(found)
 
 
@@ -122,14 +119,15 @@ def test_the_notifier_requests_per_kind_of_mail(deliveries: Deliveries) -> None:
         assert kind.mails > 0 and kind.row.total % kind.mails == 0, label
         return calls_per_route.one_mail(kind)
 
-    # In order, each name counted: claim, send, record, mark (the mark is the 2nd UpdateItem).
-    base = "2×UpdateItem, sesv2:SendEmail, PutItem"
+    base = "UpdateItem, sesv2:SendEmail, TransactWriteItems"
     assert one("to the requester (stored address)") == base
-    assert one("to the requester, 2 action links") == "2×UpdateItem, 3×PutItem, sesv2:SendEmail"
-    assert one("to a level (every active consultant)") == (
-        "2×UpdateItem, Query, sesv2:SendEmail, PutItem"
+    assert one("to the requester, 2 action links") == (
+        "UpdateItem, 2×PutItem, sesv2:SendEmail, TransactWriteItems"
     )
-    assert one("to one consultant") == "2×UpdateItem, GetItem, sesv2:SendEmail, PutItem"
+    assert one("to a level (every active consultant)") == (
+        "UpdateItem, Query, sesv2:SendEmail, TransactWriteItems"
+    )
+    assert one("to one consultant") == "UpdateItem, GetItem, sesv2:SendEmail, TransactWriteItems"
     assert one("replayed delivery") == "UpdateItem, GetItem"
     assert deliveries.kind("replayed delivery").mails == deliveries.mails
     assert sum(k.mails for k in deliveries.kinds) == deliveries.mails

@@ -194,40 +194,6 @@ def test_a_run_that_died_mid_send_is_taken_over_after_its_lease(
     assert len(sent_mail()) == 1
 
 
-def test_a_run_that_stopped_before_the_sent_mark_is_retried_with_the_same_message_id(
-    service: HelpdeskService,
-    table: Table,
-    notifier: Notifier,
-    clock: Clock,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # The Message-ID record is written first, then the item marked sent (two writes): a run
-    # that stops between them leaves the item `sending` and the record of the sent mail.
-    ticket = new_ticket(service)
-    pk, sk = acknowledgement_key(table, ticket.number)
-    claims = notifier.claims
-    assert isinstance(claims, DynamoOutboxClaims)
-
-    def stopped(*_args: Any) -> Any:
-        raise RuntimeError("the run stopped here")
-
-    monkeypatch.setattr(claims, "_finish", stopped)
-    with pytest.raises(RuntimeError):
-        notifier.deliver(pk, sk)
-    monkeypatch.undo()
-    [first] = sent_mail()
-    record = table.get(keys.message_id_key(first["Message-ID"]))
-    assert record is not None and int(record["ticket_number"]) == ticket.number
-    assert delivery_of(table, ticket.number, "created") == "sending"
-    with pytest.raises(DeliveryInProgress):  # its lease holds until the run's timeout
-        notifier.deliver(pk, sk)
-    clock.advance(minutes=2)
-    assert [notifier.deliver(pk, sk).outcome for _ in range(2)] == ["sent", "already_sent"]
-    again = sent_mail()[1:]
-    assert [m["Message-ID"] for m in again] == [first["Message-ID"]]  # the same mail again
-    assert delivery_of(table, ticket.number, "created") == "sent"
-
-
 def test_stream_event_delivered_three_times_sends_one_mail(
     service: HelpdeskService,
     table: Table,

@@ -423,9 +423,8 @@ def test_links_expire_thirty_days_after_the_send_not_the_queueing(
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [
-        # The claim, the send, then the Message-ID record and the sent mark: two single
-        # writes, 1 unit each, where one transaction of both billed each twice (issue #21).
-        ({}, ["UpdateItem", "SendEmail", "PutItem", "UpdateItem"]),
+        # The claim, the send, then one transaction (sent + the Message-ID record).
+        ({}, ["UpdateItem", "SendEmail", "TransactWriteItems"]),
         # + one PutItem per link (ActionLinks.issue), after the claim, before the send.
         (
             {
@@ -435,17 +434,14 @@ def test_links_expire_thirty_days_after_the_send_not_the_queueing(
                     LinkRequest("refuse-quote", quote_version=1),
                 ),
             },
-            ["UpdateItem", "PutItem", "PutItem", "SendEmail", "PutItem", "UpdateItem"],
+            ["UpdateItem", "PutItem", "PutItem", "SendEmail", "TransactWriteItems"],
         ),
         # + one Query of the roster's partition (every consultant of every level: one page).
-        (
-            {"to": "", "to_level": 1},
-            ["UpdateItem", "Query", "SendEmail", "PutItem", "UpdateItem"],
-        ),
+        ({"to": "", "to_level": 1}, ["UpdateItem", "Query", "SendEmail", "TransactWriteItems"]),
         # + one GetItem of the consultant.
         (
             {"to": "", "to_consultant": L1.id},
-            ["UpdateItem", "GetItem", "SendEmail", "PutItem", "UpdateItem"],
+            ["UpdateItem", "GetItem", "SendEmail", "TransactWriteItems"],
         ),
     ],
     ids=["client mail", "two links", "to a level", "to a consultant"],

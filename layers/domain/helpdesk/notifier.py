@@ -1,11 +1,10 @@
 """Delivering the outbox: each message sent once, even when its event comes three times.
 
 The outbox item is claimed with a conditional write (pending -> sending, with a lease), sent,
-then the Message-ID -> ticket record that threads the client's replies is written, and the
-item marked sent (two writes, in that order: a mail marked sent has its record). A replayed
-event finds it sent and does nothing; a send that fails puts it back to pending and raises,
-so the event source retries; a run that dies mid-send (or before the sent mark) leaves a
-lease that expires after the function's timeout, so the retry can claim it again.
+then marked sent together with the Message-ID -> ticket record that threads the client's
+replies. A replayed event finds it sent and does nothing; a send that fails puts it back to
+pending and raises, so the event source retries; a run that dies mid-send leaves a lease that
+expires after the function's timeout, so the retry can claim it again.
 
 At send time, after the claim (DESIGN.md §8):
 - the recipients: the stored address, a consultant's from the roster (`to_consultant`), or every

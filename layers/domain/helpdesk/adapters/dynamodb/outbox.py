@@ -123,14 +123,7 @@ class DynamoOutboxClaims:
     def finish_sent_mail(
         self, key: OutboxKey, now: datetime, message_id: str, ticket_number: int, kind: str
     ) -> None:
-        """Sent, with the Message-ID -> ticket record that threads the client's replies.
-
-        Two single writes, the record first, not a transaction (which bills each item twice):
-        the mail is out already, and its Message-ID was fixed at the first claim, so a run that
-        stops between the two leaves the record (right: that mail was sent) and the item
-        `sending`; its lease lapses, the retry sends again and writes the same record, as a
-        run that stopped before one transaction did. Marked sent, a mail always has its
-        record: a reply to it finds the ticket."""
+        """Sent, with the Message-ID -> ticket record that threads the client's replies."""
         thread = {
             **keys.message_id_key(message_id),
             "entity": "message_id",
@@ -138,5 +131,4 @@ class DynamoOutboxClaims:
             "kind": kind,
             "sent_at": iso(now),
         }
-        self.table.write(self.table.put(thread))
-        self.table.write(self._finish(key, now, Delivery.SENT, {}))
+        self.table.transact([self._finish(key, now, Delivery.SENT, {}), self.table.put(thread)])
