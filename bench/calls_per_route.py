@@ -1006,9 +1006,9 @@ INGEST_NOTES: dict[str, str] = {
         "read (BatchGetItem) and its transaction"
     ),
     "comment on its ticket": (
-        "as a new ticket up to the count, then the ticket its `[#n]` tag names, the "
-        "organisation of the sender's domain, and the comment's own read of the ticket "
-        "before its transaction"
+        "as a new ticket up to the count, then the ticket its `[#n]` tag names and the "
+        "organisation of the sender's domain, then the comment's transaction (on the "
+        "ticket just read: no second read)"
     ),
     "quarantined (unknown sender)": (
         "as a new ticket up to the organisation look-up, which finds none: the outcome "

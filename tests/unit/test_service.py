@@ -867,3 +867,27 @@ def test_a_countdown_change_is_the_ticket_alone() -> None:
     assert side_effects.of_countdown_change(running, suspended) == [
         TicketUpdated(running, suspended)
     ]
+
+
+def test_a_comment_on_a_ticket_just_read_reads_it_no_more_and_checks_it_the_same(
+    service: HelpdeskService, uow: InMemoryUnitOfWork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`loaded` (mail ingestion read the ticket to thread the mail): no second read, the same
+    effect (the client's reply suspends the countdown), and the caller must still see it."""
+    ticket = answered(service)
+    reads: list[int] = []
+    get = uow.tickets.get
+
+    def counted(number: int) -> Ticket:
+        reads.append(number)
+        return get(number)
+
+    monkeypatch.setattr(uow.tickets, "get", counted)
+
+    service.add_comment(CLIENT, ticket.number, body="Toujours en panne.", loaded=ticket)
+    assert reads == []
+    assert get(ticket.number).countdown_suspended
+
+    stranger = replace(CLIENT, id="client-globex", org_id="globex")
+    with pytest.raises(NotFound):
+        service.add_comment(stranger, ticket.number, body="?", loaded=get(ticket.number))

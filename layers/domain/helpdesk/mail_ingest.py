@@ -514,6 +514,7 @@ class MailIngestion:
                 source=Source.EMAIL,
                 message_id=mail.message_id,
                 extra=[self._handled(record, mail.message_id, outcome, now)],
+                loaded=ticket,  # read to thread the mail, just above: no second read
             )
         except AlreadyRecorded as race:
             return self._lost_race(uow, record, mail, race, now)

@@ -470,13 +470,20 @@ class HelpdeskService:
         source: Source = Source.API,
         message_id: str | None = None,
         extra: Sequence[Change] = (),
+        loaded: Ticket | None = None,
     ) -> Comment:
         """Store a comment; a client's reply suspends the auto-close countdown, a consultant's
-        public reply to it starts the countdown again."""
+        public reply to it starts the countdown again. `loaded`: the ticket as the caller just
+        read it (mail ingestion, which read it to thread the mail), used as this method's own
+        read would be: a countdown change stays conditional on its version."""
         from helpdesk import side_effects
         from helpdesk.changes import CommentAdded
 
-        ticket = self.get_ticket(caller, number)
+        if loaded is not None and loaded.number == number:
+            require_ticket_reader(caller)
+            ticket = check_visible(loaded, caller)
+        else:
+            ticket = self.get_ticket(caller, number)
         for _attempt in range(MAX_RETRIES_ON_CHANGE):
             now = self.clock()
             comment = new_comment(
