@@ -55,7 +55,9 @@ TEMPLATE_NAMES = {
     "mail_ingest": "MailIngestFunction",
     "attachments": "AttachmentCheckFunction",
 }
-RUNS, SMOKE_RUNS = 11, 2
+# 21 (the first bench asked for at least 10): on this shared machine one run of the API took
+# 0.8x to 1.6x its floor's neighbouring run (12-01), so the median takes more of them.
+RUNS, SMOKE_RUNS = 21, 2
 # Memory of the mail function beyond its first event: a mail just under MAIL_MAX_BYTES (parsed,
 # its attachment stored) and one over it (read whole, quarantined); SES accepts up to 40 MB.
 BIG_MAILS_MIB = (9, 30)

@@ -6,13 +6,6 @@ from typing import Any
 
 import pytest
 
-from infra.cfn_template import load_template
-
-
-@pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    return load_template()
-
 
 def _statements(template: dict[str, Any], logical_id: str) -> list[dict[str, Any]]:
     props = template["Resources"][logical_id]["Properties"]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from infra.cfn_template import REPO_ROOT, load_template, resource_properties, resources_of_type
+from infra.cfn_template import REPO_ROOT, resource_properties, resources_of_type
 from tests.infra.alarm_checks import (
     ALARM,
     TOPIC,
@@ -26,11 +26,6 @@ from tests.infra.alarm_checks import (
     notifies_the_topic,
     watched,
 )
-
-
-@pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    return load_template()
 
 
 def _alarm(template: dict[str, Any], logical_id: str) -> dict[str, Any]:

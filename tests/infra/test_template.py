@@ -12,7 +12,6 @@ from moto import mock_aws
 from infra.cfn_template import (
     REPO_ROOT,
     create_table_from_template,
-    load_template,
     parse_template,
     resource_properties,
     resources_of_type,
@@ -47,20 +46,6 @@ EXPECTED_GROUPS = {
     "managers",
     "finance",
 }
-
-
-@pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    return load_template()
-
-
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A region and fake credentials, so nothing can reach a real account."""
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
 
 
 def _keys(key_schema: list[dict[str, str]]) -> tuple[str, ...]:

@@ -5,15 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from infra.cfn_template import load_template
 from tests.infra.test_exports_bucket import _statements
-
-
-@pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    return load_template()
 
 
 def _actions(statement: dict[str, Any]) -> set[str]:

@@ -8,18 +8,13 @@ from typing import Any
 import pytest
 
 from helpdesk.entrypoints.http import links as link_routes
-from infra.cfn_template import load_template, resource_properties, to_cloudformation
+from infra.cfn_template import resource_properties, to_cloudformation
 from infra.localstack.apigw import HttpRequest, public_routes
 from infra.localstack.auth import TokenIssuer
 from infra.localstack.helpers import LocalRoutes
 from infra.localstack.server import Gateway
 
 LINK_ROUTES = {("GET", "/links/{token}"), ("POST", "/links/{token}")}
-
-
-@pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    return load_template()
 
 
 def http_api_events(template: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from infra.cfn_template import load_template, resources_of_type
+from infra.cfn_template import resources_of_type
 from tests.reliability.template_checks import (
     API_GATEWAY_INTEGRATION_LIMIT,
     allow_statements,
@@ -39,11 +39,6 @@ EXPECTED_ASYNC = {
     "MailIngestFunction",
     "AttachmentCheckFunction",
 }
-
-
-@pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    return load_template()
 
 
 @pytest.fixture(scope="module")

@@ -10,22 +10,10 @@ from typing import Any
 
 import pytest
 
-from infra.cfn_template import load_template, to_cloudformation
+from infra.cfn_template import to_cloudformation
 
 REGION = "eu-west-1"
 ALIAS = "ApiFunctionAliaslive"
-
-
-@pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    return load_template()
-
-
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
 
 
 def _resolve(value: Any, enabled: bool) -> Any:
