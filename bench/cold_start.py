@@ -17,6 +17,7 @@ from which the Memory sizes subsection derives each function's MemorySize.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import statistics
@@ -523,7 +524,17 @@ def _http_get(path: str, claims: dict[str, str] = CLIENT) -> dict[str, Any]:
     }
 
 
+def _stream_image(item: dict[str, Any]) -> dict[str, Any]:
+    """The item as a stream record carries it in the Lambda event (JSON): binary values
+    (the outbox's compressed `texts`) base64-encoded."""
+    return {
+        name: {"B": base64.b64encode(value["B"]).decode()} if "B" in value else value
+        for name, value in item.items()
+    }
+
+
 def _stream_batch(item: dict[str, Any]) -> dict[str, Any]:
+    item = _stream_image(item)
     keys = {"pk": item["pk"], "sk": item["sk"]}
     return {
         "Records": [
