@@ -134,9 +134,8 @@ EXPLAINED: dict[str, str] = {
     ),
     "POST /mail/quarantine/{id}/release (as a comment)": (
         "+1 GetItem of the mail record and +1 s3:GetObject of the raw message (as a "
-        "ticket). The third GetItem is avoidable: the ticket is read twice, once by "
-        "helpdesk.quarantine (its organisation makes the sender's caller) and again by "
-        "`HelpdeskService.add_comment`."
+        "ticket). The ticket is read once, by helpdesk.quarantine (its organisation makes "
+        "the sender's caller), and handed to `HelpdeskService.add_comment`."
     ),
     "POST /billing/exports/{month}": (
         "A batch, not a request-sized action: lock, paged by_month Query, ticket Gets for the "

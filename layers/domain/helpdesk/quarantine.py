@@ -153,6 +153,7 @@ class Quarantine:
                 source=Source.EMAIL,
                 message_id=mail.message_id,
                 extra=[change],
+                loaded=ticket,  # read above for its organisation: no second read
             )
         except ConditionNotMet as exc:
             raise self._released_meanwhile(sha256) from exc

@@ -180,7 +180,19 @@ def test_a_release_as_comment_adds_the_senders_text_to_that_ticket(
 ) -> None:
     assert mailbox.deliver(corpus("plain.eml")).ticket_number == 1
     sha256 = quarantined(mailbox, "stranger_reply.eml")
-    release = quarantine.release_as_comment(MANAGER, sha256, 1)
+    calls: list[str] = []
+
+    def count(event_name: str, **_kwargs: Any) -> None:
+        calls.append(event_name.rsplit(".", 1)[-1])
+
+    table.client.meta.events.register("before-call.dynamodb", count)
+    try:
+        release = quarantine.release_as_comment(MANAGER, sha256, 1)
+    finally:
+        table.client.meta.events.unregister("before-call.dynamodb", count)
+    # the mail record, the ticket (once: its organisation makes the sender's caller), then
+    # the comment and the record released in one transaction
+    assert calls == ["GetItem", "GetItem", "TransactWriteItems"]
     [comment] = service.comments(MANAGER, 1)
     assert comment.body == "Je réponds sur un ticket qui n'est pas le mien."
     assert (comment.author, comment.source, comment.id) == (
