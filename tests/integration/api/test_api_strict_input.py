@@ -28,7 +28,8 @@ def _items(dynamodb: Any) -> list[dict[str, Any]]:
         if "LastEvaluatedKey" not in page:
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+    # default=repr: binary values (an outbox mail's compressed texts) in a comparable form
+    return sorted(items, key=lambda item: json.dumps(item, sort_keys=True, default=repr))
 
 
 def _create(api: Api, body: dict[str, Any] = ASSISTANCE, who: str = "client") -> int:
